@@ -1,0 +1,269 @@
+"""Tests for tinygrad_dl.data: the flower data, minibatches, splits, standardisation, loaders."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_dl.data import (
+    DataLoader,
+    StandardScaler,
+    load_breast_cancer,
+    load_digits,
+    load_flower,
+    minibatches,
+    resolve_rng,
+    train_test_split,
+)
+
+
+def _course_planar_dataset():
+    """The course's planar_utils.load_planar_dataset, written as the course writes it."""
+    np.random.seed(1)
+    m, N, a = 400, 200, 4
+    X = np.zeros((m, 2))
+    Y = np.zeros((m, 1), dtype="uint8")
+    for j in range(2):
+        ix = range(N * j, N * (j + 1))
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + np.random.randn(N) * 0.2
+        r = a * np.sin(4 * t) + np.random.randn(N) * 0.2
+        X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
+        Y[ix] = j
+    return X.T, Y.T
+
+
+# -- flower ---------------------------------------------------------------------------------
+
+
+def test_flower_reproduces_the_course_data_set_exactly():
+    saved = np.random.get_state()
+    try:
+        expected_X, expected_Y = _course_planar_dataset()
+    finally:
+        np.random.set_state(saved)
+    X, Y = load_flower()
+    assert X.shape == (2, 400) and Y.shape == (1, 400)
+    assert X.dtype == np.float64 and Y.dtype == np.uint8
+    np.testing.assert_array_equal(X, expected_X)
+    np.testing.assert_array_equal(Y, expected_Y)
+
+
+def test_flower_has_two_balanced_classes():
+    X, Y = load_flower(m=100, seed=3)
+    assert set(np.unique(Y)) == {0, 1}
+    assert int(Y.sum()) == 50
+
+
+def test_flower_is_seeded_and_leaves_global_state_alone():
+    before = np.random.get_state()[1].copy()
+    X1, _ = load_flower(seed=5)
+    X2, _ = load_flower(seed=5)
+    X3, _ = load_flower(seed=6)
+    np.testing.assert_array_equal(X1, X2)
+    assert not np.allclose(X1, X3)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_flower_with_seed_none_follows_numpy_global_seed():
+    np.random.seed(11)
+    X1, _ = load_flower(seed=None)
+    np.random.seed(11)
+    X2, _ = load_flower(seed=None)
+    np.testing.assert_array_equal(X1, X2)
+
+
+def test_flower_accepts_a_generator():
+    X1, _ = load_flower(rng=np.random.default_rng(0))
+    X2, _ = load_flower(rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(X1, X2)
+
+
+def test_flower_batch_layout_is_the_transpose_of_the_course_layout():
+    X, Y = load_flower()
+    Xb, Yb = load_flower(layout="batch")
+    np.testing.assert_array_equal(Xb, X.T)
+    np.testing.assert_array_equal(Yb, Y.T)
+
+
+@pytest.mark.parametrize("m", [0, 1, 3, 401])
+def test_flower_rejects_odd_or_tiny_sizes(m):
+    with pytest.raises(ValueError, match="load_flower: m must be an even int"):
+        load_flower(m=m)
+
+
+def test_flower_rejects_unknown_layout():
+    with pytest.raises(ValueError, match="layout"):
+        load_flower(layout="rows")
+
+
+def test_resolve_rng_rejects_floats():
+    with pytest.raises(TypeError, match="rng: expected"):
+        resolve_rng(1.5)
+
+
+# -- minibatches ----------------------------------------------------------------------------
+
+
+@given(
+    m=st.integers(1, 40),
+    batch_size=st.integers(1, 50),
+    shuffle=st.booleans(),
+    drop_last=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_minibatches_cover_each_example_at_most_once_and_stay_aligned(
+    m, batch_size, shuffle, drop_last, seed
+):
+    X = np.arange(m * 3, dtype=float).reshape(m, 3)
+    y = np.arange(m)
+    batches = list(
+        minibatches(X, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=seed)
+    )
+    seen = np.concatenate([yb for _, yb in batches]) if batches else np.array([], dtype=int)
+    # Pairs stay aligned: row i of X goes with label i.
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb[:, 0], 3 * yb)
+    assert len(np.unique(seen)) == len(seen)
+    sizes = [len(yb) for _, yb in batches]
+    if drop_last:
+        assert all(size == batch_size for size in sizes)
+        assert len(seen) == m - m % batch_size
+    else:
+        assert sorted(seen.tolist()) == list(range(m))
+        assert all(size == batch_size for size in sizes[:-1])
+    if not shuffle:
+        np.testing.assert_array_equal(seen, np.arange(len(seen)))
+
+
+def test_minibatches_shuffle_is_reproducible_and_actually_shuffles():
+    y = np.arange(100)
+    first = np.concatenate([b for (b,) in minibatches(y, batch_size=7, rng=1)])
+    again = np.concatenate([b for (b,) in minibatches(y, batch_size=7, rng=1)])
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, y)
+
+
+def test_minibatches_reject_mismatched_lengths_naming_shapes():
+    with pytest.raises(ValueError, match=r"\(3, 2\), \(4,\)"):
+        list(minibatches(np.zeros((3, 2)), np.zeros(4), batch_size=2))
+
+
+def test_minibatches_reject_bad_batch_size():
+    with pytest.raises(ValueError, match="batch_size"):
+        list(minibatches(np.zeros(3), batch_size=0))
+
+
+def test_dataloader_reshuffles_every_epoch_and_counts_batches():
+    loader = DataLoader(np.arange(10.0), np.arange(10), batch_size=4, rng=0)
+    assert len(loader) == 3
+    epoch1 = np.concatenate([y for _, y in loader])
+    epoch2 = np.concatenate([y for _, y in loader])
+    assert sorted(epoch1) == sorted(epoch2) == list(range(10))
+    assert not np.array_equal(epoch1, epoch2)
+    assert len(DataLoader(np.arange(10), batch_size=4, drop_last=True)) == 2
+
+
+# -- train/test split -----------------------------------------------------------------------
+
+
+@given(m=st.integers(2, 60), fraction=st.floats(0.05, 0.95), seed=st.integers(0, 1000))
+def test_train_test_split_partitions_the_examples(m, fraction, seed):
+    X = np.arange(m * 2).reshape(m, 2)
+    y = np.arange(m)
+    n_test = int(np.ceil(fraction * m))
+    if not 1 <= n_test <= m - 1:
+        with pytest.raises(ValueError, match="empty part"):
+            train_test_split(X, y, test_size=fraction, rng=seed)
+        return
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=fraction, rng=seed)
+    assert len(y_test) == n_test and len(y_train) == m - n_test
+    assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(m))
+    np.testing.assert_array_equal(X_train[:, 0], 2 * y_train)
+    np.testing.assert_array_equal(X_test[:, 0], 2 * y_test)
+
+
+def test_train_test_split_stratify_keeps_class_proportions():
+    y = np.array([0] * 80 + [1] * 20)
+    _, y_test = train_test_split(y, test_size=0.25, stratify=y, rng=0)
+    assert len(y_test) == 25
+    assert int((y_test == 1).sum()) == 5
+
+
+def test_train_test_split_without_shuffle_takes_the_last_examples():
+    train, test = train_test_split(np.arange(10), test_size=3, shuffle=False)
+    np.testing.assert_array_equal(test, [7, 8, 9])
+    np.testing.assert_array_equal(train, np.arange(7))
+
+
+def test_train_test_split_rejects_bad_test_size():
+    with pytest.raises(ValueError, match="test_size"):
+        train_test_split(np.arange(10), test_size=1.5)
+
+
+# -- standardisation ------------------------------------------------------------------------
+
+
+def test_standard_scaler_uses_training_statistics_only():
+    rng = np.random.default_rng(0)
+    train = rng.normal(5.0, 3.0, size=(200, 4))
+    test = rng.normal(-2.0, 1.0, size=(50, 4))
+    scaler = StandardScaler().fit(train)
+    train_std = scaler.transform(train)
+    np.testing.assert_allclose(train_std.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(train_std.std(axis=0), 1.0, atol=1e-12)
+    np.testing.assert_allclose(scaler.transform(test), (test - train.mean(0)) / train.std(0))
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test)
+
+
+def test_standard_scaler_course_layout_standardises_each_feature_row():
+    X = np.array([[1.0, 2.0, 3.0, 4.0], [10.0, 10.0, 30.0, 30.0]])
+    out = StandardScaler(axis=1).fit_transform(X)
+    np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=1), 1.0)
+
+
+def test_standard_scaler_constant_feature_is_centred_not_divided_by_zero():
+    X = np.array([[1.0, 7.0], [2.0, 7.0], [3.0, 7.0]])
+    out = StandardScaler().fit_transform(X)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_array_equal(out[:, 1], 0.0)
+
+
+def test_standard_scaler_errors_are_clear():
+    with pytest.raises(RuntimeError, match="call fit"):
+        StandardScaler().transform(np.zeros((2, 2)))
+    scaler = StandardScaler().fit(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"fitted on 2 features.*\(3, 5\)"):
+        scaler.transform(np.zeros((3, 5)))
+
+
+# -- scikit-learn data sets -----------------------------------------------------------------
+
+
+def test_real_data_sets_have_the_documented_shapes():
+    pytest.importorskip("sklearn", reason="scikit-learn (extra 'data') not installed")
+    X, y = load_breast_cancer()
+    assert X.shape == (569, 30) and y.shape == (569,) and set(np.unique(y)) == {0, 1}
+    X, y = load_digits()
+    assert X.shape == (1797, 64) and set(np.unique(y)) == set(range(10))
+    assert X.dtype == np.float64 and y.dtype == np.int64
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_digits])
+def test_missing_sklearn_says_what_to_install(monkeypatch, loader):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(ImportError, match=r"pip install 'tinygrad-dl\[data\]'"):
+        loader()
+
+
+def test_importing_data_module_imports_no_optional_package():
+    code = (
+        "import sys, tinygrad_dl.data; "
+        "bad = [m for m in ('sklearn', 'matplotlib', 'tqdm', 'torch') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
