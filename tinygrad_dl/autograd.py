@@ -1,0 +1,591 @@
+"""The backward engine: recorded nodes, grad mode, ``backward``, ``grad`` and anomaly mode.
+
+Every differentiable primitive is an :class:`Op`: a NumPy ``forward`` and a vector-Jacobian
+product ``vjp``. Running an op on tensors that require grad records a :class:`Node` holding the
+op, its input tensors and what its vjp needs. A node links only to its inputs (older tensors),
+never to its output, so the graph has no reference cycles and is freed by reference counting
+the moment its last tensor goes.
+
+Backward visits nodes newest first. A node's sequence number is larger than that of every node
+it depends on, so "newest first" is a topological order: no recursion, no depth limit, time
+linear in the graph's size. For the chain rule in the course's notation, a node receiving
+``dA`` (the gradient of the cost with respect to its output) hands each input
+``vjp(dA) = dA . dA/dinput`` (for example ``dZ = dA * g'(Z)``, ``dA^[l-1] = W^[l]^T dZ^[l]``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "Op",
+    "Node",
+    "apply",
+    "record",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "set_grad_enabled",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "backward",
+    "grad",
+    "value_and_grad",
+    "hvp",
+]
+
+
+class Op:
+    """A differentiable primitive: a NumPy forward and its vector-Jacobian product.
+
+    Parameters
+    ----------
+    name : str
+        Shown in ``grad_fn`` and in error messages.
+    forward : callable
+        ``forward(*arrays, extra) -> ndarray``, plain NumPy.
+    vjp : callable
+        ``vjp(grad, out, inputs, extra, needs) -> tuple`` with one gradient per input (``None``
+        where ``needs[i]`` is false). In a plain backward ``grad``, ``out`` and ``inputs`` are
+        ndarrays; under ``create_graph=True`` they are Tensors, so a rule written with operators
+        and dispatching ``np.*`` functions serves both.
+    saves_out : bool
+        Whether ``vjp`` reads ``out``; only then is the output array kept alive by the graph.
+    """
+
+    __slots__ = ("name", "forward", "vjp", "saves_out")
+
+    def __init__(self, name: str, forward: Callable, vjp: Callable, saves_out: bool = False):
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.saves_out = saves_out
+
+    def __repr__(self) -> str:
+        return f"<Op {self.name}>"
+
+
+class _GradMode:
+    """Process-wide switches read on every recorded op (plain attributes: cheapest to read)."""
+
+    enabled = True
+    anomaly = False
+
+
+_mode = _GradMode
+_sequence = itertools.count()
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Node:
+    """One recorded op application: what backward needs to send gradients to the inputs.
+
+    ``inputs`` are the input tensors (or ``None`` once the graph is freed); ``versions`` their
+    in-place version counters at record time, so a later in-place change is caught.
+    """
+
+    __slots__ = (
+        "op",
+        "inputs",
+        "extra",
+        "out",
+        "seq",
+        "versions",
+        "trace",
+        "retained",
+        "out_modified",
+        "__weakref__",
+    )
+
+    def __init__(self, op: Op, inputs: tuple, extra: Any, out: np.ndarray | None):
+        self.op = op
+        self.inputs = inputs
+        self.extra = extra
+        self.out = out
+        self.seq = next(_sequence)
+        self.versions = [t._version for t in inputs]
+        self.trace = _creation_site() if _mode.anomaly else None
+        self.retained = None
+        self.out_modified = False
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(node_or_leaf, index)`` for each input that requires grad (PyTorch's shape)."""
+        if self.inputs is None:
+            return ()
+        return tuple(
+            ((t._node if t._node is not None else t), 0) for t in self.inputs if t.requires_grad
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name}>"
+
+
+def _creation_site() -> str:
+    """``file:line`` of the first caller outside this package (for anomaly reports)."""
+    frame = sys._getframe(2)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def record(op: Op, data: np.ndarray, inputs: tuple, extra: Any = None) -> Tensor:
+    """Wrap ``data`` (the forward result of ``op`` on ``inputs``) and record the node if needed.
+
+    A node is recorded only when grad mode is on and some input requires grad.
+    """
+    out = _new_tensor(data)
+    if _mode.enabled:
+        for t in inputs:
+            if t.requires_grad:
+                out.requires_grad = True
+                out._node = Node(op, inputs, extra, data if op.saves_out else None)
+                break
+    return out
+
+
+def apply(op: Op, inputs: Sequence[Tensor], extra: Any = None) -> Tensor:
+    """Run ``op.forward`` on the inputs' arrays and record the result (see :class:`Op`)."""
+    inputs = tuple(inputs)
+    data = op.forward(*[t.data for t in inputs], extra)
+    return record(op, data, inputs, extra)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode and anomaly mode
+
+
+class _ModeSwitch:
+    """Context manager and decorator that sets grad mode, restoring the previous one on exit."""
+
+    __slots__ = ("_value", "_previous")
+
+    def __init__(self, value: bool):
+        self._value = value
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_mode.enabled)
+        _mode.enabled = self._value
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self._previous.pop()
+
+    def __call__(self, func: Callable) -> Callable:
+        value = self._value
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _ModeSwitch(value):
+                return func(*args, **kwargs)
+
+        wrapper.__name__ = getattr(func, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(func, "__doc__", None)
+        wrapper.__wrapped__ = func  # type: ignore[attr-defined]
+        return wrapper
+
+
+def no_grad() -> _ModeSwitch:
+    """Record nothing inside: ``with tg.no_grad(): ...`` or ``@tg.no_grad()``."""
+    return _ModeSwitch(False)
+
+
+def enable_grad() -> _ModeSwitch:
+    """Record ops again inside a ``no_grad`` region (context manager or decorator)."""
+    return _ModeSwitch(True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops are being recorded."""
+    return _mode.enabled
+
+
+class set_grad_enabled:  # noqa: N801 - PyTorch's name, used like a function
+    """Set grad mode now; as a context manager, restore the previous mode on exit."""
+
+    def __init__(self, mode: bool):
+        self._previous = _mode.enabled
+        _mode.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self._previous
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name, used like a function
+    """Turn anomaly detection on or off now; as a context manager, restore the previous mode.
+
+    With it on, every recorded node remembers the ``file:line`` of the forward call that made
+    it, and backward raises ``RuntimeError`` at the first op whose gradient holds NaN or inf.
+    """
+
+    def __init__(self, mode: bool):
+        self._previous = _mode.anomaly
+        _mode.anomaly = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.anomaly = self._previous
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on."""
+    return _mode.anomaly
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward
+
+
+def _check_saved_unchanged(node: Node) -> None:
+    if node.inputs is None:
+        raise RuntimeError(
+            f"backward: trying to backward through the graph a second time at op "
+            f"'{node.op.name}': its saved arrays were freed after the first backward. Pass "
+            f"retain_graph=True to the first backward() (or tg.grad) to keep them."
+        )
+    if node.out_modified:
+        raise RuntimeError(
+            f"backward: the output of op '{node.op.name}' was modified by an in-place "
+            f"operation after it was saved for backward"
+        )
+    for index, (tensor, version) in enumerate(zip(node.inputs, node.versions)):
+        if tensor._version != version:
+            raise RuntimeError(
+                f"backward: input {index} of op '{node.op.name}' (shape {tensor.shape}) was "
+                f"modified by an in-place operation after it was saved for backward "
+                f"(version {version} -> {tensor._version})"
+            )
+
+
+def _check_finite(node: Node, index: int, gradient: Any) -> None:
+    values = gradient.data if hasattr(gradient, "requires_grad") else gradient
+    if not np.all(np.isfinite(values)):
+        where = node.trace or "<unknown: anomaly mode was off when the op was recorded>"
+        raise RuntimeError(
+            f"anomaly: op '{node.op.name}' produced a non-finite (NaN or inf) gradient for its "
+            f"input {index} (shape {np.shape(values)}); the op was created at {where}"
+        )
+
+
+def backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    capture: Sequence[Tensor] | None = None,
+) -> list | None:
+    """Run reverse mode from ``roots`` seeded with ``root_grads``.
+
+    Without ``capture`` gradients accumulate into the ``.grad`` of leaves (and of interior
+    tensors that called ``retain_grad``). With ``capture`` (``tg.grad``) no ``.grad`` changes;
+    the gradients of the captured tensors are returned in order (``None`` where unused).
+    """
+    from .tensor import Tensor
+
+    with _ModeSwitch(create_graph):
+        return _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture)
+
+
+def _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture):  # noqa: N803
+    pending: dict[Node, Any] = {}  # node -> gradient of its output, summed over consumers
+    heap: list[tuple[int, Node]] = []
+    leaf_grads: dict[int, Any] = {}  # capture mode: id(leaf) -> gradient
+    captured_nodes: dict[Node, int] = {}
+    captured_leaves: dict[int, int] = {}
+    results: list[Any] = []
+    if capture is not None:
+        results = [None] * len(capture)
+        for position, tensor in enumerate(capture):
+            if tensor._node is not None:
+                captured_nodes[tensor._node] = position
+            else:
+                captured_leaves[id(tensor)] = position
+    handed_out: set[int] = set()  # arrays already stored as some leaf's .grad in this pass
+
+    def send(tensor: Tensor, gradient: Any) -> None:
+        node = tensor._node
+        if node is not None:
+            previous = pending.get(node)
+            if previous is None:
+                pending[node] = gradient
+                heapq.heappush(heap, (-node.seq, node))
+            else:
+                pending[node] = previous + gradient
+        elif capture is not None:
+            key = id(tensor)
+            if key in captured_leaves:
+                previous = leaf_grads.get(key)
+                leaf_grads[key] = gradient if previous is None else previous + gradient
+        else:
+            _accumulate_leaf(Tensor, tensor, gradient, create_graph, handed_out)
+
+    for tensor, gradient in zip(roots, root_grads):
+        send(tensor, gradient)
+
+    anomaly = _mode.anomaly
+    while heap:
+        _, node = heapq.heappop(heap)
+        gradient = pending.pop(node)
+        _check_saved_unchanged(node)
+        if capture is not None and node in captured_nodes:
+            results[captured_nodes[node]] = gradient
+        elif node.retained is not None and capture is None:
+            owner = node.retained()
+            if owner is not None:
+                _accumulate_leaf(Tensor, owner, gradient, create_graph, handed_out)
+        inputs = node.inputs
+        needs = [t.requires_grad for t in inputs]
+        if create_graph:
+            out = apply(node.op, inputs, node.extra) if node.op.saves_out else None
+            if not isinstance(gradient, Tensor):
+                gradient = Tensor(gradient)
+            input_grads = node.op.vjp(gradient, out, inputs, node.extra, needs)
+        else:
+            if isinstance(gradient, Tensor):
+                gradient = gradient.data
+            input_grads = node.op.vjp(
+                gradient, node.out, [t.data for t in inputs], node.extra, needs
+            )
+        for index, (tensor, input_grad) in enumerate(zip(inputs, input_grads)):
+            if input_grad is None or not needs[index]:
+                continue
+            if anomaly:
+                _check_finite(node, index, input_grad)
+            dtype = tensor.data.dtype
+            if input_grad.dtype != dtype:
+                input_grad = input_grad.astype(dtype)
+            send(tensor, input_grad)
+        if not retain_graph:
+            # Release what only backward needed, so memory returns as soon as it is used.
+            node.inputs = None
+            node.out = None
+            node.extra = None
+
+    if capture is not None:
+        for key, position in captured_leaves.items():
+            if key in leaf_grads:
+                results[position] = leaf_grads[key]
+        return results
+    return None
+
+
+def _accumulate_leaf(Tensor, tensor, gradient, create_graph, handed_out):  # noqa: N803
+    """``tensor.grad += gradient`` (PyTorch's accumulation), copying only when needed."""
+    if create_graph:
+        if not isinstance(gradient, Tensor):
+            gradient = Tensor(gradient)
+        tensor.grad = gradient if tensor.grad is None else tensor.grad + gradient
+        return
+    if isinstance(gradient, Tensor):
+        gradient = gradient.data
+    if tensor.grad is None:
+        # Keep a freshly computed array as .grad without copying; copy read-only broadcast
+        # views and arrays already handed to another leaf (``a + b`` passes one array to both).
+        if (
+            not gradient.flags.writeable
+            or gradient.base is not None
+            or id(gradient) in handed_out
+            or gradient.shape != tensor.data.shape
+        ):
+            gradient = np.array(np.broadcast_to(gradient, tensor.data.shape), copy=True)
+        handed_out.add(id(gradient))
+        tensor.grad = Tensor(gradient)
+    else:
+        tensor.grad = Tensor(tensor.grad.data + gradient)
+
+
+def _seed(output: Tensor, gradient: Any, what: str) -> Any:
+    """The gradient that starts backward at ``output``: 1 for a scalar, else ``gradient``."""
+    from .tensor import Tensor
+
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{what}: grad can be implicitly created only for scalar outputs; the output has "
+                f"shape {output.shape}. Pass gradient= (an array of shape {output.shape})."
+            )
+        return np.ones_like(output.data)
+    data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if data.shape != output.shape:
+        raise RuntimeError(
+            f"{what}: gradient has shape {data.shape} but the output has shape {output.shape}"
+        )
+    if isinstance(gradient, Tensor) and gradient.requires_grad:
+        return gradient  # create_graph may differentiate through the seed itself
+    # The seed may end up as a leaf's .grad: copy so the caller's array is never aliased.
+    return np.array(data, dtype=output.data.dtype, copy=True)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` alone.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensor
+        What to differentiate (scalars, or any shape with ``grad_outputs``).
+    inputs : Tensor or sequence of Tensor
+        What to differentiate with respect to; each must require grad.
+    grad_outputs : array-like or sequence, optional
+        The vector in the vector-Jacobian product, one per output (default 1 for scalars).
+    retain_graph : bool, optional
+        Keep the graph for another backward; defaults to ``create_graph``.
+    create_graph : bool
+        Record the backward pass itself, so the result can be differentiated again.
+    allow_unused : bool
+        Return ``None`` for an input the outputs do not depend on instead of raising.
+
+    Returns
+    -------
+    tuple of Tensor
+        One gradient per input, shaped like it.
+    """
+    from .tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for position, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise RuntimeError(f"grad: input {position} does not require grad")
+    roots, seeds = [], []
+    for output, seed in zip(outputs, grad_outputs):
+        if not output.requires_grad:
+            raise RuntimeError(
+                f"grad: an output (shape {output.shape}) does not require grad and has no "
+                f"graph; did you compute it under no_grad or from tensors without requires_grad?"
+            )
+        roots.append(output)
+        seeds.append(_seed(output, seed, "grad"))
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = backward(roots, seeds, retain_graph, create_graph, capture=inputs)
+    final = []
+    for position, (tensor, result) in enumerate(zip(inputs, results)):
+        if result is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {position} (shape {tensor.shape}) was not used in the graph "
+                    f"of the outputs; pass allow_unused=True to get None for it"
+                )
+            final.append(None)
+        elif isinstance(result, Tensor):
+            final.append(result)
+        else:
+            data = np.broadcast_to(result, tensor.shape)
+            final.append(Tensor(np.array(data, copy=True) if data is not result else data))
+    return tuple(final)
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Functional form: ``value_and_grad(f)(*args) -> (value, gradient)``.
+
+    Arguments at ``argnums`` are taken as fresh float tensors that require grad; ``f`` must
+    return a scalar Tensor. The gradient is a Tensor, or a tuple of them when ``argnums`` is a
+    sequence.
+    """
+    from .tensor import Tensor
+
+    single = isinstance(argnums, int)
+    positions = (argnums,) if single else tuple(argnums)
+
+    def wrapped(*args: Any, **kwargs: Any) -> tuple:
+        args = list(args)
+        for position in positions:
+            if position >= len(args):
+                raise TypeError(
+                    f"value_and_grad: argnums {position} but the function got {len(args)} "
+                    f"positional arguments"
+                )
+            value = args[position]
+            data = value.data if isinstance(value, Tensor) else value
+            args[position] = Tensor(np.array(data, dtype=_float_dtype(data)), requires_grad=True)
+        with _ModeSwitch(True):
+            value = fun(*args, **kwargs)
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"value_and_grad: the function must return a Tensor, got {type(value).__name__}"
+            )
+        gradients = grad(value, [args[p] for p in positions], allow_unused=True)
+        gradients = tuple(
+            Tensor(np.zeros_like(args[p].data)) if g is None else g
+            for p, g in zip(positions, gradients)
+        )
+        return value.detach(), (gradients[0] if single else gradients)
+
+    return wrapped
+
+
+def _float_dtype(data: Any) -> np.dtype:
+    dtype = np.asarray(data).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
+    """Hessian-vector product ``H v`` of a scalar function, by differentiating the gradient.
+
+    Returns ``(fun(*inputs), H v)`` like ``torch.autograd.functional.hvp``; ``v`` matches
+    ``inputs`` (one array per input).
+    """
+    from .tensor import Tensor
+
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    vs = [v] if single else list(v)
+    leaves = [
+        Tensor(np.array(t.data if isinstance(t, Tensor) else t, dtype=np.float64), True)
+        for t in inputs
+    ]
+    with _ModeSwitch(True):
+        value = fun(*leaves)
+        first = grad(value, leaves, create_graph=True, allow_unused=True)
+        total = None
+        for g, direction in zip(first, vs):
+            if g is None:
+                continue
+            term = (g * Tensor(np.asarray(getattr(direction, "data", direction)))).sum()
+            total = term if total is None else total + term
+        if total is None or not total.requires_grad:
+            products = tuple(Tensor(np.zeros_like(t.data)) for t in leaves)
+        else:
+            second = grad(total, leaves, allow_unused=True)
+            products = tuple(
+                Tensor(np.zeros_like(t.data)) if s is None else s.detach()
+                for t, s in zip(leaves, second)
+            )
+    return value.detach(), (products[0] if single else products)
+
+
+def _new_tensor(data: np.ndarray) -> Tensor:
+    """Bound at import of :mod:`tinygrad_dl.tensor` (the fastest way to make a Tensor)."""
+    raise RuntimeError("tinygrad_dl.tensor was not imported")

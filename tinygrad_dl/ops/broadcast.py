@@ -1,0 +1,59 @@
+"""Broadcasting: the one ``unbroadcast`` every binary op's gradient goes through, and the
+shape error every binary op raises.
+
+If ``a`` of shape ``(n, 1)`` is broadcast against ``(n, m)`` (as ``b^[l]`` is in
+``Z^[l] = W^[l] A^[l-1] + b^[l]``), each of its elements fed ``m`` outputs, so its gradient is
+the sum over those: ``db^[l] = sum_i dZ^[l](i)``. ``unbroadcast`` sums the gradient back to the
+input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, _new_tensor
+
+__all__ = ["unbroadcast", "as_tensor", "broadcast_error"]
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def unbroadcast(gradient: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``gradient`` over the axes along which an input of ``shape`` was broadcast.
+
+    Works on ndarrays and on Tensors (under ``create_graph``); reshapes only when it must.
+    """
+    grad_shape = gradient.shape
+    if grad_shape == shape:
+        return gradient
+    leading = len(grad_shape) - len(shape)
+    axes = tuple(range(leading)) + tuple(
+        leading + i for i, size in enumerate(shape) if size == 1 and grad_shape[leading + i] != 1
+    )
+    if axes:
+        gradient = gradient.sum(axis=axes, keepdims=True)
+    if leading or gradient.shape != shape:
+        gradient = gradient.reshape(shape)
+    return gradient
+
+
+def as_tensor(value: Any) -> Tensor:
+    """``value`` as a Tensor: Tensors as they are, arrays wrapped, Python numbers as float64."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"expected a numeric array or Tensor, got dtype {value.dtype}")
+        return _new_tensor(value)
+    return Tensor(value)
+
+
+def broadcast_error(op: str, *shapes: tuple[int, ...]) -> ValueError:
+    """The error for operands whose shapes do not broadcast, naming them as Python tuples."""
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ValueError(
+        f"{op}: shapes {listed} cannot be broadcast together (NumPy broadcasting: trailing "
+        f"dimensions must be equal or 1)"
+    )

@@ -1,0 +1,299 @@
+"""NumPy interoperability: ``__array_ufunc__`` and ``__array_function__`` for ``Tensor``.
+
+NumPy code runs on Tensors and is differentiated: ``np.dot(W, A) + b``,
+``1 / (1 + np.exp(-Z))``, ``np.maximum(0, Z)``, ``np.sum(dZ, axis=1, keepdims=True)``. Each
+NumPy ufunc or function maps to the op with the same meaning. One with no gradient rule
+raises ``TypeError`` naming it: it never returns a plain array that silently drops the graph.
+Piecewise-constant results (comparisons, ``sign``, ``argmax``...) come back as Tensors outside
+the graph; queries (``np.shape``, ``np.allclose``...) return their plain values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, _new_tensor
+from . import elementwise as ew
+from . import linalg, reduce, shape
+
+__all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS"]
+
+
+def _values(args: Any) -> Any:
+    """Tensors replaced by their arrays, through lists and tuples."""
+    if isinstance(args, Tensor):
+        return args.data
+    if isinstance(args, (list, tuple)):
+        return type(args)(_values(a) for a in args)
+    return args
+
+
+def _outside_graph(function):
+    """A NumPy function whose result carries no gradient: computed on values, wrapped."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = function(*_values(args), **_values(kwargs))
+        if isinstance(result, np.ndarray) or isinstance(result, np.generic):
+            return _new_tensor(np.asarray(result))
+        return result
+
+    return run
+
+
+def _plain(function):
+    """A query on values (shape, closeness): the plain NumPy answer."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return function(*_values(args), **_values(kwargs))
+
+    return run
+
+
+UFUNCS: dict[np.ufunc, Any] = {
+    np.add: ew.add,
+    np.subtract: ew.sub,
+    np.multiply: ew.mul,
+    np.true_divide: ew.div,
+    np.power: ew.power,
+    np.float_power: lambda a, b: ew.power(ew.mul(a, 1.0), b),
+    np.negative: ew.neg,
+    np.positive: lambda x: x,
+    np.exp: ew.exp,
+    np.log: ew.log,
+    np.log1p: ew.log1p,
+    np.sqrt: ew.sqrt,
+    np.square: ew.square,
+    np.reciprocal: lambda x: ew.div(1.0, x),
+    np.absolute: ew.abs,
+    np.sin: ew.sin,
+    np.cos: ew.cos,
+    np.tanh: ew.tanh,
+    np.maximum: ew.maximum,
+    np.minimum: ew.minimum,
+    np.matmul: linalg.matmul,
+}
+for _ufunc in (
+    np.less,
+    np.less_equal,
+    np.greater,
+    np.greater_equal,
+    np.equal,
+    np.not_equal,
+    np.logical_and,
+    np.logical_or,
+    np.logical_xor,
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+):
+    UFUNCS[_ufunc] = (lambda u: lambda a, b: ew.compare(u, a, b))(_ufunc)
+for _ufunc in (
+    np.sign,
+    np.isfinite,
+    np.isnan,
+    np.isinf,
+    np.logical_not,
+    np.invert,
+    np.floor,
+    np.ceil,
+    np.rint,
+):
+    UFUNCS[_ufunc] = _outside_graph(_ufunc)
+
+
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    _no_out("sum", out, dtype, kwargs)
+    return reduce.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    _no_out("mean", out, dtype, kwargs)
+    return reduce.mean(a, axis=axis, keepdims=keepdims)
+
+
+def _max(a, axis=None, out=None, keepdims=False, **kwargs):
+    _no_out("max", out, None, kwargs)
+    return reduce.max(a, axis=axis, keepdims=keepdims)
+
+
+def _min(a, axis=None, out=None, keepdims=False, **kwargs):
+    _no_out("min", out, None, kwargs)
+    return reduce.min(a, axis=axis, keepdims=keepdims)
+
+
+def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    _no_out("var", out, dtype, kwargs)
+    return reduce.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    _no_out("std", out, dtype, kwargs)
+    return reduce.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def _no_out(name: str, out: Any, dtype: Any, kwargs: dict) -> None:
+    unsupported = [k for k, v in kwargs.items() if v is not np._NoValue and v is not None]
+    if out is not None:
+        unsupported.append("out")
+    if dtype is not None:
+        unsupported.append("dtype")
+    if unsupported:
+        raise TypeError(f"np.{name} on a Tensor: argument(s) {unsupported} are not supported")
+
+
+def _reshape(a, shape=None, order="C", **kwargs):
+    if order != "C":
+        raise TypeError("np.reshape on a Tensor: only order='C' is supported")
+    if shape is None:
+        shape = kwargs.pop("newshape")
+    return shape_module.reshape(a, shape)
+
+
+def _clip(a, a_min=None, a_max=None, out=None, **kwargs):
+    if out is not None:
+        raise TypeError("np.clip on a Tensor: out= is not supported")
+    a_min = kwargs.pop("min", a_min)
+    a_max = kwargs.pop("max", a_max)
+    return ew.clip(a, a_min, a_max)
+
+
+def _where(condition, x=None, y=None):
+    if x is None and y is None:
+        return _outside_graph(np.where)(condition)
+    return ew.where(condition, x, y)
+
+
+def _transpose(a, axes=None):
+    return shape_module.transpose(a, axes)
+
+
+def _squeeze(a, axis=None):
+    return shape_module.squeeze(a, axis)
+
+
+def _concatenate(arrays, axis=0, out=None, **kwargs):
+    if out is not None:
+        raise TypeError("np.concatenate on a Tensor: out= is not supported")
+    return shape_module.concatenate(arrays, axis=axis)
+
+
+def _stack(arrays, axis=0, out=None, **kwargs):
+    if out is not None:
+        raise TypeError("np.stack on a Tensor: out= is not supported")
+    return shape_module.stack(arrays, axis=axis)
+
+
+def _copy(a, *args, **kwargs):
+    return ew.mul(a, 1)
+
+
+shape_module = shape
+
+FUNCTIONS: dict[Any, Any] = {
+    np.dot: linalg.dot,
+    np.matmul: linalg.matmul,
+    np.sum: _sum,
+    np.mean: _mean,
+    np.max: _max,
+    np.amax: _max,
+    np.min: _min,
+    np.amin: _min,
+    np.var: _var,
+    np.std: _std,
+    np.reshape: _reshape,
+    np.transpose: _transpose,
+    np.swapaxes: shape.swapaxes,
+    np.expand_dims: shape.expand_dims,
+    np.squeeze: _squeeze,
+    np.ravel: lambda a, order="C": shape.flatten(a),
+    np.broadcast_to: lambda array, shape, subok=False: shape_module.broadcast_to(array, shape),
+    np.concatenate: _concatenate,
+    np.stack: _stack,
+    np.split: lambda ary, indices_or_sections, axis=0: shape.split(ary, indices_or_sections, axis),
+    np.where: _where,
+    np.clip: _clip,
+    np.maximum: ew.maximum,
+    np.minimum: ew.minimum,
+    np.copy: _copy,
+}
+for _function in (
+    np.shape,
+    np.ndim,
+    np.size,
+    np.allclose,
+    np.array_equal,
+    np.isclose,
+    np.result_type,
+    np.iscomplexobj,
+    np.isrealobj,
+    np.count_nonzero,
+    np.any,
+    np.all,
+    np.array_equiv,
+):
+    FUNCTIONS[_function] = _plain(_function)
+for _function in (
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.nonzero,
+    np.zeros_like,
+    np.ones_like,
+    np.empty_like,
+    np.full_like,
+    np.round,
+    np.around,
+    np.floor,
+    np.ceil,
+    np.isfinite,
+    np.isnan,
+    np.isinf,
+    np.unique,
+    np.sort,
+    np.flatnonzero,
+    np.rint,
+):
+    FUNCTIONS[_function] = _outside_graph(_function)
+if hasattr(np, "astype"):
+    FUNCTIONS[np.astype] = lambda x, dtype, copy=True, **kw: shape.astype(x, dtype)
+
+
+def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
+    """``Tensor.__array_ufunc__``: route a NumPy ufunc call to the matching op."""
+    if method != "__call__":
+        if ufunc is np.add and method == "reduce":
+            axis = kwargs.get("axis", 0)
+            return reduce.sum(inputs[0], axis=axis, keepdims=kwargs.get("keepdims", False))
+        raise TypeError(
+            f"np.{ufunc.__name__}.{method} is not supported on Tensors (no gradient rule)"
+        )
+    if kwargs.get("out") is not None:
+        raise TypeError(
+            f"np.{ufunc.__name__}(..., out=...) on a Tensor: in-place output is not supported; "
+            f"assign the result instead"
+        )
+    extra = {k: v for k, v in kwargs.items() if k != "out"}
+    if extra and not (set(extra) <= {"dtype", "casting"} and extra.get("dtype") is None):
+        raise TypeError(
+            f"np.{ufunc.__name__} on a Tensor: arguments {sorted(extra)} are not supported"
+        )
+    implementation = UFUNCS.get(ufunc)
+    if implementation is None:
+        raise TypeError(
+            f"np.{ufunc.__name__} has no gradient rule in tinygrad_dl, so it cannot run on a "
+            f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
+        )
+    return implementation(*inputs)
+
+
+def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs: dict):
+    """``Tensor.__array_function__``: route a NumPy function call to the matching op."""
+    implementation = FUNCTIONS.get(function)
+    if implementation is None:
+        raise TypeError(
+            f"np.{function.__name__} has no gradient rule in tinygrad_dl, so it cannot run on a "
+            f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
+        )
+    return implementation(*args, **kwargs)

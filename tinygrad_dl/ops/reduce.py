@@ -1,0 +1,223 @@
+"""Reductions: ``sum``, ``mean``, ``max``, ``min``, ``var``, ``std``, ``logsumexp``, ``softmax``,
+``log_softmax``, with NumPy's ``axis`` (None, int or tuple) and ``keepdims``.
+
+The course's ``db^[l] = (1/m) sum_i dZ^[l](i)`` is the gradient of a broadcast add; the other way
+round, the gradient of ``sum`` copies ``dA`` back to every element that was summed.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Op, record
+from ..tensor import Tensor
+from .broadcast import as_tensor
+
+__all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax"]
+
+
+def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """``axis`` as a sorted tuple of non-negative ints (``None`` means every axis)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of bounds for an array of dimension {ndim}")
+        result.append(int(a) % builtins.max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(result))
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+def _spread(g: Any, kept: tuple[int, ...], shape: tuple[int, ...]) -> Any:
+    """A reduced gradient copied back over the reduced axes (``keepdims`` shape, then broadcast)."""
+    if g.shape != kept:
+        g = g.reshape(kept)
+    return np.broadcast_to(g, shape)
+
+
+# extra = (axes, keepdims, kept_shape, input_shape)
+def _sum_vjp(g, out, inputs, extra, needs):
+    _, _, kept, shape = extra
+    return (_spread(g, kept, shape),)
+
+
+def _mean_vjp(g, out, inputs, extra, needs):
+    _, _, kept, shape = extra
+    count = int(np.prod(shape)) // builtins.max(int(np.prod(kept)), 1) if shape else 1
+    return (_spread(g / count, kept, shape),)
+
+
+def _extreme_vjp(g, out, inputs, extra, needs):
+    # Ties share the gradient equally, so the sum of the gradient is preserved.
+    _, _, kept, shape = extra
+    (x,) = inputs
+    winners = x == out.reshape(kept)
+    share = np.where(winners, _spread(g, kept, shape), 0)
+    return (share / winners.sum(axis=extra[0], keepdims=True),)
+
+
+def _reduction_forward(function):
+    def forward(x, extra):
+        return function(x, axis=extra[0], keepdims=extra[1])
+
+    return forward
+
+
+SUM = Op("sum", _reduction_forward(np.sum), _sum_vjp)
+MEAN = Op("mean", _reduction_forward(np.mean), _mean_vjp)
+MAX = Op("max", _reduction_forward(np.max), _extreme_vjp, saves_out=True)
+MIN = Op("min", _reduction_forward(np.min), _extreme_vjp, saves_out=True)
+
+
+def _reduce(op: Op, name: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = as_tensor(x)
+    shape = x.data.shape
+    axes = normalize_axes(name, axis, x.data.ndim)
+    extra = (axes, bool(keepdims), _kept_shape(shape, axes), shape)
+    if op is MAX or op is MIN:
+        if x.data.size == 0:
+            raise ValueError(f"{name}: zero-size array (shape {shape}) has no {name}imum")
+    return record(op, op.forward(x.data, extra), (x,), extra)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis``; the gradient copies ``dA`` to every summed element."""
+    return _reduce(SUM, "sum", x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis``: ``(1/m) sum``; the gradient is ``dA / m`` for each element."""
+    return _reduce(MEAN, "mean", x, axis, keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Largest element over ``axis``; tied maxima share the gradient equally."""
+    return _reduce(MAX, "max", x, axis, keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Smallest element over ``axis``; tied minima share the gradient equally."""
+    return _reduce(MIN, "min", x, axis, keepdims)
+
+
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance ``sum((x - mean)^2) / (n - ddof)`` over ``axis`` (composed of recorded ops)."""
+    from .elementwise import mul, sub
+
+    x = as_tensor(x)
+    axes = normalize_axes("var", axis, x.data.ndim)
+    kept = _kept_shape(x.data.shape, axes)
+    count = x.data.size // builtins.max(int(np.prod(kept)), 1) if x.data.size else 0
+    if count - ddof <= 0:
+        raise ValueError(
+            f"var: {count} element(s) along the reduced axes of shape {x.shape} leave no degrees "
+            f"of freedom with ddof={ddof}"
+        )
+    centered = sub(x, mean(x, axis=axes, keepdims=True))
+    return mul(sum(mul(centered, centered), axis=axes, keepdims=keepdims), 1.0 / (count - ddof))
+
+
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation: ``sqrt(var)``."""
+    from .elementwise import sqrt
+
+    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+# -- log-sum-exp and softmax -------------------------------------------------------------------
+def _stable_shift(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The max over ``axis`` (kept); non-finite maxima become 0 so ``x - shift`` is safe."""
+    shift = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(shift), shift, 0)
+
+
+def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axes is None:
+        return ()
+    return tuple(size for i, size in enumerate(shape) if i not in axes)
+
+
+def _logsumexp_forward(x, extra):
+    axes, keepdims, _, shape = extra
+    shift = _stable_shift(x, axes)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for all -inf input
+        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+    return out if keepdims else out.reshape(_reduced_shape(shape, axes))
+
+
+def _logsumexp_vjp(g, out, inputs, extra, needs):
+    # d/dx logsumexp(x) = softmax(x) = exp(x - logsumexp(x))
+    _, _, kept, shape = extra
+    (x,) = inputs
+    return (_spread(g, kept, shape) * np.exp(x - out.reshape(kept)),)
+
+
+LOGSUMEXP = Op("logsumexp", _logsumexp_forward, _logsumexp_vjp, saves_out=True)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, stable for any input; ``d/dx = softmax(x)``."""
+    x = as_tensor(x)
+    shape = x.data.shape
+    axes = normalize_axes("logsumexp", axis, x.data.ndim)
+    kept = _kept_shape(shape, axes)
+    extra = (axes, bool(keepdims), kept, shape)
+    return record(LOGSUMEXP, _logsumexp_forward(x.data, extra), (x,), extra)
+
+
+def _softmax_forward(x, axis):
+    e = np.exp(x - _stable_shift(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_vjp(g, out, inputs, axis, needs):
+    # dA/dZ of softmax applied to g: a * (g - sum(g * a))
+    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+
+
+def _log_softmax_forward(x, axis):
+    shifted = x - _stable_shift(x, axis)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, out, inputs, axis, needs):
+    # d log_softmax: g - softmax * sum(g)
+    return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+
+
+SOFTMAX = Op("softmax", _softmax_forward, _softmax_vjp, saves_out=True)
+LOG_SOFTMAX = Op("log_softmax", _log_softmax_forward, _log_softmax_vjp, saves_out=True)
+
+
+def _single_axis(op: str, axis: Any, ndim: int) -> int:
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    return normalize_axes(op, axis, ndim)[0]
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """``a_i = e^{z_i} / sum_j e^{z_j}`` along ``axis``, stable for any input."""
+    x = as_tensor(x)
+    axis = _single_axis("softmax", axis, x.data.ndim)
+    return record(SOFTMAX, _softmax_forward(x.data, axis), (x,), axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """``z_i - logsumexp(z)`` along ``axis``, stable for any input."""
+    x = as_tensor(x)
+    axis = _single_axis("log_softmax", axis, x.data.ndim)
+    return record(LOG_SOFTMAX, _log_softmax_forward(x.data, axis), (x,), axis)
