@@ -73,8 +73,12 @@ def check_examples(function: str, X: Any, n_x: int | None, Y: Any = None) -> int
     m = check_row(function, "Y", Y) if Y is not None else shape[1]
     if (n_x is None or shape[0] == n_x) and shape[1] == m:
         return m
-    looks_transposed = shape[0] == m and (n_x is None or shape[1] == n_x)
-    expected = f"({'n_x' if n_x is None else n_x}, {m})"
+    if Y is None:  # m is unknown: X fits the parameters only the other way round
+        looks_transposed = n_x is not None and shape[1] == n_x
+        expected = f"({n_x}, m)"
+    else:
+        looks_transposed = shape[0] == m and (n_x is None or shape[1] == n_x)
+        expected = f"({'n_x' if n_x is None else n_x}, {m})"
     against = f" to match Y of shape {tuple(Y.shape)}" if Y is not None else ""
     raise ValueError(
         f"{function}: X has shape {shape}, expected {expected}{against}; {LAYOUT}"

@@ -60,6 +60,42 @@ def relative_difference(a: Any, b: Any) -> float:
     return 0.0 if denominator == 0 else float(np.linalg.norm(a - b) / denominator)
 
 
+def numerical_gradient(
+    cost: Callable[[], float], array: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """Central differences ``(J(theta + eps) - J(theta - eps)) / (2 eps)`` for every entry.
+
+    ``array`` is perturbed in place, one entry at a time, and restored; ``cost()`` reads it.
+
+    Parameters
+    ----------
+    cost : callable
+        No arguments; returns the cost ``J`` as a float for the current contents of ``array``.
+    array : ndarray of float64
+        The parameter to differentiate with respect to.
+    eps : float
+        Step.
+
+    Returns
+    -------
+    ndarray
+        ``dJ/d array``, shaped like ``array``.
+    """
+    flat = array.reshape(-1)
+    if not np.shares_memory(flat, array):
+        raise ValueError("numerical_gradient: array must be contiguous so it can be perturbed")
+    gradient = np.empty(flat.size)
+    for index in range(flat.size):
+        original = flat[index]
+        flat[index] = original + eps
+        plus = cost()
+        flat[index] = original - eps
+        minus = cost()
+        flat[index] = original
+        gradient[index] = (plus - minus) / (2 * eps)
+    return gradient.reshape(array.shape)
+
+
 @dataclass
 class GradientComparison:
     """One gradient of the learner compared with the references.
