@@ -373,13 +373,21 @@ def update_parameters(
     Raises
     ------
     ValueError
-        For malformed parameters.
+        For malformed parameters or a gradient not shaped like its parameter.
+    KeyError
+        If a gradient is missing.
     """
     L = _num_layers("update_parameters", parameters)
     updated = {}
-    for l in range(1, L + 1):
-        updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
-        updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+    for key in (f"{kind}{l}" for l in range(1, L + 1) for kind in "Wb"):
+        step = grads[f"d{key}"]
+        # A (n,) db would broadcast b (n, 1) into an (n, n) matrix without a word.
+        if tuple(np.shape(step)) != tuple(np.shape(parameters[key])):
+            raise ValueError(
+                f"update_parameters: d{key} has shape {tuple(np.shape(step))}, expected "
+                f"{tuple(np.shape(parameters[key]))} like {key}"
+            )
+        updated[key] = parameters[key] - learning_rate * step
     return updated
 
 
