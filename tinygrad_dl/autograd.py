@@ -15,11 +15,11 @@ linear in the graph's size. For the chain rule in the course's notation, a node 
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import os
 import sys
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -76,10 +76,18 @@ class Op:
 
 
 class _GradMode:
-    """Process-wide switches read on every recorded op (plain attributes: cheapest to read)."""
+    """Process-wide switches read on every recorded op (plain attributes: cheapest to read).
+
+    ``clock`` is the sequence number of the latest in-place change. Nodes and in-place changes
+    draw from one counter: a changed tensor's ``_version`` is the number drawn at its change and
+    a node's ``seq`` the number drawn at its creation, so "was an input changed after it was
+    saved?" is ``input._version > node.seq``, and nothing needs checking while
+    ``clock < node.seq``.
+    """
 
     enabled = True
     anomaly = False
+    clock = -1
 
 
 _mode = _GradMode
@@ -87,25 +95,26 @@ _sequence = itertools.count()
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+class _NodeInfo:
+    """What few nodes need: anomaly trace, a retained interior tensor, an in-place mark."""
+
+    __slots__ = ("trace", "retained", "out_modified")
+
+    def __init__(self) -> None:
+        self.trace: str | None = None
+        self.retained = None
+        self.out_modified = False
+
+
 class Node:
     """One recorded op application: what backward needs to send gradients to the inputs.
 
-    ``inputs`` are the input tensors (or ``None`` once the graph is freed); ``versions`` their
-    in-place version counters at record time, so a later in-place change is caught.
+    ``inputs`` are the input tensors (``None`` once the graph is freed), ``out`` the output
+    array where the op's vjp reads it, ``seq`` the creation order that backward follows
+    newest first (and the in-place clock at creation, see :class:`_GradMode`).
     """
 
-    __slots__ = (
-        "op",
-        "inputs",
-        "extra",
-        "out",
-        "seq",
-        "versions",
-        "trace",
-        "retained",
-        "out_modified",
-        "__weakref__",
-    )
+    __slots__ = ("op", "inputs", "extra", "out", "seq", "info", "__weakref__")
 
     def __init__(self, op: Op, inputs: tuple, extra: Any, out: np.ndarray | None):
         self.op = op
@@ -113,10 +122,14 @@ class Node:
         self.extra = extra
         self.out = out
         self.seq = next(_sequence)
-        self.versions = [t._version for t in inputs]
-        self.trace = _creation_site() if _mode.anomaly else None
-        self.retained = None
-        self.out_modified = False
+        self.info = None
+        if _mode.anomaly:
+            self.details().trace = _creation_site()
+
+    def details(self) -> _NodeInfo:
+        if self.info is None:
+            self.info = _NodeInfo()
+        return self.info
 
     @property
     def name(self) -> str:
@@ -150,14 +163,36 @@ def record(op: Op, data: np.ndarray, inputs: tuple, extra: Any = None) -> Tensor
 
     A node is recorded only when grad mode is on and some input requires grad.
     """
-    out = _new_tensor(data)
+    out = _object_new(_Tensor)
+    out.data = data
+    out.grad = None
     if _mode.enabled:
         for t in inputs:
             if t.requires_grad:
                 out.requires_grad = True
                 out._node = Node(op, inputs, extra, data if op.saves_out else None)
-                break
+                return out
+    out.requires_grad = False
+    out._node = None
     return out
+
+
+def record_unary(op: Op, data: np.ndarray, x: Tensor, extra: Any = None) -> Tensor:
+    """:func:`record` for a one-input op (the most common case, kept free of loops)."""
+    out = _object_new(_Tensor)
+    out.data = data
+    out.grad = None
+    if x.requires_grad and _mode.enabled:
+        out.requires_grad = True
+        out._node = Node(op, (x,), extra, data if op.saves_out else None)
+    else:
+        out.requires_grad = False
+        out._node = None
+    return out
+
+
+_object_new = object.__new__
+_Tensor: Any = None  # bound to tinygrad_dl.tensor.Tensor when that module is imported
 
 
 def apply(op: Op, inputs: Sequence[Tensor], extra: Any = None) -> Tensor:
@@ -257,30 +292,32 @@ def is_anomaly_enabled() -> bool:
 
 
 def _check_saved_unchanged(node: Node) -> None:
+    """Raise if backward cannot run ``node``: graph freed, or a saved tensor changed in place."""
     if node.inputs is None:
         raise RuntimeError(
             f"backward: trying to backward through the graph a second time at op "
             f"'{node.op.name}': its saved arrays were freed after the first backward. Pass "
             f"retain_graph=True to the first backward() (or tg.grad) to keep them."
         )
-    if node.out_modified:
+    if node.info is not None and node.info.out_modified:
         raise RuntimeError(
             f"backward: the output of op '{node.op.name}' was modified by an in-place "
             f"operation after it was saved for backward"
         )
-    for index, (tensor, version) in enumerate(zip(node.inputs, node.versions)):
-        if tensor._version != version:
-            raise RuntimeError(
-                f"backward: input {index} of op '{node.op.name}' (shape {tensor.shape}) was "
-                f"modified by an in-place operation after it was saved for backward "
-                f"(version {version} -> {tensor._version})"
-            )
+    if _mode.clock > node.seq:
+        for index, tensor in enumerate(node.inputs):
+            if getattr(tensor, "_version", -1) > node.seq:
+                raise RuntimeError(
+                    f"backward: input {index} of op '{node.op.name}' (shape {tensor.shape}) was "
+                    f"modified by an in-place operation after it was saved for backward"
+                )
 
 
 def _check_finite(node: Node, index: int, gradient: Any) -> None:
     values = gradient.data if hasattr(gradient, "requires_grad") else gradient
     if not np.all(np.isfinite(values)):
-        where = node.trace or "<unknown: anomaly mode was off when the op was recorded>"
+        trace = node.info.trace if node.info is not None else None
+        where = trace or "<unknown: anomaly mode was off when the op was recorded>"
         raise RuntimeError(
             f"anomaly: op '{node.op.name}' produced a non-finite (NaN or inf) gradient for its "
             f"input {index} (shape {np.shape(values)}); the op was created at {where}"
@@ -300,14 +337,16 @@ def backward(
     tensors that called ``retain_grad``). With ``capture`` (``tg.grad``) no ``.grad`` changes;
     the gradients of the captured tensors are returned in order (``None`` where unused).
     """
-    from .tensor import Tensor
-
     with _ModeSwitch(create_graph):
-        return _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture)
+        return _run_backward(roots, root_grads, retain_graph, create_graph, capture)
 
 
-def _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture):  # noqa: N803
-    pending: dict[Node, Any] = {}  # node -> gradient of its output, summed over consumers
+_ONE_NEED = (True,)
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
+    Tensor = _Tensor  # noqa: N806 - a local alias of the class, for speed
+    pending: dict[Node, Any] = {}  # node -> gradient of its output, summed over its consumers
     heap: list[tuple[int, Node]] = []
     leaf_grads: dict[int, Any] = {}  # capture mode: id(leaf) -> gradient
     captured_nodes: dict[Node, int] = {}
@@ -328,7 +367,7 @@ def _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture
             previous = pending.get(node)
             if previous is None:
                 pending[node] = gradient
-                heapq.heappush(heap, (-node.seq, node))
+                heappush(heap, (-node.seq, node))
             else:
                 pending[node] = previous + gradient
         elif capture is not None:
@@ -337,49 +376,78 @@ def _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture
                 previous = leaf_grads.get(key)
                 leaf_grads[key] = gradient if previous is None else previous + gradient
         else:
-            _accumulate_leaf(Tensor, tensor, gradient, create_graph, handed_out)
+            _accumulate_leaf(tensor, gradient, create_graph, handed_out)
 
     for tensor, gradient in zip(roots, root_grads):
         send(tensor, gradient)
 
     anomaly = _mode.anomaly
-    while heap:
-        _, node = heapq.heappop(heap)
-        gradient = pending.pop(node)
-        _check_saved_unchanged(node)
-        if capture is not None and node in captured_nodes:
-            results[captured_nodes[node]] = gradient
-        elif node.retained is not None and capture is None:
-            owner = node.retained()
-            if owner is not None:
-                _accumulate_leaf(Tensor, owner, gradient, create_graph, handed_out)
+    watch = capture is not None or anomaly
+    node = None
+    while True:
+        if node is None:  # not continuing along a chain: take the newest waiting node
+            if not heap:
+                break
+            node = heappop(heap)[1]
+            gradient = pending.pop(node)
         inputs = node.inputs
-        needs = [t.requires_grad for t in inputs]
-        if create_graph:
-            out = apply(node.op, inputs, node.extra) if node.op.saves_out else None
-            if not isinstance(gradient, Tensor):
-                gradient = Tensor(gradient)
-            input_grads = node.op.vjp(gradient, out, inputs, node.extra, needs)
+        if inputs is None or node.info is not None or _mode.clock > node.seq:
+            _check_saved_unchanged(node)
+            info = node.info
+            if info is not None and info.retained is not None and capture is None:
+                owner = info.retained()
+                if owner is not None:
+                    _accumulate_leaf(owner, gradient, create_graph, handed_out)
+        if watch and capture is not None and node in captured_nodes:
+            results[captured_nodes[node]] = gradient
+        op = node.op
+        single = len(inputs) == 1
+        if single:
+            needs = _ONE_NEED
         else:
-            if isinstance(gradient, Tensor):
+            needs = [t.requires_grad for t in inputs]
+        if create_graph:
+            out = apply(op, inputs, node.extra) if op.saves_out else None
+            if type(gradient) is not Tensor:
+                gradient = Tensor(gradient)
+            input_grads = op.vjp(gradient, out, inputs, node.extra, needs)
+        else:
+            if type(gradient) is Tensor:
                 gradient = gradient.data
-            input_grads = node.op.vjp(
-                gradient, node.out, [t.data for t in inputs], node.extra, needs
-            )
-        for index, (tensor, input_grad) in enumerate(zip(inputs, input_grads)):
-            if input_grad is None or not needs[index]:
-                continue
-            if anomaly:
-                _check_finite(node, index, input_grad)
-            dtype = tensor.data.dtype
-            if input_grad.dtype != dtype:
-                input_grad = input_grad.astype(dtype)
-            send(tensor, input_grad)
+            arrays = (inputs[0].data,) if single else [t.data for t in inputs]
+            input_grads = op.vjp(gradient, node.out, arrays, node.extra, needs)
         if not retain_graph:
             # Release what only backward needed, so memory returns as soon as it is used.
             node.inputs = None
             node.out = None
             node.extra = None
+        current, node = node, None
+        if single:
+            tensor = inputs[0]
+            input_grad = input_grads[0]
+            if anomaly:
+                _check_finite(current, 0, input_grad)
+            dtype = tensor.data.dtype
+            if input_grad.dtype != dtype:
+                input_grad = input_grad.astype(dtype)
+            parent = tensor._node
+            if parent is not None and not heap and not watch:
+                # A plain chain: hand the gradient straight on, no dict or heap traffic.
+                node = parent
+                gradient = input_grad
+                continue
+            send(tensor, input_grad)
+            continue
+        for index, tensor in enumerate(inputs):
+            input_grad = input_grads[index]
+            if input_grad is None or not needs[index]:
+                continue
+            if anomaly:
+                _check_finite(current, index, input_grad)
+            dtype = tensor.data.dtype
+            if input_grad.dtype != dtype:
+                input_grad = input_grad.astype(dtype)
+            send(tensor, input_grad)
 
     if capture is not None:
         for key, position in captured_leaves.items():
@@ -389,14 +457,15 @@ def _run_backward(Tensor, roots, root_grads, retain_graph, create_graph, capture
     return None
 
 
-def _accumulate_leaf(Tensor, tensor, gradient, create_graph, handed_out):  # noqa: N803
+def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
     """``tensor.grad += gradient`` (PyTorch's accumulation), copying only when needed."""
+    Tensor = _Tensor  # noqa: N806
     if create_graph:
-        if not isinstance(gradient, Tensor):
+        if type(gradient) is not Tensor:
             gradient = Tensor(gradient)
         tensor.grad = gradient if tensor.grad is None else tensor.grad + gradient
         return
-    if isinstance(gradient, Tensor):
+    if type(gradient) is Tensor:
         gradient = gradient.data
     if tensor.grad is None:
         # Keep a freshly computed array as .grad without copying; copy read-only broadcast
@@ -584,6 +653,11 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
                 for t, s in zip(leaves, second)
             )
     return value.detach(), (products[0] if single else products)
+
+
+def next_sequence() -> int:
+    """Draw from the counter shared by nodes and in-place changes."""
+    return next(_sequence)
 
 
 def _new_tensor(data: np.ndarray) -> Tensor:

@@ -80,7 +80,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
-        self._version = 0
+        # ``_version`` is set only by an in-place change: unset means never changed.
 
     # -- attributes ---------------------------------------------------------------------------
     @property
@@ -244,7 +244,7 @@ class Tensor:
         if self._node is not None:
             import weakref
 
-            self._node.retained = weakref.ref(self)
+            self._node.details().retained = weakref.ref(self)
         elif not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
         return self
@@ -266,9 +266,10 @@ class Tensor:
                     f"{what}: an in-place change cannot record the gradient of its operand; "
                     f"write x = x ... y instead"
                 )
-        self._version += 1
+        # An in-place change draws a number after every node recorded so far (see _GradMode).
+        self._version = autograd._mode.clock = autograd.next_sequence()
         if self._node is not None and self._node.out is not None:
-            self._node.out_modified = True
+            self._node.details().out_modified = True
 
     def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> Tensor:
         self._prepare_inplace(what, other)
@@ -319,8 +320,8 @@ def _new_tensor(data: np.ndarray) -> Tensor:
     tensor.grad = None
     tensor.requires_grad = False
     tensor._node = None
-    tensor._version = 0
     return tensor
 
 
 autograd._new_tensor = _new_tensor
+autograd._Tensor = Tensor

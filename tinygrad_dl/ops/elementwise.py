@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Op, record
+from ..autograd import Op, record, record_unary
 from ..tensor import Tensor, _new_tensor
 from .broadcast import as_tensor, broadcast_error, unbroadcast
 
@@ -134,8 +134,10 @@ RPOW_SCALAR = Op(
 
 
 def _binary(op: Op, name: str, a: Any, b: Any) -> Tensor:
-    a = as_tensor(a)
-    b = as_tensor(b)
+    if type(a) is not Tensor:
+        a = as_tensor(a)
+    if type(b) is not Tensor:
+        b = as_tensor(b)
     try:
         data = op.forward(a.data, b.data, None)
     except ValueError:
@@ -146,58 +148,68 @@ def _binary(op: Op, name: str, a: Any, b: Any) -> Tensor:
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with broadcasting; ``d/da = 1``, summed over broadcast axes."""
     if type(b) in _SCALARS:
-        a = as_tensor(a)
-        return record(ADD_SCALAR, a.data + b, (a,), b)
+        if type(a) is not Tensor:
+            a = as_tensor(a)
+        return record_unary(ADD_SCALAR, a.data + b, a, b)
     if type(a) in _SCALARS:
-        b = as_tensor(b)
-        return record(ADD_SCALAR, b.data + a, (b,), a)
+        if type(b) is not Tensor:
+            b = as_tensor(b)
+        return record_unary(ADD_SCALAR, b.data + a, b, a)
     return _binary(ADD, "add", a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting; ``d/da = 1``, ``d/db = -1``."""
     if type(b) in _SCALARS:
-        a = as_tensor(a)
-        return record(ADD_SCALAR, a.data - b, (a,), -b)
+        if type(a) is not Tensor:
+            a = as_tensor(a)
+        return record_unary(ADD_SCALAR, a.data - b, a, -b)
     if type(a) in _SCALARS:
-        b = as_tensor(b)
-        return record(RSUB_SCALAR, a - b.data, (b,), a)
+        if type(b) is not Tensor:
+            b = as_tensor(b)
+        return record_unary(RSUB_SCALAR, a - b.data, b, a)
     return _binary(SUB, "sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting; ``d/da = b``, ``d/db = a``."""
     if type(b) in _SCALARS:
-        a = as_tensor(a)
-        return record(MUL_SCALAR, a.data * b, (a,), b)
+        if type(a) is not Tensor:
+            a = as_tensor(a)
+        return record_unary(MUL_SCALAR, a.data * b, a, b)
     if type(a) in _SCALARS:
-        b = as_tensor(b)
-        return record(MUL_SCALAR, b.data * a, (b,), a)
+        if type(b) is not Tensor:
+            b = as_tensor(b)
+        return record_unary(MUL_SCALAR, b.data * a, b, a)
     return _binary(MUL, "mul", a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` with broadcasting; ``d/da = 1/b``, ``d/db = -a/b^2``."""
     if type(b) in _SCALARS:
-        a = as_tensor(a)
-        return record(DIV_SCALAR, a.data / b, (a,), b)
+        if type(a) is not Tensor:
+            a = as_tensor(a)
+        return record_unary(DIV_SCALAR, a.data / b, a, b)
     if type(a) in _SCALARS:
-        b = as_tensor(b)
-        return record(RDIV_SCALAR, a / b.data, (b,), a)
+        if type(b) is not Tensor:
+            b = as_tensor(b)
+        return record_unary(RDIV_SCALAR, a / b.data, b, a)
     return _binary(DIV, "div", a, b)
 
 
 def power(a: Any, b: Any) -> Tensor:
     """``a ** b``; ``d/da = b a^(b-1)``, ``d/db = a^b log a``."""
     if type(b) in _SCALARS:
-        a = as_tensor(a)
-        return record(POW_SCALAR, a.data**b, (a,), b)
+        if type(a) is not Tensor:
+            a = as_tensor(a)
+        return record_unary(POW_SCALAR, a.data**b, a, b)
     if type(a) in _SCALARS:
         if a <= 0:
             # log(a) in the gradient: only a positive base has a real derivative everywhere
             return _binary(POW, "pow", a, b)
-        b = as_tensor(b)
-        return record(RPOW_SCALAR, a**b.data, (b,), a)
+        if type(b) is not Tensor:
+            b = as_tensor(b)
+        return record_unary(RPOW_SCALAR, a**b.data, b, a)
     return _binary(POW, "pow", a, b)
 
 
@@ -215,8 +227,9 @@ def rpow(a: Any, b: Any) -> Tensor:
 
 # -- unary -------------------------------------------------------------------------------------
 def _unary(op: Op, x: Any, extra: Any = None) -> Tensor:
-    x = as_tensor(x)
-    return record(op, op.forward(x.data, extra), (x,), extra)
+    if type(x) is not Tensor:
+        x = as_tensor(x)
+    return record_unary(op, op.forward(x.data, extra), x, extra)
 
 
 def _sigmoid_forward(z: np.ndarray, _: Any = None) -> np.ndarray:

@@ -262,6 +262,10 @@ if hasattr(np, "astype"):
 
 def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
     """``Tensor.__array_ufunc__``: route a NumPy ufunc call to the matching op."""
+    if method == "__call__" and not kwargs:  # the common case, kept short
+        implementation = UFUNCS.get(ufunc)
+        if implementation is not None:
+            return implementation(*inputs)
     if method != "__call__":
         if ufunc is np.add and method == "reduce":
             axis = kwargs.get("axis", 0)
