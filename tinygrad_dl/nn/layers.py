@@ -1,0 +1,243 @@
+"""Layers: ``Linear``, ``Sequential``, the activations and ``Dropout``.
+
+``Linear`` is batch-first like PyTorch: a batch ``x`` of shape ``(m, in_features)`` gives
+``x W^T + b`` of shape ``(m, out_features)``. Its ``weight`` has shape ``(out_features,
+in_features)``, which is exactly the course's ``W^[l]`` of shape ``(n^[l], n^[l-1])``; the course
+computes the same numbers in its column layout::
+
+    course (X is (n_x, m)):        Z1 = W1 @ X + b1          # (n^[1], m)
+    nn (x = X.T is (m, n_x)):      z1 = layer(x)             # (m, n^[1]) == Z1.T
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..data import RandomLike, resolve_rng
+from ..tensor import Tensor
+from . import functional as F
+from . import init as initialisers
+from .module import Module, Parameter
+
+__all__ = [
+    "Dropout",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+]
+
+
+class Linear(Module):
+    """A fully connected layer ``y = x W^T + b`` (the course's ``Z^[l] = W^[l] A^[l-1] + b^[l]``).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        ``n^[l-1]`` and ``n^[l]``.
+    bias : bool
+        Learn a bias ``b`` of shape ``(out_features,)``.
+    init : str or callable, optional
+        How to draw the weight: ``None``/``"default"`` is PyTorch's default (weight and bias
+        uniform in ``+-1/sqrt(in_features)``); ``"course"`` is ``0.01 * randn``; ``"he"``
+        (``"kaiming"``), ``"xavier"`` (``"glorot"``), ``"xavier_uniform"``, ``"zeros"``; or a
+        function ``f(shape, rng=..., dtype=...)`` from :mod:`tinygrad_dl.nn.init`. Except for
+        the default, the bias starts at zero.
+    rng : Generator, RandomState, int or None
+        Where the initialiser draws from (``None``: NumPy's global state). Pass one generator to
+        all layers to draw them in order, as the course does.
+    dtype : dtype
+        float64 (the course's) by default; float32 for speed.
+
+    Raises
+    ------
+    ValueError
+        For non-positive sizes or an unknown ``init`` name.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Callable[..., np.ndarray] | None = None,
+        rng: RandomLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        generator = resolve_rng(rng)
+        shape = (self.out_features, self.in_features)
+        if init is None or init == "default":
+            weight = initialisers.default_uniform(shape, rng=generator, dtype=dtype)
+            bias_value = (
+                initialisers.default_uniform(
+                    (self.out_features,), fan_in=self.in_features, rng=generator, dtype=dtype
+                )
+                if bias
+                else None
+            )
+        else:
+            if isinstance(init, str):
+                if init not in initialisers.INITIALISERS:
+                    names = ", ".join(repr(k) for k in initialisers.INITIALISERS)
+                    raise ValueError(f"Linear: unknown init {init!r}; choose one of {names}")
+                init = initialisers.INITIALISERS[init]
+            weight = np.asarray(init(shape, rng=generator, dtype=dtype))
+            if weight.shape != shape:
+                raise ValueError(f"Linear: init returned shape {weight.shape}, expected {shape}")
+            bias_value = np.zeros(self.out_features, dtype=dtype) if bias else None
+        self.weight = Parameter(weight)
+        self.bias = Parameter(bias_value) if bias_value is not None else None
+
+    def forward(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(x))
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                f"input of shape {x.shape} must have {self.in_features} features in its last "
+                f"axis (batch-first (m, in_features); for the course's (n_x, m) layout pass X.T)"
+            )
+        out = x @ self.weight.T
+        return out if self.bias is None else out + self.bias
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Sequential(Module):
+    """Modules applied one after the other; they are named ``"0"``, ``"1"``, ... (or by the
+    keys of an ``OrderedDict``), so the state-dict keys are PyTorch's ``"0.weight"``.
+
+    Examples
+    --------
+    >>> from tinygrad_dl import nn
+    >>> model = nn.Sequential(nn.Linear(2, 4, rng=0), nn.Tanh(), nn.Linear(4, 1, rng=0))
+    >>> list(model.state_dict())
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
+
+    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            items = list(modules[0].items())
+        else:
+            items = [(str(index), module) for index, module in enumerate(modules)]
+        for name, module in items:
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential: item {name!r} is a {type(module).__name__}, not a Module"
+                )
+            self.add_module(name, module)
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Module:
+        modules = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(modules[index]))
+        try:
+            return modules[index][1]
+        except IndexError:
+            raise IndexError(
+                f"Sequential: index {index} out of range for {len(modules)} modules"
+            ) from None
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ReLU(Module):
+    """``max(0, x)`` element-wise."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """``max(negative_slope x, x)`` element-wise (0.01, the course's slope, by default)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """``tanh(x)`` element-wise (the course's hidden-layer activation)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    """``1 / (1 + e^-x)`` element-wise, stable for any input."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode, zero each element with probability ``p`` and scale
+    the survivors by ``1/(1-p)``; in evaluation mode (``model.eval()``), do nothing.
+
+    Parameters
+    ----------
+    p : float
+        Drop probability in ``[0, 1]``.
+    rng : Generator, RandomState, int or None
+        Where the masks are drawn from; an int makes the sequence of masks reproducible.
+    """
+
+    def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
+        self.p = p
+        self.rng = resolve_rng(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

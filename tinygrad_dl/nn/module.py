@@ -1,0 +1,293 @@
+"""``Module`` and ``Parameter``: the containers that hold a model's weights, as in PyTorch.
+
+A module registers every ``Parameter`` and sub-``Module`` assigned to one of its attributes, in
+assignment order; ``named_parameters()`` walks them with dotted names (``"0.weight"``), which are
+also the state-dict keys, identical to PyTorch's, so a trained model's arrays load into the
+same PyTorch architecture.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..serialization import IncompatibleKeys, check_state_dict
+from ..tensor import Tensor
+
+__all__ = ["Module", "Parameter"]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a model's weight: it requires grad, and a Module registers it.
+
+    Parameters
+    ----------
+    data : array_like or Tensor
+        The initial values (a Tensor's array is shared, not copied).
+    requires_grad : bool
+        ``True`` by default.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and models: write ``__init__`` (assign layers and Parameters as
+    attributes) and ``forward``; call the module to run it.
+
+    Examples
+    --------
+    >>> import tinygrad_dl as tg
+    >>> from tinygrad_dl import nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(2, 4, rng=0)
+    ...         self.out = nn.Linear(4, 1, rng=0)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).tanh())
+    >>> [name for name, _ in TwoLayer().named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration ---------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        parameters = self.__dict__.get("_parameters")
+        if parameters is None:
+            if isinstance(value, Parameter | Module):
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} {name!r} before "
+                    f"Module.__init__() is called (call super().__init__() first)"
+                )
+        else:
+            modules = self.__dict__["_modules"]
+            if isinstance(value, Parameter):
+                modules.pop(name, None)
+                parameters[name] = value
+            elif isinstance(value, Module):
+                parameters.pop(name, None)
+                modules[name] = value
+            elif name in parameters:
+                if isinstance(value, Tensor):
+                    raise TypeError(
+                        f"cannot assign a plain Tensor to parameter {name!r}; wrap it in "
+                        "nn.Parameter, or assign to .data to change its values"
+                    )
+                if value is None:
+                    parameters[name] = None
+                else:
+                    del parameters[name]
+            elif name in modules:
+                if value is None:
+                    modules[name] = None
+                else:
+                    del modules[name]
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_modules"].pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` under ``name`` (same as assigning the attribute)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: expected a Parameter, got {type(param).__name__}")
+        self.__dict__["_parameters"][name] = param
+        object.__setattr__(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register a submodule under ``name`` (which may be any string, such as ``"0"``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: expected a Module, got {type(module).__name__}")
+        self.__dict__["_modules"][name] = module
+        object.__setattr__(self, name, module)
+
+    # -- running ------------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- traversal ----------------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their attribute names."""
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        """The direct submodules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and all its descendants, each once, with dotted names."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in module.named_children()
+            ]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and all its descendants."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter (a shared one once) with its dotted name, e.g. ``"0.weight"``.
+
+        Parameters
+        ----------
+        prefix : str
+            Prepended to every name.
+        recurse : bool
+            Include the submodules' parameters.
+
+        Yields
+        ------
+        (str, Parameter)
+        """
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter (for the optimiser: ``SGD(model.parameters(), lr=0.1)``)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule and then on this module; returns ``self``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout active) on this module and its descendants."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (Dropout off): ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``None``, or zero-filled in place)."""
+        for param in self.parameters():
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.data.fill(0)
+
+    # -- state dicts --------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """The parameters by dotted name, as detached Tensors sharing the parameters' arrays.
+
+        As in PyTorch the values are not copies: ``tg.save(model.state_dict(), path)`` stores
+        them; to keep a snapshot in memory, copy the arrays.
+
+        Returns
+        -------
+        OrderedDict[str, Tensor]
+        """
+        return OrderedDict((name, param.detach()) for name, param in self.named_parameters())
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy arrays from ``state_dict`` into the parameters, in place.
+
+        Keys, shapes and dtypes are all checked first; on any mismatch nothing is changed and
+        the error lists every problem.
+
+        Parameters
+        ----------
+        state_dict : Mapping[str, Tensor or numpy.ndarray]
+            From :meth:`state_dict` or ``tg.load``.
+        strict : bool
+            Whether missing and unexpected keys are errors (shapes and dtypes always are).
+
+        Returns
+        -------
+        IncompatibleKeys
+            ``(missing_keys, unexpected_keys)``.
+
+        Raises
+        ------
+        StateDictError
+            Listing the missing and unexpected keys and the shape and dtype mismatches.
+        """
+        params = dict(self.named_parameters())
+        arrays, incompatible = check_state_dict(
+            type(self).__name__,
+            {name: param.data for name, param in params.items()},
+            state_dict,
+            strict=strict,
+        )
+        with no_grad():
+            for name, array in arrays.items():
+                if array is params[name].data:
+                    continue
+                params[name][...] = array
+        return incompatible
+
+    def num_parameters(self) -> int:
+        """The number of scalar parameters."""
+        return int(sum(np.prod(p.shape, dtype=np.int64) for p in self.parameters()))
+
+    # -- printing -----------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's ``repr`` line."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        extra = self.extra_repr()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}("]
+        if extra:
+            lines.append(f"  {extra}")
+        for name, child in children:
+            child_text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_text}")
+        lines.append(")")
+        return "\n".join(lines)
