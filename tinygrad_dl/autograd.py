@@ -470,9 +470,9 @@ def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
     if tensor.grad is None:
         # Keep a freshly computed array as .grad without copying; copy read-only broadcast
         # views and arrays already handed to another leaf (``a + b`` passes one array to both).
+        # (An array that owns its data is writeable; read-only broadcast views have a base.)
         if (
-            not gradient.flags.writeable
-            or gradient.base is not None
+            gradient.base is not None
             or id(gradient) in handed_out
             or gradient.shape != tensor.data.shape
         ):
@@ -493,7 +493,7 @@ def _seed(output: Tensor, gradient: Any, what: str) -> Any:
                 f"{what}: grad can be implicitly created only for scalar outputs; the output has "
                 f"shape {output.shape}. Pass gradient= (an array of shape {output.shape})."
             )
-        return np.ones_like(output.data)
+        return np.array(1, dtype=output.data.dtype).reshape(output.data.shape)
     data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if data.shape != output.shape:
         raise RuntimeError(
