@@ -191,10 +191,12 @@ def _detect_style(backward: Callable | None, parameters: dict[str, Any]) -> str:
     if backward is None:
         return "logistic"
     try:
-        names = list(inspect.signature(backward).parameters)
+        signature = inspect.signature(backward).parameters.values()
     except (TypeError, ValueError):  # builtins and some callables have no signature
-        names = []
-    if len(names) >= 4 or (names and names[0] in ("parameters", "params")):
+        return "deep"
+    # Only the arguments without defaults count: ours take an optional hidden_activation.
+    required = [p.name for p in signature if p.default is inspect.Parameter.empty]
+    if len(required) == 4 or (required and required[0] in ("parameters", "params")):
         return "shallow"
     return "deep"
 
