@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 import tinygrad_dl as tg
 from tinygrad_dl.course import activations, deep, logistic, shallow
 from tinygrad_dl.course.checker import relative_difference
+from tinygrad_dl.testing import float_arrays
 
 COSTS = [logistic.compute_cost, shallow.compute_cost, deep.compute_cost]
 
@@ -20,7 +21,7 @@ COSTS = [logistic.compute_cost, shallow.compute_cost, deep.compute_cost]
 def logits_and_labels(draw, soft=None):
     m = draw(st.integers(1, 32))
     # |z| <= 10 keeps 1 - A representable to ~1e-12 relative, see test_course_deep's g' test.
-    Z = draw(arrays(np.float64, (1, m), elements=st.floats(-10, 10)))
+    Z = draw(float_arrays((1, m), min_value=-10, max_value=10))
     soft = draw(st.booleans()) if soft is None else soft
     labels = st.floats(0, 1) if soft else st.sampled_from([0.0, 1.0])
     Y = draw(arrays(np.float64, (1, m), elements=labels))
