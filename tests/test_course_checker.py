@@ -317,3 +317,20 @@ def test_check_command_runs_through_the_package_entry_point():
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All 5 checks passed." in result.stdout
+
+
+def test_check_your_backprop_example_catches_its_planted_bug(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, str(root / "examples" / "check_your_backprop.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "caught the bug at layer 2, db2" in result.stdout
+    report = (tmp_path / "out" / "check_your_backprop.txt").read_text()
+    assert "FAIL: first difference at layer 2, db2" in report and "PASS" in report
