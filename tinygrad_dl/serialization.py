@@ -236,9 +236,15 @@ def load(path: str | os.PathLike[str]) -> Any:
     path = os.fspath(path)
     tensor_type = _tensor_type()
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise _not_ours(path, "it holds a single .npy array, not a .npz archive")
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        raise _not_ours(path, f"{type(error).__name__}: {error}") from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise _not_ours(path, "it holds a single .npy array, not a .npz archive")
+    try:
+        with archive:
             if META_KEY not in archive.files:
                 raise _not_ours(
                     path,
@@ -254,13 +260,8 @@ def load(path: str | os.PathLike[str]) -> Any:
                     f"{FORMAT_VERSION}",
                 )
             return _decode(meta["root"], archive, path, tensor_type)
-    except FileNotFoundError:
-        raise
     except SerializationError:
         raise
-    except AttributeError:
-        # np.load returns a bare ndarray (no context manager) for a .npy file.
-        raise _not_ours(path, "it holds a single .npy array, not a .npz archive") from None
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise _not_ours(path, f"{type(error).__name__}: {error}") from error
 
