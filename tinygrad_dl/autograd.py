@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
+from sys import getrefcount
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -416,6 +417,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
                 gradient = gradient.data
             arrays = (inputs[0].data,) if single else [t.data for t in inputs]
             input_grads = op.vjp(gradient, node.out, arrays, node.extra, needs)
+        gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
         if not retain_graph:
             # Release what only backward needed, so memory returns as soon as it is used.
             node.inputs = None
@@ -448,6 +450,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
             if input_grad.dtype != dtype:
                 input_grad = input_grad.astype(dtype)
             send(tensor, input_grad)
+        input_grads = input_grad = None  # hold no gradient past its consumer (see above)
 
     if capture is not None:
         for key, position in captured_leaves.items():
@@ -468,11 +471,16 @@ def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
     if type(gradient) is Tensor:
         gradient = gradient.data
     if tensor.grad is None:
-        # Keep a freshly computed array as .grad without copying; copy read-only broadcast
-        # views and arrays already handed to another leaf (``a + b`` passes one array to both).
-        # (An array that owns its data is writeable; read-only broadcast views have a base.)
+        # Keep a freshly computed array as .grad without copying. Copy arrays already handed
+        # to another leaf (``a + b`` passes one array to both), and views unless their base is
+        # held by nothing else (a transposed fresh product is kept; a read-only broadcast view
+        # or a view of a gradient still in use is copied).
         if (
-            gradient.base is not None
+            (
+                gradient.base is not None
+                # references: the view's own and getrefcount's argument; any more is another owner
+                and (getrefcount(gradient.base) > 2 or not gradient.flags.writeable)
+            )
             or id(gradient) in handed_out
             or gradient.shape != tensor.data.shape
         ):
