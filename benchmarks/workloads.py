@@ -1,0 +1,368 @@
+"""The benchmark's workloads: seeded data and initial parameters, the same for every implementation.
+
+Every workload is one full training step in the course's column layout (``X`` is ``(n_x, m)``,
+``W^[l]`` is ``(n_l, n_{l-1})``, ``b^[l]`` is ``(n_l, 1)``):
+
+- W1: the course's deep network ``[12288, 20, 7, 5, 1]`` (ReLU hidden layers, sigmoid output,
+  cross-entropy) on ``m = 209`` synthetic examples shaped like the course's 64x64x3 cat images,
+  in float64 and float32; initialised as the course's ``L_layer_model`` does,
+  ``W^[l] = randn(n_l, n_{l-1}) / sqrt(n_{l-1})``, ``b^[l] = 0``.
+- W2: the course's shallow network ``[2, 4, 1]`` (tanh hidden layer) on the planar flower data
+  (``m = 400``), initialised with ``0.01 * randn``.
+- W3: logistic regression from zeros (the course's ``initialize_with_zeros``), ``n_x = 30``
+  (``m = 569``, the breast-cancer size) and ``n_x = 12288`` (``m = 209``, the cat size).
+- W4: per-op overhead: a chain of elementwise ops on a 4x4 array, forward and backward (no
+  update). The chain repeats ``y*2``, ``y + c`` (a constant 4x4 array of ones), ``y*0.5``,
+  ``y - 0.5``: the value stays put however long the chain, and ``d sum(y) / dx`` is exactly 1.
+- W5: an MLP ``[784, 256, 256, 10]`` (ReLU) on a batch of 128, float32, softmax cross-entropy,
+  He initialisation.
+
+Training steps (W1-W3, W5) are forward, cost, backward and the gradient-descent update
+``W^[l] := W^[l] - alpha dW^[l]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SEED = 1  # the course's seed; every array below is drawn from generators seeded from it
+
+
+@dataclass
+class Workload:
+    """One benchmark workload: what to compute and on which seeded arrays.
+
+    Attributes
+    ----------
+    key : str
+        Identifier such as ``"W1-float64"``; ``group`` is its first part (``"W1"``).
+    kind : str
+        ``"binary_mlp"`` (W1, W2), ``"logistic"`` (W3), ``"chain"`` (W4) or
+        ``"softmax_mlp"`` (W5): which step every implementation builds.
+    dtype : str
+        ``"float64"`` or ``"float32"``; data and parameters have it.
+    params : dict[str, np.ndarray]
+        Initial parameters by the course's names (``W1, b1, ...``; ``w, b``; ``x`` for W4).
+        Implementations copy them; they never change.
+    X, Y : np.ndarray or None
+        Inputs ``(n_x, m)`` and labels (``(1, m)``; one-hot ``(10, m)`` for W5).
+    labels : np.ndarray or None
+        W5's integer class labels ``(m,)`` (the one-hot ``Y`` is built from them).
+    hidden : str
+        Hidden activation of an MLP: ``"relu"`` or ``"tanh"``.
+    learning_rate : float
+        Step size ``alpha`` of the update.
+    n_ops : int
+        W4's chain length (0 elsewhere).
+    const : np.ndarray or None
+        W4's constant 4x4 operand ``c``.
+    """
+
+    key: str
+    title: str
+    kind: str
+    dtype: str
+    params: dict[str, np.ndarray]
+    X: np.ndarray | None = None
+    Y: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    hidden: str = "relu"
+    learning_rate: float = 0.0
+    n_ops: int = 0
+    const: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def group(self) -> str:
+        """The workload's group (``"W1"`` for ``"W1-float64"``)."""
+        return self.key.split("-")[0]
+
+    @property
+    def layer_dims(self) -> list[int]:
+        """Layer sizes ``[n_0, n_1, ..., n_L]`` of an MLP workload."""
+        weights = [self.params[f"W{l}"] for l in range(1, len(self.params) // 2 + 1)]
+        return [weights[0].shape[1]] + [W.shape[0] for W in weights]
+
+    @property
+    def m(self) -> int:
+        """Number of examples in the batch (W4: 0)."""
+        return 0 if self.X is None else int(self.X.shape[1])
+
+
+# Order matters: the driver runs and reports workloads in this order.
+KEYS = (
+    "W1-float64",
+    "W1-float32",
+    "W2",
+    "W3-n30",
+    "W3-n12288",
+    "W4-1k",
+    "W4-100k",
+    "W5",
+)
+GROUPS = ("W1", "W2", "W3", "W4", "W5")
+
+
+def cat_like_data(m: int = 209, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic data shaped like the course's cat images.
+
+    Parameters
+    ----------
+    m : int
+        Number of examples.
+    seed : int
+        Seed of the generator.
+
+    Returns
+    -------
+    X : np.ndarray
+        ``(12288, m)`` float64 in ``[0, 1]``: 64x64x3 "pixels" ``/ 255``, flattened as the
+        course flattens its images.
+    Y : np.ndarray
+        ``(1, m)`` float64 labels in ``{0, 1}`` (about a third are "cats", as in the course).
+    """
+    rng = np.random.default_rng(seed)
+    # Smooth per-image colour plus pixel noise, so pixels are correlated like images (the values
+    # do not change the cost of a step; they keep activations in a realistic range).
+    base = rng.uniform(0.2, 0.8, size=(1, 3, m))
+    noise = rng.normal(0.0, 0.15, size=(64 * 64, 3, m))
+    pixels = np.clip(np.rint((base + noise) * 255.0), 0, 255)
+    X = pixels.reshape(64 * 64 * 3, m) / 255.0
+    Y = (rng.random((1, m)) < 0.35).astype(np.float64)
+    return X, Y
+
+
+def flower_data(m: int = 400, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """The course's planar "flower" data set: two interleaved petals of points in 2-D.
+
+    Uses :mod:`tinygrad_dl.data`'s generator when the package provides one (same data as the
+    rest of the project), else draws it here in the same way: for class ``j``, angles
+    ``t = linspace(3.12 j, 3.12 (j + 1)) + 0.2 randn``, radius ``r = 4 sin(4 t) + 0.2 randn``,
+    point ``(r sin t, r cos t)``.
+
+    Parameters
+    ----------
+    m : int
+        Number of points (even).
+    seed : int
+        Seed of the generator.
+
+    Returns
+    -------
+    X : np.ndarray
+        ``(2, m)`` float64.
+    Y : np.ndarray
+        ``(1, m)`` float64 labels in ``{0, 1}``.
+    """
+    project = _project_flower(m, seed)
+    if project is not None:
+        return project
+    rng = np.random.default_rng(seed)
+    per_class = m // 2
+    X = np.zeros((2, m))
+    Y = np.zeros((1, m))
+    for j in range(2):
+        columns = slice(per_class * j, per_class * (j + 1))
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, per_class) + rng.standard_normal(per_class) * 0.2
+        r = 4.0 * np.sin(4.0 * t) + rng.standard_normal(per_class) * 0.2
+        X[0, columns] = r * np.sin(t)
+        X[1, columns] = r * np.cos(t)
+        Y[0, columns] = j
+    return X, Y
+
+
+def _project_flower(m: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The flower data from ``tinygrad_dl.data`` if it exists there, in the course's layout."""
+    try:
+        from tinygrad_dl import data  # noqa: PLC0415 - optional: written by another issue
+    except Exception:
+        return None
+    for name in ("load_planar_dataset", "planar_dataset", "flower", "make_flower", "flower_data"):
+        make = getattr(data, name, None)
+        if make is None:
+            continue
+        for kwargs in ({"m": m, "seed": seed}, {"seed": seed}, {}):
+            try:
+                X, Y = make(**kwargs)
+            except TypeError:
+                continue
+            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+            if X.shape == (m, 2):  # batch-first generator: turn into the course's layout
+                X, Y = X.T, Y.reshape(1, -1)
+            if X.shape == (2, m) and Y.size == m:
+                return np.ascontiguousarray(X), Y.reshape(1, m)
+        return None
+    return None
+
+
+def deep_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
+    """The course's ``L_layer_model`` initialisation: ``W^[l] = randn / sqrt(n_{l-1})``, ``b = 0``.
+
+    Parameters
+    ----------
+    layer_dims : list[int]
+        ``[n_0, ..., n_L]``.
+    seed : int
+        Seed of ``np.random.RandomState`` (the course's generator).
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        ``W1, b1, ..., WL, bL`` in float64.
+    """
+    rng = np.random.RandomState(seed)
+    params = {}
+    for l in range(1, len(layer_dims)):
+        params[f"W{l}"] = rng.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
+        params[f"b{l}"] = np.zeros((layer_dims[l], 1))
+    return params
+
+
+def small_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
+    """The course's shallow-network initialisation: ``W^[l] = 0.01 randn``, ``b = 0``."""
+    rng = np.random.RandomState(seed)
+    params = {}
+    for l in range(1, len(layer_dims)):
+        params[f"W{l}"] = rng.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
+        params[f"b{l}"] = np.zeros((layer_dims[l], 1))
+    return params
+
+
+def he_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
+    """He initialisation for ReLU layers: ``W^[l] = randn * sqrt(2 / n_{l-1})``, ``b = 0``."""
+    rng = np.random.RandomState(seed)
+    params = {}
+    for l in range(1, len(layer_dims)):
+        scale = np.sqrt(2.0 / layer_dims[l - 1])
+        params[f"W{l}"] = rng.randn(layer_dims[l], layer_dims[l - 1]) * scale
+        params[f"b{l}"] = np.zeros((layer_dims[l], 1))
+    return params
+
+
+def _cast(arrays: dict[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
+    return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in arrays.items()}
+
+
+def make(key: str, small: bool = False) -> Workload:
+    """Build a workload's seeded data and initial parameters.
+
+    Parameters
+    ----------
+    key : str
+        One of :data:`KEYS`.
+    small : bool
+        Shrink the arrays (``n_x``, ``m``, chain length) keeping the shapes' roles, for the
+        harness's own smoke test. Never used for reported figures.
+
+    Returns
+    -------
+    Workload
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a known workload.
+    """
+    if key.startswith("W1-"):
+        dtype = key.split("-")[1]
+        dims = [48, 20, 7, 5, 1] if small else [12288, 20, 7, 5, 1]
+        m = 16 if small else 209
+        X, Y = cat_like_data(m)
+        X = X[: dims[0]]
+        return Workload(
+            key=key,
+            title=f"W1 deep net {dims}, m={m}, {dtype}",
+            kind="binary_mlp",
+            dtype=dtype,
+            params=_cast(deep_init(dims), dtype),
+            X=np.ascontiguousarray(X, dtype=dtype),
+            Y=np.ascontiguousarray(Y, dtype=dtype),
+            hidden="relu",
+            learning_rate=0.0075,
+        )
+    if key == "W2":
+        m = 40 if small else 400
+        X, Y = flower_data(m)
+        dims = [2, 4, 1]
+        return Workload(
+            key=key,
+            title=f"W2 shallow net {dims} tanh, flower m={m}, float64",
+            kind="binary_mlp",
+            dtype="float64",
+            params=small_init(dims),
+            X=X,
+            Y=Y,
+            hidden="tanh",
+            learning_rate=1.2,
+        )
+    if key.startswith("W3-n"):
+        n_x = int(key[len("W3-n") :])
+        if n_x == 30:
+            m = 569
+            rng = np.random.default_rng(SEED)
+            X = rng.standard_normal((30, m))  # standardised features, as the course does
+            Y = (X[:3].sum(axis=0, keepdims=True) + rng.standard_normal((1, m)) > 0) * 1.0
+        elif n_x == 12288:
+            m = 209
+            X, Y = cat_like_data(m)
+        else:
+            raise ValueError(f"workload {key!r}: W3 is defined for n_x = 30 and 12288")
+        if small:
+            X, Y = X[: min(n_x, 24), :20], Y[:, :20]
+        return Workload(
+            key=key,
+            title=f"W3 logistic regression n_x={n_x}, m={m}, float64",
+            kind="logistic",
+            dtype="float64",
+            params={"w": np.zeros((X.shape[0], 1)), "b": np.zeros(())},
+            X=np.ascontiguousarray(X),
+            Y=np.ascontiguousarray(Y),
+            learning_rate=0.005,
+        )
+    if key in ("W4-1k", "W4-100k"):
+        n_ops = 1_000 if key == "W4-1k" else 100_000
+        if small:
+            n_ops //= 100
+        rng = np.random.default_rng(SEED)
+        return Workload(
+            key=key,
+            title=f"W4 chain of {n_ops:,} elementwise ops on 4x4, forward + backward",
+            kind="chain",
+            dtype="float64",
+            params={"x": rng.standard_normal((4, 4))},
+            n_ops=n_ops,
+            const=np.ones((4, 4)),
+        )
+    if key == "W5":
+        dims = [64, 32, 32, 10] if small else [784, 256, 256, 10]
+        m = 16 if small else 128
+        rng = np.random.default_rng(SEED)
+        X = rng.random((dims[0], m))
+        labels = rng.integers(0, dims[-1], size=m)
+        Y = np.zeros((dims[-1], m))
+        Y[labels, np.arange(m)] = 1.0
+        return Workload(
+            key=key,
+            title=f"W5 MLP {dims} ReLU, batch {m}, float32, softmax cross-entropy",
+            kind="softmax_mlp",
+            dtype="float32",
+            params=_cast(he_init(dims), "float32"),
+            X=np.ascontiguousarray(X, dtype=np.float32),
+            Y=np.ascontiguousarray(Y, dtype=np.float32),
+            labels=labels,
+            learning_rate=0.1,
+        )
+    raise ValueError(f"unknown workload {key!r}; known: {', '.join(KEYS)}")
+
+
+def chain_op(i: int) -> tuple[str, float]:
+    """The ``i``-th op of W4's chain as ``(name, scalar)``; ``name`` in ``mul, add_c, sub``.
+
+    ``add_c`` adds the constant array ``c``; the others take the Python scalar.
+    """
+    return _CHAIN[i % 4]
+
+
+_CHAIN = (("mul", 2.0), ("add_c", 0.0), ("mul", 0.5), ("sub", 0.5))
