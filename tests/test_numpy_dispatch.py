@@ -1,0 +1,192 @@
+"""tinygrad_dl/ops/numpy_dispatch.py: NumPy code runs on Tensors and is differentiated.
+
+"Same lambda, two inputs": each case is one function written with ``np.*``; run on an ndarray it
+is its own reference, run on a Tensor it must return a Tensor with a graph whose gradient passes
+gradcheck. The course's forward propagation runs unchanged and gives the course's gradients.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_dl as tg
+from tinygrad_dl.testing import float_arrays, shapes, weighted_sum
+
+
+def assert_gradcheck(fn, *arrays):
+    """gradcheck of ``weighted_sum(fn(*tensors))``: one backward, every element weighted."""
+    inputs = [tg.Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    assert tg.gradcheck(lambda *ts: weighted_sum(fn(*ts)), inputs)
+
+
+B = np.array([[0.5], [-1.0]])  # a constant (2, 1) column, as b^[l] in np.dot(W, A) + b
+
+# name -> (function of one (2, k) array written with np.*, float_arrays options)
+CASES = {
+    "np.dot(W, A) + b": (lambda Z: np.dot(np.array([[1.0, -2.0], [0.5, 3.0]]), Z) + B, {}),
+    "1/(1+np.exp(-Z))": (lambda Z: 1 / (1 + np.exp(-Z)), {}),
+    "np.maximum(0, Z)": (lambda Z: np.maximum(0, Z), {"away_from": 0.0}),
+    "np.minimum(Z, 1)": (lambda Z: np.minimum(Z, 1), {"away_from": 1.0}),
+    "np.tanh": (np.tanh, {}),
+    "np.log": (np.log, {"positive": True}),
+    "np.log1p": (np.log1p, {"positive": True}),
+    "np.sqrt": (np.sqrt, {"positive": True}),
+    "np.abs": (np.abs, {"away_from": 0.0}),
+    "np.sin + np.cos": (lambda Z: np.sin(Z) + np.cos(Z), {}),
+    "np.sum(axis=1, keepdims=True)": (lambda Z: np.sum(Z, axis=1, keepdims=True), {}),
+    "np.sum": (np.sum, {}),
+    "np.mean": (lambda Z: np.mean(Z, axis=0), {}),
+    "np.max": (lambda Z: np.max(Z, axis=1), {"distinct": True}),
+    "np.min": (np.min, {"distinct": True}),
+    "np.var": (lambda Z: np.var(Z, axis=1), {}),
+    "np.std": (lambda Z: np.std(Z, axis=0, ddof=1), {"distinct": True}),
+    "np.multiply": (lambda Z: np.multiply(Z, Z[::-1]), {}),
+    "np.divide": (lambda Z: np.divide(1.0, Z), {"positive": True}),
+    "np.subtract + np.negative": (lambda Z: np.subtract(B, np.negative(Z)), {}),
+    "np.square": (np.square, {}),
+    "np.power": (lambda Z: np.power(Z, 3), {}),
+    "np.power(Z, Z)": (lambda Z: np.power(Z, Z), {"positive": True}),
+    "np.matmul": (lambda Z: np.matmul(Z.T, Z), {}),
+    "np.transpose": (np.transpose, {}),
+    "np.reshape": (lambda Z: np.reshape(Z, (-1, 1)), {}),
+    "np.ravel": (np.ravel, {}),
+    "np.expand_dims + np.squeeze": (lambda Z: np.squeeze(np.expand_dims(Z, 0) * 2), {}),
+    "np.swapaxes": (lambda Z: np.swapaxes(Z, 0, 1), {}),
+    "np.broadcast_to": (lambda Z: np.broadcast_to(Z[:, :1], (2, 5)), {}),
+    "np.concatenate": (lambda Z: np.concatenate([Z, 2 * Z], axis=1), {}),
+    "np.stack": (lambda Z: np.stack([Z, Z * Z], axis=0), {}),
+    "np.where": (lambda Z: np.where(Z > 0, Z, 0.1 * Z), {"away_from": 0.0}),
+    "np.clip": (lambda Z: np.clip(Z, -1, 1), {"away_from": [-1.0, 1.0]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data())
+def test_numpy_function_on_a_tensor_returns_a_tensor_equal_to_numpy_with_a_correct_gradient(
+    name, data
+):
+    function, options = CASES[name]
+    width = data.draw(st.integers(1, 4), label="width")
+    Z = data.draw(float_arrays((2, width), **options), label="Z")
+    leaf = tg.Tensor(Z, requires_grad=True)
+    out = function(leaf)
+    assert isinstance(out, tg.Tensor) and out.requires_grad and out.grad_fn is not None
+    np.testing.assert_allclose(out.data, function(Z), rtol=1e-12, atol=1e-12)
+    assert_gradcheck(function, Z)
+
+
+# -- the course's forward propagation, unchanged, gives the course's backward ---------------
+def sigmoid(Z):
+    return 1 / (1 + np.exp(-Z))
+
+
+def relu(Z):
+    return np.maximum(0, Z)
+
+
+def forward_propagation(X, parameters, hidden):
+    """Week 3's two-layer network, as written for NumPy arrays."""
+    W1, b1, W2, b2 = (parameters[k] for k in ("W1", "b1", "W2", "b2"))
+    Z1 = np.dot(W1, X) + b1
+    A1 = hidden(Z1)
+    Z2 = np.dot(W2, A1) + b2
+    A2 = sigmoid(Z2)
+    return Z1, A1, A2
+
+
+def compute_cost(A2, Y):
+    m = Y.shape[1]
+    logprobs = np.multiply(np.log(A2), Y) + np.multiply((1 - Y), np.log(1 - A2))
+    return -np.sum(logprobs) / m
+
+
+def backward_propagation(parameters, Z1, A1, A2, X, Y, hidden):
+    """The course's hand-derived gradients."""
+    m = X.shape[1]
+    dZ2 = A2 - Y
+    dW2 = (1 / m) * np.dot(dZ2, A1.T)
+    db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)
+    g_prime = 1 - np.power(A1, 2) if hidden is np.tanh else (Z1 > 0).astype(float)
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * g_prime
+    dW1 = (1 / m) * np.dot(dZ1, X.T)
+    db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+@pytest.mark.parametrize("hidden", [np.tanh, relu], ids=["tanh", "relu"])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_x=st.integers(1, 4),
+    n_h=st.integers(1, 4),
+    m=st.integers(1, 6),
+)
+def test_course_forward_code_on_tensors_gives_the_course_gradients(hidden, seed, n_x, n_h, m):
+    rng = np.random.RandomState(seed)
+    X, Y = rng.randn(n_x, m), (rng.rand(1, m) > 0.5).astype(float)
+    arrays = {
+        "W1": rng.randn(n_h, n_x) * 0.5,
+        "b1": rng.randn(n_h, 1) * 0.5,
+        "W2": rng.randn(1, n_h) * 0.5,
+        "b2": rng.randn(1, 1) * 0.5,
+    }
+    tensors = {k: tg.Tensor(v, requires_grad=True) for k, v in arrays.items()}
+    Z1, A1, A2 = forward_propagation(X, tensors, hidden)
+    cost = compute_cost(A2, Y)
+    assert isinstance(cost, tg.Tensor) and cost.shape == ()
+    cost.backward()
+    plain = forward_propagation(X, arrays, hidden)
+    np.testing.assert_allclose(cost.item(), compute_cost(plain[2], Y), rtol=1e-12)
+    expected = backward_propagation(arrays, *plain, X, Y, hidden)
+    for key in arrays:
+        np.testing.assert_allclose(
+            tensors[key].grad.data, expected[key], rtol=1e-9, atol=1e-12, err_msg=key
+        )
+
+
+# -- outside the graph, queries, and refusals ----------------------------------------------
+def test_piecewise_constant_functions_return_tensors_outside_the_graph():
+    x = tg.Tensor(np.array([[0.5, -2.0, 3.0]]), requires_grad=True)
+    for result in (np.sign(x), np.argmax(x, axis=1), x > 0, np.isfinite(x), np.floor(x)):
+        assert isinstance(result, tg.Tensor) and not result.requires_grad
+    np.testing.assert_array_equal(np.argmax(x, axis=1).data, [2])
+
+
+def test_queries_return_plain_values():
+    x = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    assert np.shape(x) == (2, 3) and np.ndim(x) == 2 and np.size(x) == 6
+    assert np.allclose(x, np.ones((2, 3))) is True
+
+
+@given(float_arrays(shapes(min_dims=1)))
+def test_add_reduce_is_sum(x):
+    leaf = tg.Tensor(x, requires_grad=True)
+    out = np.add.reduce(leaf, axis=0)
+    np.testing.assert_allclose(out.data, np.add.reduce(x, axis=0))
+    assert_gradcheck(lambda t: np.add.reduce(t, axis=0), x)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: np.cumsum(x), "cumsum"),
+        (lambda x: np.arctan(x), "arctan"),
+        (lambda x: np.linalg.norm(x), "norm"),
+        (lambda x: np.prod(x), "prod"),
+        (lambda x: np.add.accumulate(x), "accumulate"),
+    ],
+)
+def test_unsupported_numpy_function_is_a_type_error_naming_it(call, name):
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(TypeError, match=re.escape(name)):
+        call(x)
+
+
+def test_numpy_out_argument_on_a_tensor_is_a_type_error():
+    x = tg.Tensor(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="out"):
+        np.exp(x, out=np.empty(2))
+    with pytest.raises(TypeError, match="out"):
+        np.sum(x, out=np.empty(()))
