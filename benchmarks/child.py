@@ -250,6 +250,9 @@ def time_workload(
         median = statistics.median(times[name])
         entry = results[name]
         entry.update(times_s=times[name], steps_per_sample=per_sample[name], median_s=median)
+        if len(times[name]) >= 4:
+            quartiles = statistics.quantiles(times[name], n=4)
+            entry["spread"] = (quartiles[2] - quartiles[0]) / median
         if baseline_median:
             entry["ratio"] = median / baseline_median
         if workload.n_ops:
@@ -366,7 +369,9 @@ def profile(name: str, key: str, steps: int, top: int, small: bool) -> str:
         return f"{name}: {status} ({reason})"
     workload = workloads.make(key, small=small)
     runner = implementation.build(workload)
-    runner.step()
+    seconds = _time_steps(runner, 1)
+    if steps <= 0:  # about a second's worth, so fast workloads show more than noise
+        steps = max(5, min(2000, round(1.0 / max(seconds, 1e-6))))
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(steps):
@@ -399,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="shrunken workloads (smoke test)")
     parser.add_argument("--baseline", choices=("course", "local"), default="course")
     parser.add_argument("--json", help="where to write the result")
-    parser.add_argument("--steps", type=int, default=20, help="profile: steps to profile")
+    parser.add_argument("--steps", type=int, default=0, help="profile: steps (0: about 1 s)")
     parser.add_argument("--top", type=int, default=15, help="profile: entries to show")
     args = parser.parse_args(argv)
     budget = BUDGETS[args.mode]

@@ -180,7 +180,8 @@ def _header_lines(result: dict) -> list[str]:
         if "error" in record:
             lines.append(f"- BLAS: {record['error']}")
             continue
-        library = os.path.basename(str(record.get("filepath", "")))
+        path = Path(str(record.get("filepath", "")))
+        library = f"{path.parent.name}/{path.name}"  # numpy.libs/..., torch/lib/...
         details = [
             f"{record.get('internal_api')} {record.get('version') or ''}".strip(),
             f"kernel {record['architecture']}" if record.get("architecture") else "",
@@ -211,7 +212,26 @@ def _header_lines(result: dict) -> list[str]:
     else:
         lines.append("- `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` are not set.")
     lines.append(f"- Baseline code: {result.get('baseline', 'course')} (see Method).")
+    if result.get("git"):
+        lines.append(f"- Repository: {result['git']}.")
+    spread = _largest_spread(result)
+    if spread:
+        lines.append(
+            f"- Noise: the interquartile range of the rounds is at most {spread[0]:.0%} of the "
+            f"median ({spread[1]})."
+        )
     return lines
+
+
+def _largest_spread(result: dict) -> tuple[float, str] | None:
+    """The largest relative interquartile range over rounds, and where it occurred."""
+    worst = None
+    for workload in result["workloads"]:
+        for entry in workload["results"].values():
+            spread = entry.get("spread")
+            if spread is not None and (worst is None or spread > worst[0]):
+                worst = (spread, f"{workload['key']}, {entry['label']}")
+    return worst
 
 
 def markdown(result: dict) -> str:
@@ -358,7 +378,9 @@ def draw_chart(result: dict, path: Path) -> bool:
             if ratio:
                 xs.append(position + (index - (len(names) - 1) / 2) * width)
                 ys.append(ratio)
-        axes.bar(xs, ys, width=width, label=impls.spec(name).label)
+        bars = axes.bar(xs, ys, width=width, label=impls.spec(name).label)
+        if name == ENGINE:
+            axes.bar_label(bars, fmt="%.2f", fontsize=7, rotation=90, padding=2)
     axes.axhline(1.0, color="black", linewidth=0.8)
     axes.set_yscale("log")
     axes.set_xticks(range(len(keys)), keys, rotation=20)

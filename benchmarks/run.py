@@ -80,7 +80,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         help="instead of timing, print a cProfile (top entries by tottime) of IMPL's steps on "
         "each selected workload",
     )
-    parser.add_argument("--profile-steps", type=int, default=20, help="steps to profile")
+    parser.add_argument(
+        "--profile-steps", type=int, default=0, help="steps to profile (default: about 1 s)"
+    )
     parser.add_argument("--profile-top", type=int, default=15, help="profile entries shown")
     parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)  # smoke test
     return parser.parse_args(argv)
@@ -220,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "memory": memory,
         "memory_method": _memory_method(),
         "elapsed_s": time.perf_counter() - started,
+        "git": _git_state(),
     }
     result["targets"] = report.targets(result)
     paths = report.write_all(result, args.out, args.name, plot=not args.no_plot)
@@ -228,6 +231,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: wrote {path}", file=sys.stderr)
     print(f"bench: {result['elapsed_s']:.0f} s in all", file=sys.stderr)
     return 1 if report.failures(result) else 0
+
+
+def _git_state() -> str:
+    """The checkout's commit, and whether files differ from it (empty outside git)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return ""
+    if not commit:
+        return ""
+    return f"commit {commit}" + (" with uncommitted changes" if changed else "")
 
 
 def _memory_method() -> str:
