@@ -380,10 +380,13 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
             _accumulate_leaf(tensor, gradient, create_graph, handed_out)
 
     for tensor, gradient in zip(roots, root_grads):
+        if not create_graph and type(gradient) is Tensor:
+            gradient = gradient.data  # a plain backward works on arrays throughout
         send(tensor, gradient)
 
     anomaly = _mode.anomaly
-    watch = capture is not None or anomaly
+    watch = capture is not None or anomaly  # rare modes that need every node's bookkeeping
+    mode = _mode
     node = None
     while True:
         if node is None:  # not continuing along a chain: take the newest waiting node
@@ -392,7 +395,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
             node = heappop(heap)[1]
             gradient = pending.pop(node)
         inputs = node.inputs
-        if inputs is None or node.info is not None or _mode.clock > node.seq:
+        if inputs is None or node.info is not None or mode.clock > node.seq:
             _check_saved_unchanged(node)
             info = node.info
             if info is not None and info.retained is not None and capture is None:
@@ -402,9 +405,31 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
         if watch and capture is not None and node in captured_nodes:
             results[captured_nodes[node]] = gradient
         op = node.op
-        single = len(inputs) == 1
-        if single:
+        count = len(inputs)
+        if count == 1 and not create_graph:
+            # The common case, kept straight-line: one input, plain arrays.
+            tensor = inputs[0]
+            input_grad = op.vjp(gradient, node.out, (tensor.data,), node.extra, _ONE_NEED)[0]
+            gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
+            if not retain_graph:
+                node.inputs = node.out = node.extra = None
+            if anomaly:
+                _check_finite(node, 0, input_grad)
+            dtype = tensor.data.dtype
+            if input_grad.dtype is not dtype and input_grad.dtype != dtype:
+                input_grad = input_grad.astype(dtype)
+            node = tensor._node
+            if node is not None and not heap and not watch:
+                gradient = input_grad  # a plain chain: hand the gradient straight on
+                continue
+            node = None
+            send(tensor, input_grad)
+            input_grad = tensor = None
+            continue
+        if count == 1:
             needs = _ONE_NEED
+        elif count == 2:
+            needs = (inputs[0].requires_grad, inputs[1].requires_grad)
         else:
             needs = [t.requires_grad for t in inputs]
         if create_graph:
@@ -413,9 +438,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
                 gradient = Tensor(gradient)
             input_grads = op.vjp(gradient, out, inputs, node.extra, needs)
         else:
-            if type(gradient) is Tensor:
-                gradient = gradient.data
-            arrays = (inputs[0].data,) if single else [t.data for t in inputs]
+            if count == 2:
+                arrays = (inputs[0].data, inputs[1].data)
+            else:
+                arrays = [t.data for t in inputs]
             input_grads = op.vjp(gradient, node.out, arrays, node.extra, needs)
         gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
         if not retain_graph:
@@ -424,33 +450,35 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
             node.out = None
             node.extra = None
         current, node = node, None
-        if single:
-            tensor = inputs[0]
-            input_grad = input_grads[0]
-            if anomaly:
-                _check_finite(current, 0, input_grad)
-            dtype = tensor.data.dtype
-            if input_grad.dtype != dtype:
-                input_grad = input_grad.astype(dtype)
-            parent = tensor._node
-            if parent is not None and not heap and not watch:
-                # A plain chain: hand the gradient straight on, no dict or heap traffic.
-                node = parent
-                gradient = input_grad
-                continue
-            send(tensor, input_grad)
-            continue
-        for index, tensor in enumerate(inputs):
+        # Gather the gradients to hand on; when exactly one goes to an interior node and
+        # nothing else waits, follow the chain directly (no dict or heap traffic).
+        target = target_grad = None
+        outgoing = 0
+        for index in range(count):
             input_grad = input_grads[index]
             if input_grad is None or not needs[index]:
                 continue
+            tensor = inputs[index]
             if anomaly:
                 _check_finite(current, index, input_grad)
             dtype = tensor.data.dtype
-            if input_grad.dtype != dtype:
+            if input_grad.dtype is not dtype and input_grad.dtype != dtype:
                 input_grad = input_grad.astype(dtype)
-            send(tensor, input_grad)
+            outgoing += 1
+            if outgoing == 1:
+                target, target_grad = tensor, input_grad
+            else:
+                if outgoing == 2:
+                    send(target, target_grad)
+                send(tensor, input_grad)
         input_grads = input_grad = None  # hold no gradient past its consumer (see above)
+        if outgoing == 1:
+            if target._node is not None and not heap and not watch:
+                node = target._node
+                gradient = target_grad
+            else:
+                send(target, target_grad)
+        target = target_grad = tensor = None
 
     if capture is not None:
         for key, position in captured_leaves.items():
