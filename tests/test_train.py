@@ -1,0 +1,257 @@
+"""Tests for tinygrad_dl.train: fit, its history and metrics, and the progress reporting."""
+
+import io
+import sys
+
+import numpy as np
+import pytest
+
+import tinygrad_dl as tg
+from tinygrad_dl import nn, optim
+from tinygrad_dl.data import DataLoader, load_flower
+from tinygrad_dl.train import Progress, accuracy, binary_accuracy, fit
+
+
+def _model(seed=0):
+    return nn.Sequential(nn.Linear(2, 5, rng=seed), nn.Tanh(), nn.Linear(5, 1, rng=seed + 1))
+
+
+def test_fit_is_exactly_the_manual_training_loop():
+    X, Y = load_flower(m=80, layout="batch")
+    fitted, manual = _model(), _model()
+    opt_fit = optim.SGD(fitted.parameters(), lr=0.5, momentum=0.9)
+    history = fit(
+        fitted,
+        nn.BCEWithLogitsLoss(),
+        opt_fit,
+        DataLoader(X, Y, batch_size=16, rng=3),
+        epochs=3,
+        progress=False,
+    )
+    opt = optim.SGD(manual.parameters(), lr=0.5, momentum=0.9)
+    loss_fn = nn.BCEWithLogitsLoss()
+    losses = []
+    loader = DataLoader(X, Y, batch_size=16, rng=3)
+    for _ in range(3):
+        total = 0.0
+        for x, y in loader:
+            opt.zero_grad()
+            loss = loss_fn(manual(x), y)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(y)
+        losses.append(total / len(Y))
+    for a, b in zip(fitted.parameters(), manual.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_allclose(history["loss"], losses, rtol=1e-12)
+
+
+def test_fit_full_batch_pair_lowers_the_loss_and_records_every_epoch():
+    X, Y = load_flower(layout="batch")
+    model = _model()
+    history = fit(
+        model,
+        nn.BCEWithLogitsLoss(),
+        optim.Adam(model.parameters(), lr=0.05),
+        (X, Y),
+        epochs=30,
+        metrics=["accuracy"],
+        progress=False,
+    )
+    assert set(history) == {"loss", "accuracy"}
+    assert len(history["loss"]) == len(history["accuracy"]) == 30
+    assert history["loss"][-1] < 0.7 * history["loss"][0]
+
+
+def test_accuracy_metric_follows_the_loss_function():
+    logits = np.array([[2.0], [-1.0], [0.3]])
+    labels = np.array([[1.0], [0.0], [0.0]])
+    # With logits (BCEWithLogitsLoss) the threshold is 0: two of three right.
+    history = fit(
+        _shift,
+        nn.BCEWithLogitsLoss(),
+        _NoOptimizer(),
+        (logits, labels),
+        metrics=["accuracy"],
+        progress=False,
+    )
+    assert history["accuracy"] == [pytest.approx(2 / 3)]
+    # With probabilities (BCELoss) it is 0.5: 0.3 and 0.45 are class 0, 0.7 class 1.
+    history = fit(
+        _shift,
+        nn.BCELoss(),
+        _NoOptimizer(),
+        (np.array([[0.7], [0.3], [0.45]]), labels),
+        metrics=["accuracy"],
+        progress=False,
+    )
+    assert history["accuracy"] == [1.0]
+
+
+_offset = nn.Parameter(np.zeros(1))
+
+
+def _shift(x):
+    """The identity, through a parameter so that backward has something to reach."""
+    return x + _offset
+
+
+class _NoOptimizer:
+    def zero_grad(self):
+        pass
+
+    def step(self):
+        pass
+
+
+def test_accuracy_metric_is_argmax_for_class_scores_and_refuses_ambiguity():
+    scores = np.array([[0.1, 0.9], [0.8, 0.2]])
+    history = fit(
+        _shift,
+        lambda out, y: (out * 0).sum(),
+        _NoOptimizer(),
+        (scores, np.array([1, 1])),
+        metrics=["accuracy"],
+        progress=False,
+    )
+    assert history["accuracy"] == [0.5]
+    with pytest.raises(ValueError, match="cannot tell logits from probabilities"):
+        fit(
+            _shift,
+            lambda out, y: (out * 0).sum(),
+            _NoOptimizer(),
+            (np.zeros((2, 1)), np.zeros((2, 1))),
+            metrics=["accuracy"],
+            progress=False,
+        )
+
+
+def test_validation_runs_in_eval_mode_and_training_mode_is_restored():
+    X, Y = load_flower(m=40, layout="batch")
+    model = nn.Sequential(nn.Linear(2, 8, rng=0), nn.Dropout(0.5, rng=0), nn.Linear(8, 1, rng=1))
+    seen_modes = []
+    original_forward = model.forward
+
+    def spy(x):
+        seen_modes.append(model[1].training)
+        return original_forward(x)
+
+    model.forward = spy
+    history = fit(
+        model,
+        nn.BCEWithLogitsLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (X, Y),
+        epochs=2,
+        val_data=(X, Y),
+        progress=False,
+    )
+    assert seen_modes == [True, False, True, False]
+    assert model.training and model[1].training
+    assert len(history["val_loss"]) == 2
+
+
+def test_scheduler_is_stepped_once_per_epoch():
+    X, Y = load_flower(m=20, layout="batch")
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.8)
+    fit(
+        model,
+        nn.BCEWithLogitsLoss(),
+        opt,
+        DataLoader(X, Y, batch_size=5, rng=0),
+        epochs=3,
+        scheduler=optim.StepLR(opt, step_size=1, gamma=0.5),
+        progress=False,
+    )
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1)
+
+
+def test_a_nan_loss_stops_training_with_a_clear_error():
+    model = _model()
+    with pytest.raises(FloatingPointError, match="loss became nan at epoch 1, batch 1"):
+        fit(
+            model,
+            lambda out, y: (out * np.nan).sum(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (np.zeros((4, 2)), np.zeros((4, 1))),
+            progress=False,
+        )
+
+
+def test_one_shot_iterators_are_refused():
+    model = _model()
+    batches = ((np.zeros((2, 2)), np.zeros((2, 1))) for _ in range(2))
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), batches, epochs=2)
+
+
+def test_fit_logs_plain_lines_when_output_is_not_a_terminal():
+    X, Y = load_flower(m=20, layout="batch")
+    model = _model()
+    out = io.StringIO()
+    fit(
+        model,
+        nn.BCEWithLogitsLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (X, Y),
+        epochs=20,
+        log_every=5,
+        file=out,
+    )
+    lines = out.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == ["1/20", "5/20", "10/20", "15/20", "20/20"]
+    assert all("loss=" in line for line in lines)
+    assert "\r" not in out.getvalue()
+
+
+# -- Progress ---------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_uses_tqdm_on_a_terminal_and_log_lines_elsewhere():
+    pytest.importorskip("tqdm", reason="tqdm (extra 'viz') not installed")
+    with Progress(5, file=_Terminal()) as bar:
+        assert bar.mode == "bar"
+    with Progress(5, file=io.StringIO()) as log:
+        assert log.mode == "log"
+    with Progress(5, mode=False, file=io.StringIO()) as off:
+        off.update(loss=1.0)
+        assert off.mode == "off" and off.file.getvalue() == ""
+
+
+def test_progress_falls_back_to_log_lines_without_tqdm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    out = _Terminal()
+    with Progress(3, desc="steps", mode=True, every=1, file=out) as progress:
+        assert progress.mode == "log"
+        for _ in range(3):
+            progress.update(loss=0.5)
+    assert out.getvalue().count("loss=0.5") == 3
+
+
+def test_progress_write_goes_above_the_bar_or_to_the_log():
+    out = io.StringIO()
+    with Progress(2, mode="log", file=out) as progress:
+        progress.write("hello")
+    assert out.getvalue() == "hello\n"
+    with pytest.raises(ValueError, match="mode must be"):
+        Progress(2, mode="fancy")
+
+
+# -- metric functions -------------------------------------------------------------------------
+
+
+def test_accuracy_and_binary_accuracy():
+    assert accuracy(np.array([[0.2, 0.8], [0.9, 0.1], [0.3, 0.7]]), np.array([1, 0, 0])) == 2 / 3
+    assert binary_accuracy(np.array([[0.7], [0.2]]), np.array([[1], [1]])) == 0.5
+    assert binary_accuracy(tg.Tensor([[-0.1, 0.2]]), [[0, 1]], threshold=0.0) == 1.0
+    with pytest.raises(ValueError, match=r"scores \(m, C\) and labels \(m,\)"):
+        accuracy(np.zeros((3, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="predictions for"):
+        binary_accuracy(np.zeros(3), np.zeros(2))
