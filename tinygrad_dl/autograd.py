@@ -192,6 +192,20 @@ def record_unary(op: Op, data: np.ndarray, x: Tensor, extra: Any = None) -> Tens
     return out
 
 
+def record_binary(op: Op, data: np.ndarray, a: Tensor, b: Tensor, extra: Any = None) -> Tensor:
+    """:func:`record` for a two-input op."""
+    out = _object_new(_Tensor)
+    out.data = data
+    out.grad = None
+    if (a.requires_grad or b.requires_grad) and _mode.enabled:
+        out.requires_grad = True
+        out._node = Node(op, (a, b), extra, data if op.saves_out else None)
+    else:
+        out.requires_grad = False
+        out._node = None
+    return out
+
+
 _object_new = object.__new__
 _Tensor: Any = None  # bound to tinygrad_dl.tensor.Tensor when that module is imported
 

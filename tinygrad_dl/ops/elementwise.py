@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Op, record, record_unary
+from ..autograd import Op, record_binary, record_unary
 from ..tensor import Tensor, _new_tensor
 from .broadcast import as_tensor, broadcast_error, unbroadcast
 
@@ -142,7 +142,7 @@ def _binary(op: Op, name: str, a: Any, b: Any) -> Tensor:
         data = op.forward(a.data, b.data, None)
     except ValueError:
         raise broadcast_error(name, a.shape, b.shape) from None
-    return record(op, data, (a, b))
+    return record_binary(op, data, a, b)
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -418,7 +418,7 @@ def maximum(a: Any, b: Any) -> Tensor:
         data = np.maximum(a.data, b.data)
     except ValueError:
         raise broadcast_error("maximum", a.shape, b.shape) from None
-    return record(MAXIMUM, data, (a, b), "max")
+    return record_binary(MAXIMUM, data, a, b, "max")
 
 
 def minimum(a: Any, b: Any) -> Tensor:
@@ -428,7 +428,7 @@ def minimum(a: Any, b: Any) -> Tensor:
         data = np.minimum(a.data, b.data)
     except ValueError:
         raise broadcast_error("minimum", a.shape, b.shape) from None
-    return record(MINIMUM, data, (a, b), "min")
+    return record_binary(MINIMUM, data, a, b, "min")
 
 
 def _where_vjp(g, out, inputs, condition, needs):
@@ -452,7 +452,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         data = np.where(condition, a.data, b.data)
     except ValueError:
         raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
-    return record(WHERE, data, (a, b), condition)
+    return record_binary(WHERE, data, a, b, condition)
 
 
 # -- outside the graph: comparisons and sign ---------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Op, record
+from ..autograd import Op, record_binary
 from ..tensor import Tensor
 from .broadcast import as_tensor, unbroadcast
 
@@ -82,7 +82,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise _matmul_error(a_data.shape, b_data.shape) from None
     if not isinstance(data, np.ndarray):
         data = np.asarray(data)
-    return record(MATMUL, data, (a, b))
+    return record_binary(MATMUL, data, a, b)
 
 
 def dot(a: Any, b: Any) -> Tensor:
