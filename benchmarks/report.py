@@ -180,8 +180,8 @@ def _header_lines(result: dict) -> list[str]:
         if "error" in record:
             lines.append(f"- BLAS: {record['error']}")
             continue
-        path = Path(str(record.get("filepath", "")))
-        library = f"{path.parent.name}/{path.name}"  # numpy.libs/..., torch/lib/...
+        path = str(record.get("filepath", ""))
+        library = path.split("site-packages/")[-1]  # numpy.libs/..., torch/lib/...
         details = [
             f"{record.get('internal_api')} {record.get('version') or ''}".strip(),
             f"kernel {record['architecture']}" if record.get("architecture") else "",

@@ -97,9 +97,10 @@ def build(workload: Workload, use_course: bool = True):
             runner.details = f"tinygrad_dl.course.{source}"
             return runner
         fallback = _local(workload)
+        others = ", ".join(sorted(dtypes - {workload.dtype}))
         fallback.details = (
-            f"formulas in benchmarks/impls: tinygrad_dl.course.{source} turns "
-            f"{workload.dtype} into {', '.join(sorted(dtypes))}"
+            f"formulas in benchmarks/impls (tinygrad_dl.course.{source} returns {others} "
+            f"gradients for {workload.dtype} data)"
         )
         return fallback
     return _local(workload)

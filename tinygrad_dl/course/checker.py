@@ -374,7 +374,7 @@ def _compare(
         # kink (ReLU at Z = 0) or lost precision: the exact autodiff value decides.
         row.passed = autodiff_ok and (numeric_ok or not references_agree)
         if autodiff_ok and not numeric_ok and not references_agree:
-            row.note = "central differences unreliable here (a ReLU kink within eps?)"
+            row.note = "central differences imprecise here (a ReLU kink within eps, or rounding)"
     else:
         row.passed = numeric_ok
     if not row.passed and not row.note:
