@@ -336,3 +336,14 @@ def test_check_your_backprop_example_catches_its_planted_bug(tmp_path):
     assert "caught the bug at layer 2, db2" in result.stdout
     report = (tmp_path / "out" / "check_your_backprop.txt").read_text()
     assert "FAIL: first difference at layer 2, db2" in report and "PASS" in report
+
+
+def test_a_backward_pass_without_dA_keys_is_checked_on_dW_and_db_only():
+    parameters, X, Y = random_network((3, 2, 1), 5)
+
+    def backward(AL, Y, caches):
+        grads = deep.L_model_backward(AL, Y, caches)
+        return {key: value for key, value in grads.items() if not key.startswith("dA")}
+
+    report = check_backprop(deep.L_model_forward, backward, parameters, X, Y)
+    assert report.passed and [row.name for row in report.rows] == ["dW2", "db2", "dW1", "db1"]

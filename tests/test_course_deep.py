@@ -257,3 +257,29 @@ def test_wrong_layouts_get_clear_errors_naming_function_shapes_and_layout():
         deep.update_parameters(parameters, {**steps, "db2": np.ones((1, 1))}, 0.1)
     with pytest.raises(ValueError, match=r"L_model_forward: parameters must hold W1, b1"):
         deep.L_model_forward(X, {"W1": parameters["W1"]})
+
+
+@given(networks(max_layers=4, max_examples=8))
+def test_vectorised_gradients_equal_the_mean_of_per_example_gradients(net):
+    """The vectorised dW^[l], db^[l] over m examples average the one-example (m = 1) ones."""
+    hidden = net.hidden_activation
+    AL, caches = deep.L_model_forward(net.X, net.parameters, hidden)
+    grads = deep.L_model_backward(AL, net.Y, caches, hidden)
+    for key in net.parameters:
+        total = np.zeros_like(net.parameters[key])
+        for i in range(net.m):
+            x, y = net.X[:, i : i + 1], net.Y[:, i : i + 1]
+            a, example_caches = deep.L_model_forward(x, net.parameters, hidden)
+            total += deep.L_model_backward(a, y, example_caches, hidden)["d" + key]
+        np.testing.assert_allclose(grads["d" + key], total / net.m, rtol=1e-9, atol=1e-13)
+
+
+def test_predict_thresholds_AL_at_one_half_and_reports_accuracy(capsys):
+    parameters = deep.initialize_parameters_deep([3, 4, 1], seed=2, scaling="sqrt")
+    X = np.random.RandomState(0).randn(3, 9)
+    AL, _ = deep.L_model_forward(X, parameters)
+    y = (AL > 0.5).astype(float)
+    y[0, 0] = 1 - y[0, 0]
+    p = deep.predict(X, y, parameters)
+    np.testing.assert_array_equal(p, (AL > 0.5).astype(float))
+    assert capsys.readouterr().out.strip() == f"Accuracy: {8 / 9}"

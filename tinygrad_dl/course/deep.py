@@ -42,6 +42,7 @@ __all__ = [
     "update_parameters",
     "two_layer_model",
     "L_layer_model",
+    "predict",
 ]
 
 LinearCache = tuple[Any, Any, Any]
@@ -501,3 +502,37 @@ def L_layer_model(
     """
     parameters = initialize_parameters_deep(layers_dims, seed, scaling="sqrt")
     return _train("L_layer_model", X, Y, parameters, learning_rate, num_iterations, print_cost)
+
+
+def predict(
+    X: np.ndarray, y: np.ndarray, parameters: dict[str, np.ndarray], print_accuracy: bool = True
+) -> np.ndarray:
+    """Predicted labels ``1`` where ``AL > 0.5``, else ``0``, and the accuracy on ``y``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m)
+    y : ndarray of shape (1, m)
+        True labels, used for the accuracy.
+    parameters : dict
+        ``W1``, ``b1``, ..., ``WL``, ``bL``.
+    print_accuracy : bool
+        Print ``Accuracy: ...`` as the course's application notebook does.
+
+    Returns
+    -------
+    ndarray of shape (1, m)
+        Floats 0. and 1.
+
+    Raises
+    ------
+    ValueError
+        For shapes outside the course's layout.
+    """
+    X, y = as_input(X), as_input(y)
+    m = check_examples("predict", X, parameters["W1"].shape[1], y)
+    AL, _ = L_model_forward(X, parameters)
+    p = (AL > 0.5).astype(np.float64)
+    if print_accuracy:
+        print("Accuracy: " + str(np.sum(p == y) / m))
+    return p
