@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import tinygrad_dl as tg
 from tinygrad_dl import nn, optim
 from tinygrad_dl.serialization import StateDictError
+from tinygrad_dl.testing import tensors, weighted_sum
 
 
 def _shallow(rng=0, hidden=4):
@@ -50,12 +51,14 @@ def test_linear_gradients_are_the_course_formulas():
     np.testing.assert_allclose(layer.bias.grad.data, dZ.sum(axis=1), rtol=1e-12)
 
 
-def test_linear_passes_gradcheck_for_weight_bias_and_input():
-    layer = nn.Linear(3, 2, rng=3)
-    x = tg.Tensor(np.random.default_rng(3).standard_normal((4, 3)), requires_grad=True)
+@given(st.data())
+def test_linear_passes_gradcheck_for_weight_bias_and_input(data):
+    m, n_in, n_out = (data.draw(st.integers(1, 4)) for _ in range(3))
+    layer = nn.Linear(n_in, n_out, rng=data.draw(st.integers(0, 100)))
+    x = data.draw(tensors((m, n_in)))
 
     def f(x, W, b):
-        return (nn.functional.linear(x, W, b).tanh() ** 2).sum()
+        return weighted_sum(nn.functional.linear(x, W, b))
 
     assert tg.gradcheck(f, (x, layer.weight, layer.bias))
 

@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 import tinygrad_dl as tg
 from tinygrad_dl import nn
 from tinygrad_dl.nn import functional as F
+from tinygrad_dl.testing import float_arrays, shapes, tensors, weighted_sum
 
 
 def _course_sigmoid(Z):
@@ -26,7 +27,7 @@ def _course_cost(A, Y):
 def _logits_and_labels(draw, soft=False, bound=30.0):
     m = draw(st.integers(1, 12))
     layout = draw(st.sampled_from([(1, m), (m, 1), (m,)]))
-    Z = draw(arrays(np.float64, layout, elements=st.floats(-bound, bound)))
+    Z = draw(float_arrays(layout, min_value=-bound, max_value=bound))
     if soft:
         Y = draw(arrays(np.float64, layout, elements=st.floats(0, 1)))
     else:
@@ -223,6 +224,15 @@ def test_cross_entropy_errors_are_clear():
 
 
 # -- mse and modules -------------------------------------------------------------------------
+
+
+@given(st.data())
+def test_mse_loss_passes_gradcheck_for_both_arguments(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3))
+    x = data.draw(tensors(shape))
+    target = data.draw(tensors(shape))
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+    assert tg.gradcheck(lambda a, b: weighted_sum(F.mse_loss(a, b, reduction)), (x, target))
 
 
 def test_mse_loss_value_and_gradient():
