@@ -393,18 +393,21 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
 
 # -- maximum, minimum, where -------------------------------------------------------------------
 def _extremum_vjp(g, out, inputs, extra, needs):
-    # The larger (for minimum: smaller) input takes the gradient; ties share it equally.
+    # The larger (for minimum: smaller) input takes the gradient. At a tie between two tensors
+    # that require grad, they share it equally (as in PyTorch); at a tie with a constant, the
+    # constant takes it, so np.maximum(0, Z) is the course's ReLU with g'(0) = 0.
     a, b = inputs
     first_wins = (a > b) if extra == "max" else (a < b)
     second_wins = (b > a) if extra == "max" else (b < a)
-    half = g * 0.5
-    tie = a == b
-    return (
-        unbroadcast(np.where(first_wins, g, np.where(tie, half, 0)), a.shape) if needs[0] else None,
-        unbroadcast(np.where(second_wins, g, np.where(tie, half, 0)), b.shape)
-        if needs[1]
-        else None,
-    )
+    if needs[0] and needs[1]:
+        half = g * 0.5
+        tie = a == b
+        grad_a = np.where(first_wins, g, np.where(tie, half, 0))
+        grad_b = np.where(second_wins, g, np.where(tie, half, 0))
+        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+    if needs[0]:
+        return unbroadcast(np.where(first_wins, g, 0), a.shape), None
+    return None, unbroadcast(np.where(second_wins, g, 0), b.shape)
 
 
 MAXIMUM = Op("maximum", lambda a, b, _: np.maximum(a, b), _extremum_vjp)
@@ -412,7 +415,11 @@ MINIMUM = Op("minimum", lambda a, b, _: np.minimum(a, b), _extremum_vjp)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise larger of ``a`` and ``b``; ties share the gradient equally."""
+    """Elementwise larger of ``a`` and ``b``.
+
+    At a tie, two tensors that require grad share the gradient equally; against a constant the
+    constant takes it, so ``maximum(0, Z)`` has the course's ReLU derivative (0 at ``Z = 0``).
+    """
     a, b = as_tensor(a), as_tensor(b)
     try:
         data = np.maximum(a.data, b.data)
@@ -422,7 +429,7 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise smaller of ``a`` and ``b``; ties share the gradient equally."""
+    """Elementwise smaller of ``a`` and ``b``; ties are resolved as in :func:`maximum`."""
     a, b = as_tensor(a), as_tensor(b)
     try:
         data = np.minimum(a.data, b.data)
