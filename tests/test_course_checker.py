@@ -273,7 +273,7 @@ def L_model_backward(AL, Y, caches):
             dZ = dA * s * (1 - s)
         else:
             dZ = np.array(dA, copy=True)
-            dZ[Z <= 0] = 0
+            RELU_MASK
         grads["dW" + str(l)] = BUG_DW
         grads["db" + str(l)] = np.sum(dZ, axis=1, keepdims=True) / m
         dA = np.dot(W.T, dZ)
@@ -283,19 +283,30 @@ def L_model_backward(AL, Y, caches):
 
 
 @pytest.mark.parametrize(
-    "dW, status, expected",
+    "dW, relu_mask, status, expected",
     [
-        ("np.dot(dZ, A_prev.T) / m", 0, "All 3 checks passed."),
-        ("np.dot(dZ, A_prev.T)", 1, "first difference at layer 2, dW2"),
+        ("np.dot(dZ, A_prev.T) / m", "dZ[Z <= 0] = 0", 0, ["All 3 checks passed."]),
+        ("np.dot(dZ, A_prev.T)", "dZ[Z <= 0] = 0", 1, ["first difference at layer 2, dW2"]),
+        (
+            "np.dot(dZ, A_prev) / m",
+            "dZ[Z <= 0] = 0",
+            1,
+            ["your code raised ValueError", "first difference at layer 3, dW3"],
+        ),
+        ("np.dot(dZ, A_prev.T) / m", "pass", 1, ["first difference at layer 1, dW1"]),
     ],
+    ids=["correct", "no-1/m", "A_prev-not-transposed", "relu'=1"],
 )
 def test_check_command_loads_a_learner_file_and_sets_the_exit_status(
-    tmp_path, capsys, dW, status, expected
+    tmp_path, capsys, dW, relu_mask, status, expected
 ):
     impl = tmp_path / "my_assignment.py"
-    impl.write_text(textwrap.dedent(CORRECT_IMPL).replace("BUG_DW", dW))
+    source = textwrap.dedent(CORRECT_IMPL).replace("BUG_DW", dW).replace("RELU_MASK", relu_mask)
+    impl.write_text(source)
     assert main(["--impl", str(impl)]) == status
-    assert expected in capsys.readouterr().out
+    out = capsys.readouterr().out
+    for text in expected:
+        assert text in out
 
 
 def test_check_command_usage_errors_exit_2(tmp_path, capsys):
