@@ -196,3 +196,11 @@ def test_transposed_X_gets_a_clear_error_naming_the_layout():
     _, cache = shallow.forward_propagation(X, parameters)
     with pytest.raises(ValueError, match=r"backward_propagation: Y has shape \(5,\)"):
         shallow.backward_propagation(parameters, cache, X, Y.ravel())
+
+
+def test_unseeded_initialisation_draws_from_the_global_generator():
+    np.random.seed(7)
+    parameters = shallow.initialize_parameters(3, 2, 1)
+    np.random.seed(7)
+    np.testing.assert_array_equal(parameters["W1"], np.random.randn(2, 3) * 0.01)
+    np.testing.assert_array_equal(parameters["W2"], np.random.randn(1, 2) * 0.01)
