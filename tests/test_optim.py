@@ -158,7 +158,7 @@ def test_step_updates_in_place_and_allocates_nothing_after_the_first(name, facto
     p.grad = tg.Tensor(rng.standard_normal((500, 400)))
     data = p.data
     opt.step()  # allocates the state and scratch arrays
-    state_arrays = [v for v in opt.state[id(p)].values() if isinstance(v, np.ndarray)]
+    state_arrays = [v for v in opt.state[p].values() if isinstance(v, np.ndarray)]
     tracemalloc.start()
     try:
         for _ in range(3):
@@ -167,7 +167,7 @@ def test_step_updates_in_place_and_allocates_nothing_after_the_first(name, facto
     finally:
         tracemalloc.stop()
     assert p.data is data
-    after = [v for v in opt.state[id(p)].values() if isinstance(v, np.ndarray)]
+    after = [v for v in opt.state[p].values() if isinstance(v, np.ndarray)]
     assert len(after) == len(state_arrays)
     assert all(a is b for a, b in zip(after, state_arrays))
     assert peak < data.nbytes / 20, f"{name}: step allocated {peak} bytes"
@@ -295,7 +295,7 @@ def test_state_dict_is_a_copy_in_pytorch_layout():
     assert state["param_groups"][0]["params"] == [0]
     assert state["param_groups"][0]["lr"] == 0.1
     assert set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
-    assert state["state"][0]["exp_avg"] is not opt.state[id(p)]["exp_avg"]
+    assert state["state"][0]["exp_avg"] is not opt.state[p]["exp_avg"]
 
 
 @pytest.mark.parametrize(
@@ -305,6 +305,7 @@ def test_state_dict_is_a_copy_in_pytorch_layout():
         (lambda s: s["state"][0].pop("exp_avg_sq"), "state entries"),
         (lambda s: s["param_groups"].append({"params": []}), "parameter groups"),
         (lambda s: s["state"].update({5: {}}), "state for parameter 5"),
+        (lambda s: s["param_groups"][0].update(lr=-1.0), "lr must be >= 0"),
         (
             lambda s: s["state"][0].update(exp_avg=np.zeros(2, dtype=np.float32)),
             "dtype float32",
@@ -317,14 +318,14 @@ def test_optimizer_load_state_dict_mismatch_changes_nothing(change, message):
     p.grad = tg.Tensor(np.ones(2))
     opt.step()
     state = opt.state_dict()
-    before = {k: v.copy() for k, v in opt.state[id(p)].items() if isinstance(v, np.ndarray)}
+    before = {k: v.copy() for k, v in opt.state[p].items() if isinstance(v, np.ndarray)}
     state["param_groups"][0]["lr"] = 99.0
     change(state)
     with pytest.raises(StateDictError, match=message):
         opt.load_state_dict(state)
     assert opt.param_groups[0]["lr"] == 0.1
     for key, value in before.items():
-        np.testing.assert_array_equal(opt.state[id(p)][key], value)
+        np.testing.assert_array_equal(opt.state[p][key], value)
 
 
 # -- schedules -------------------------------------------------------------------------------

@@ -54,9 +54,9 @@ class Optimizer:
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        # id(param) -> {"step": int, name: ndarray, ...}; the scratch arrays live apart from
-        # the state so they never enter a state dict.
-        self.state: dict[int, dict[str, Any]] = {}
+        # param -> {"step": int, name: ndarray, ...}, as in PyTorch (Tensors hash by identity);
+        # the scratch arrays live apart from the state so they never enter a state dict.
+        self.state: dict[Tensor, dict[str, Any]] = {}
         self._scratch: dict[tuple[int, int], np.ndarray] = {}
         params = list(params)
         if not params:
@@ -136,9 +136,9 @@ class Optimizer:
                         f"{type(self).__name__}.step: gradient of shape {grad.shape} for a "
                         f"parameter of shape {p.shape}"
                     )
-                state = self.state.get(id(p))
+                state = self.state.get(p)
                 if state is None:
-                    state = self.state[id(p)] = {"step": 0}
+                    state = self.state[p] = {"step": 0}
                     for state_name in self._state_names(group):
                         state[state_name] = np.zeros_like(p.data)
                 state["step"] += 1
@@ -184,7 +184,7 @@ class Optimizer:
         for group in self.param_groups:
             indices = []
             for p in group["params"]:
-                entry = self.state.get(id(p))
+                entry = self.state.get(p)
                 if entry is not None:
                     state[index] = {
                         name: (value.copy() if isinstance(value, np.ndarray) else value)
@@ -233,12 +233,16 @@ class Optimizer:
             if unknown:
                 problems.append(f"group {number}: unknown hyperparameters {sorted(unknown)}")
             new_groups.append({k: v for k, v in given.items() if k != "params"})
+            try:
+                self._check_hyperparameters({**mine, **new_groups[-1]})
+            except ValueError as error:
+                problems.append(f"group {number}: {error}")
         if problems:
             raise StateDictError(
                 f"load_state_dict for {name}: nothing was loaded; " + "; ".join(problems)
             )
         group_of = [n for n, group in enumerate(self.param_groups) for _ in group["params"]]
-        new_state: dict[int, dict[str, Any]] = {}
+        new_state: dict[Tensor, dict[str, Any]] = {}
         for raw_index, entry in dict(state_dict["state"]).items():
             index = int(raw_index)
             if not 0 <= index < len(params):
@@ -271,7 +275,7 @@ class Optimizer:
                     )
                 else:
                     arrays[state_name] = np.array(value, copy=True)
-            new_state[id(param)] = {"step": int(entry["step"]), **arrays}
+            new_state[param] = {"step": int(entry["step"]), **arrays}
         if problems:
             raise StateDictError(
                 f"load_state_dict for {name}: nothing was loaded; " + "; ".join(problems)
