@@ -358,3 +358,16 @@ def test_a_backward_pass_without_dA_keys_is_checked_on_dW_and_db_only():
 
     report = check_backprop(deep.L_model_forward, backward, parameters, X, Y)
     assert report.passed and [row.name for row in report.rows] == ["dW2", "db2", "dW1", "db1"]
+
+
+def test_a_forward_that_leaves_the_graph_is_not_differentiated_into_false_zeros():
+    parameters, X, Y = random_network((3, 2, 1), 5)
+
+    def L_model_forward(X, parameters):  # detaches W2 on Tensors: autodiff would give dW2 = 0
+        detached = {k: v.detach() if hasattr(v, "detach") else v for k, v in parameters.items()}
+        AL, caches = deep.L_model_forward(X, {**parameters, "W2": detached["W2"]})
+        return AL, caches
+
+    report = check_backprop(L_model_forward, deep.L_model_backward, parameters, X, Y)
+    assert report.passed, report.format()
+    assert "graph does not reach W2" in report.references

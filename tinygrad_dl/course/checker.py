@@ -187,7 +187,7 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.2e}"
 
 
-def _detect_style(backward: Callable | None, parameters: dict[str, Any]) -> str:
+def _detect_style(backward: Callable | None) -> str:
     if backward is None:
         return "logistic"
     try:
@@ -260,6 +260,10 @@ def _autodiff(
         results = tg.grad(J, list(wanted.values()), allow_unused=True)
         reference = {}
         for name, result in zip(wanted, results):
+            if result is None and not name.startswith("dA"):
+                # A parameter the graph does not reach: the forward left the Tensor world
+                # somewhere (np.asarray, .data), so these numbers would be wrong zeros.
+                raise RuntimeError(f"the autodiff graph does not reach {name[1:]}")
             value = np.zeros(wanted[name].shape) if result is None else result.data
             reference[name] = value * m if name.startswith("dA") else value
         return reference
@@ -435,7 +439,7 @@ def check_backprop(
     ValueError
         For an unknown ``style`` or parameters without the course's keys.
     """
-    style = style or _detect_style(backward, parameters)
+    style = style or _detect_style(backward)
     if style not in STYLES:
         raise ValueError(f"check_backprop: style must be one of {STYLES}, got {style!r}")
     parameters = _copy(parameters)
