@@ -8,7 +8,9 @@ hand-derived formulas live in :mod:`tinygrad_dl.course`; model building in :mod:
 
 from __future__ import annotations
 
-from . import autograd, ops
+# Model building and the course need NumPy only; optional extras load inside the functions
+# that need them.
+from . import autograd, course, data, nn, ops, optim, viz
 from .autograd import (
     enable_grad,
     grad,
@@ -69,14 +71,36 @@ from .ops import (
     var,
     where,
 )
+from .serialization import load, save
 from .tensor import Tensor
+from .train import fit
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``tg.plot`` needs matplotlib (extra ``viz``); ``tg.testing`` needs hypothesis (extra
+    # ``test``): load them only when asked for, so ``import tinygrad_dl`` stays NumPy-only.
+    if name in ("plot", "testing"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Tensor",
     "autograd",
     "ops",
+    # model building, the course, saving
+    "course",
+    "data",
+    "fit",
+    "load",
+    "nn",
+    "optim",
+    "save",
+    "viz",
     # autograd
     "enable_grad",
     "grad",
