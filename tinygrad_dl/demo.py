@@ -19,6 +19,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -73,8 +74,8 @@ def run(
     seed: int = 2,
     print_every: int = 1000,
     progress: str = "auto",
-    file=None,
-) -> dict:
+    file: IO[str] | None = None,
+) -> dict[str, Any]:
     """Train both ways and return what the demo reports.
 
     Parameters
@@ -165,7 +166,7 @@ def run(
     }
 
 
-def _plots(result: dict, folder: Path) -> list[Path]:
+def _plots(result: dict[str, Any], folder: Path) -> list[Path]:
     from . import plot
 
     X, Y = result["X"], result["Y"]

@@ -4,6 +4,9 @@
 are ellipses named after their op, leaves that require grad (parameters) are blue boxes,
 constants (data, labels) grey boxes. Paste the text into any Graphviz viewer, or call
 :func:`render` when the ``dot`` program is installed.
+
+Call it before ``backward()`` (or backward with ``retain_graph=True``): backward frees the graph,
+and a freed node shows only its name and "(graph freed)".
 """
 
 from __future__ import annotations
