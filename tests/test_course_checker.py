@@ -371,3 +371,12 @@ def test_a_forward_that_leaves_the_graph_is_not_differentiated_into_false_zeros(
     report = check_backprop(L_model_forward, deep.L_model_backward, parameters, X, Y)
     assert report.passed, report.format()
     assert "graph does not reach W2" in report.references
+
+
+def test_check_command_imports_a_file_inside_a_package_with_relative_imports(capsys):
+    from pathlib import Path
+
+    import tinygrad_dl.course.deep as module
+
+    assert main(["--impl", str(Path(module.__file__))]) == 0
+    assert "All 3 checks passed." in capsys.readouterr().out

@@ -378,7 +378,10 @@ def _compare(
         # kink (ReLU at Z = 0) or lost precision: the exact autodiff value decides.
         row.passed = autodiff_ok and (numeric_ok or not references_agree)
         if autodiff_ok and not numeric_ok and not references_agree:
-            row.note = "central differences imprecise here (a ReLU kink within eps, or rounding)"
+            row.note = (
+                "central differences off here (a ReLU kink within eps, or rounding); "
+                "autodiff decides"
+            )
     else:
         row.passed = numeric_ok
     if not row.passed and not row.note:
@@ -575,18 +578,25 @@ def random_network(
 
 
 def _load(path: str) -> Any:
-    file = Path(path)
+    file = Path(path).resolve()
     if not file.is_file():
         raise FileNotFoundError(f"check: --impl {path}: no such file")
-    spec = importlib.util.spec_from_file_location(f"_tinygrad_dl_impl_{file.stem}", file)
-    module = importlib.util.module_from_spec(spec)
+    # A file inside a package (relative imports) is imported as a module of that package.
+    parts, root = [file.stem], file.parent
+    while (root / "__init__.py").is_file():
+        parts.insert(0, root.name)
+        root = root.parent
     # The learner's file may import its neighbours (dnn_utils.py, testCases.py, ...).
-    sys.path.insert(0, str(file.resolve().parent))
+    sys.path.insert(0, str(root))
     try:
+        if len(parts) > 1:
+            return importlib.import_module(".".join(parts))
+        spec = importlib.util.spec_from_file_location(f"_tinygrad_dl_impl_{file.stem}", file)
+        module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        return module
     finally:
-        sys.path.remove(str(file.resolve().parent))
-    return module
+        sys.path.remove(str(root))
 
 
 def _checks(module: Any, seed: int) -> list[tuple[str, BackpropReport]]:
@@ -713,5 +723,5 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"{len(failed)} of {len(results)} checks FAILED: " + "; ".join(failed))
         return 1
-    print(f"All {len(results)} checks passed.")
+    print(f"All {len(results)} check{'s' if len(results) != 1 else ''} passed.")
     return 0
