@@ -2,14 +2,19 @@
 
 import os
 import pickle
+import tempfile
 import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_dl as tg
 from tinygrad_dl import nn
 from tinygrad_dl.serialization import SerializationError, StateDictError, load, save
+from tinygrad_dl.testing import float_arrays, float_dtypes, shapes, tensors
 
 
 def test_tensor_round_trip_keeps_values_dtype_and_flag(tmp_path):
@@ -158,3 +163,49 @@ def test_loading_a_file_from_another_architecture_leaves_the_model_untouched(tmp
 def test_load_state_dict_of_a_non_mapping_is_a_type_error():
     with pytest.raises(TypeError, match="expected a dict of arrays"):
         nn.Linear(2, 2).load_state_dict([np.ones(2)])
+
+
+_leaves = st.one_of(
+    float_arrays(shapes(min_dims=0, max_dims=3), dtype=float_dtypes()),
+    hnp.arrays(st.sampled_from([np.int64, np.int32, np.bool_]), shapes(min_dims=0, max_dims=2)),
+    tensors(shapes(max_dims=2), requires_grad=st.booleans()),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+)
+_keys = st.text(min_size=1, max_size=8) | st.integers(-5, 5)
+_trees = st.recursive(
+    _leaves,
+    lambda children: st.one_of(
+        st.dictionaries(_keys, children, max_size=3),
+        st.lists(children, max_size=3),
+        st.lists(children, max_size=3).map(tuple),
+    ),
+    max_leaves=8,
+)
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, tg.Tensor):
+        assert a.requires_grad == b.requires_grad
+        a, b = a.data, b.data
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for key in a:
+            _assert_same(a[key], b[key])
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _assert_same(x, y)
+    else:
+        assert a == b
+
+
+@given(_trees)
+def test_any_tree_of_tensors_arrays_and_numbers_round_trips(tree):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "tree.npz")
+        save(tree, path)
+        _assert_same(tree, load(path))
