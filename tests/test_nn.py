@@ -63,6 +63,36 @@ def test_linear_passes_gradcheck_for_weight_bias_and_input(data):
     assert tg.gradcheck(f, (x, layer.weight, layer.bias))
 
 
+def test_linear_second_derivatives_pass_gradgradcheck():
+    layer = nn.Linear(3, 2, rng=4)
+    x = tg.Tensor(np.random.default_rng(4).standard_normal((4, 3)), requires_grad=True)
+
+    def f(x, W, b):
+        return nn.functional.linear(x, W, b).tanh()
+
+    assert tg.gradgradcheck(f, (x, layer.weight, layer.bias))
+
+
+def test_linear_accepts_batched_and_single_inputs():
+    layer = nn.Linear(3, 2, rng=5)
+    x = np.random.default_rng(5).standard_normal((2, 4, 3))
+    out = layer(x)
+    np.testing.assert_allclose(out.data, x @ layer.weight.data.T + layer.bias.data, rtol=1e-12)
+    out.sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.data, np.ones((2, 8)) @ x.reshape(8, 3))
+    np.testing.assert_allclose(layer.bias.grad.data, [8.0, 8.0])
+    single = layer(x[0, 0])
+    assert single.shape == (2,)
+    assert tg.gradcheck(lambda x: weighted_sum(layer(x)), (tg.Tensor(x[0], requires_grad=True),))
+
+
+def test_linear_spends_nothing_on_the_gradient_of_data():
+    layer = nn.Linear(3, 2, rng=0)
+    x = tg.Tensor(np.ones((5, 3)))
+    layer(x).sum().backward()
+    assert x.grad is None and layer.weight.grad is not None
+
+
 def test_linear_without_bias_has_no_bias_parameter():
     layer = nn.Linear(3, 2, bias=False, rng=0)
     assert layer.bias is None

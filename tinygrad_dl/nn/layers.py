@@ -110,8 +110,7 @@ class Linear(Module):
                 f"input of shape {x.shape} must have {self.in_features} features in its last "
                 f"axis (batch-first (m, in_features); for the course's (n_x, m) layout pass X.T)"
             )
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
