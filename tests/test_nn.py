@@ -274,6 +274,28 @@ def test_train_and_eval_switch_every_submodule():
     assert all(m.training for m in net.modules())
 
 
+def test_named_modules_and_children_use_dotted_names():
+    net = _Net()
+    names = [name for name, _ in net.named_modules()]
+    assert names == ["", "body", "body.0", "body.1", "body.2", "head"]
+    assert [type(m).__name__ for m in net.children()] == ["Sequential", "Linear"]
+    visited = []
+    net.apply(lambda m: visited.append(type(m).__name__))
+    assert visited[-1] == "_Net" and visited.count("Linear") == 3
+
+
+def test_model_can_be_cast_to_float32_and_back():
+    model = _shallow()
+    weight = model[0].weight
+    assert model.float() is model
+    assert weight.dtype == np.float32 and model[0].weight is weight
+    out = model(np.ones((2, 2), dtype=np.float32))
+    assert out.dtype == np.float32
+    assert model.double()[0].weight.dtype == np.float64
+    with pytest.raises(TypeError, match="floating point"):
+        model.to(np.int64)
+
+
 def test_zero_grad_clears_every_gradient():
     net = _Net()
     net(np.ones((3, 2))).sum().backward()

@@ -137,6 +137,11 @@ def test_a_pickle_is_never_executed(tmp_path):
     assert not marker.exists()
 
 
+def test_saving_into_a_missing_folder_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="folder .*nowhere.* does not exist"):
+        save(np.ones(2), tmp_path / "nowhere" / "x.npz")
+
+
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "nope.npz")

@@ -209,6 +209,31 @@ class Module:
         """Set evaluation mode (Dropout off): ``train(False)``."""
         return self.train(False)
 
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter to ``dtype`` (e.g. ``np.float32``) in place; returns ``self``.
+
+        The parameters stay the same objects with new arrays, so call it before creating the
+        optimiser (whose state has the old dtype). Gradients are dropped.
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(
+                f"{type(self).__name__}.to: parameters must be floating point, got {dtype}"
+            )
+        for param in self.parameters():
+            if param.dtype != dtype:
+                param.data = param.data.astype(dtype)
+            param.grad = None
+        return self
+
+    def float(self) -> Module:
+        """Cast the parameters to float32 (see :meth:`to`)."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """Cast the parameters to float64, the course's dtype (see :meth:`to`)."""
+        return self.to(np.float64)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``None``, or zero-filled in place)."""
         for param in self.parameters():
