@@ -68,6 +68,10 @@ def predictor(model):
     return predict
 
 
+def _units(hidden: int) -> str:
+    return f"{hidden} hidden unit" + ("s" if hidden > 1 else "")
+
+
 def training_accuracy(model, X, Y) -> float:
     with tg.no_grad():
         return binary_accuracy(model(X), Y, threshold=0.0)
@@ -111,12 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         for hidden in HIDDEN_SIZES:
             swept, _ = train(X, Y, hidden, args.sweep_iterations, args.learning_rate)
             models[hidden] = swept
-            print(
-                f"  {hidden:>2} hidden units: accuracy {100 * training_accuracy(swept, X, Y):.2f}%"
-            )
+            accuracy = training_accuracy(swept, X, Y)
+            print(f"  {_units(hidden):>15}: accuracy {100 * accuracy:.2f}%")
         if plots:
             path = plot.decision_boundaries(
-                {f"{h} hidden units": predictor(m) for h, m in models.items()},
+                {_units(h): predictor(m) for h, m in models.items()},
                 X,
                 Y,
                 args.out / "hidden_sizes.png",
