@@ -177,6 +177,21 @@ def test_initialisers_have_their_documented_spread(name, expected_std):
     np.testing.assert_array_equal(layer.bias.data, 0.0)
 
 
+def test_init_functions_draw_their_documented_distributions():
+    rng = np.random.default_rng(0)
+    bound = math.sqrt(2) * math.sqrt(3 / 400)
+    w = nn.init.kaiming_uniform((300, 400), rng=rng)
+    assert np.abs(w).max() <= bound and abs(w.std() / math.sqrt(2 / 400) - 1) < 0.02
+    b = nn.init.default_uniform((5000,), fan_in=25, rng=rng, dtype=np.float32)
+    assert b.dtype == np.float32 and np.abs(b).max() <= 0.2 and np.abs(b).max() > 0.19
+    n = nn.init.normal((100, 100), mean=3.0, std=0.5, rng=rng)
+    assert abs(n.mean() - 3.0) < 0.02 and abs(n.std() - 0.5) < 0.02
+    u = nn.init.uniform((100, 100), -2.0, -1.0, rng=rng)
+    assert u.min() >= -2.0 and u.max() < -1.0
+    with pytest.raises(ValueError, match="default_uniform: needs a weight shape"):
+        nn.init.default_uniform((5,))
+
+
 def test_zeros_init_and_custom_callable_init():
     np.testing.assert_array_equal(nn.Linear(3, 2, init="zeros").weight.data, 0.0)
     layer = nn.Linear(3, 2, init=lambda shape, rng, dtype: np.full(shape, 0.5, dtype=dtype))
