@@ -214,24 +214,19 @@ def _header_lines(result: dict) -> list[str]:
     lines.append(f"- Baseline code: {result.get('baseline', 'course')} (see Method).")
     if result.get("git"):
         lines.append(f"- Repository: {result['git']}.")
-    spread = _largest_spread(result)
-    if spread:
+    spreads = sorted(
+        (entry["spread"], f"{workload['key']}, {entry['label']}")
+        for workload in result["workloads"]
+        for entry in workload["results"].values()
+        if entry.get("spread") is not None
+    )
+    if spreads:
+        typical = spreads[len(spreads) // 2][0]
         lines.append(
-            f"- Noise: the interquartile range of the rounds is at most {spread[0]:.0%} of the "
-            f"median ({spread[1]})."
+            "- Noise: interquartile range of the rounds over their median: typically "
+            f"{typical:.0%}, at most {spreads[-1][0]:.0%} ({spreads[-1][1]})."
         )
     return lines
-
-
-def _largest_spread(result: dict) -> tuple[float, str] | None:
-    """The largest relative interquartile range over rounds, and where it occurred."""
-    worst = None
-    for workload in result["workloads"]:
-        for entry in workload["results"].values():
-            spread = entry.get("spread")
-            if spread is not None and (worst is None or spread > worst[0]):
-                worst = (spread, f"{workload['key']}, {entry['label']}")
-    return worst
 
 
 def markdown(result: dict) -> str:
