@@ -299,6 +299,13 @@ def test_hvp_of_several_inputs():
     np.testing.assert_allclose(hb.data, 2 * a * va)
 
 
+def test_hvp_keeps_float32_inputs_float32():
+    x = tg.Tensor(np.array([0.5, -1.0], dtype=np.float32))
+    value, product = tg.hvp(lambda t: (t**3).sum(), x, np.ones(2, dtype=np.float32))
+    assert value.dtype == np.float32 and product.dtype == np.float32
+    np.testing.assert_allclose(product.data, 6 * x.data, rtol=1e-6)
+
+
 # -- grad modes ----------------------------------------------------------------------------
 def test_no_grad_as_context_manager_records_nothing_and_restores_the_mode():
     x = tg.Tensor(np.ones(2), requires_grad=True)

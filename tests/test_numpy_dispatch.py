@@ -190,3 +190,16 @@ def test_numpy_out_argument_on_a_tensor_is_a_type_error():
         np.exp(x, out=np.empty(2))
     with pytest.raises(TypeError, match="out"):
         np.sum(x, out=np.empty(()))
+
+
+@pytest.mark.parametrize("name", ["np.maximum(0, Z)", "np.where", "np.clip", "1/(1+np.exp(-Z))"])
+def test_course_activations_through_numpy_keep_float32(name):
+    # np.maximum(0, Z) on a float32 ndarray is float32; on a float32 Tensor it must be too.
+    function, _ = CASES[name]
+    Z = np.array([[-1.5, 0.5], [2.0, -0.25]], dtype=np.float32)
+    assert function(Z).dtype == np.float32
+    leaf = tg.Tensor(Z, requires_grad=True)
+    out = function(leaf)
+    assert out.dtype == np.float32, f"{name} gave {out.dtype}"
+    out.sum().backward()
+    assert leaf.grad.dtype == np.float32

@@ -359,3 +359,28 @@ def test_sigmoid_and_softplus_are_stable_in_both_dtypes(dtype):
     with np.errstate(all="raise", under="ignore"):
         assert np.all(np.isfinite(tg.sigmoid(z).data)) and tg.sigmoid(z).dtype == dtype
         assert np.all(np.isfinite(tg.softplus(z).data)) and tg.softplus(z).dtype == dtype
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda z: tg.maximum(z, 0.0),
+        lambda z: tg.maximum(0, z),
+        lambda z: tg.minimum(1, z),
+        lambda z: tg.where(z > 0, z, 0.0),
+        lambda z: tg.where(z > 0, 1, z),
+        lambda z: tg.clip(z, -0.5, 0.5),
+        lambda z: z * 2 + 1 - 3 / (z * z + 1),
+    ],
+    ids=["maximum(z, 0.)", "maximum(0, z)", "minimum(1, z)", "where_0", "where_1", "clip", "ops"],
+)
+def test_python_numbers_do_not_upcast_float32_as_in_numpy(function):
+    # NumPy (NEP 50): a Python number takes the array's dtype, so np.maximum(0, Z) of float32 Z
+    # is float32; the Tensor must follow, or relu silently turns a float32 network float64.
+    z = np.array([-1.0, 0.25, 2.0], dtype=np.float32)
+    leaf = tg.Tensor(z, requires_grad=True)
+    assert np.maximum(0, z).dtype == np.where(z > 0, z, 0.0).dtype == np.float32  # NumPy's rule
+    out = function(leaf)
+    assert out.dtype == np.float32, f"got {out.dtype}"
+    out.sum().backward()
+    assert leaf.grad.dtype == np.float32
