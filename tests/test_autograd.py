@@ -138,6 +138,16 @@ def test_backward_seed_is_copied_not_aliased():
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
 
 
+def test_backward_seed_given_as_a_tensor_is_not_aliased_either():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    seed = tg.Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    (x + 0.0).backward(seed)
+    assert x.grad.data is not seed.data
+    with tg.no_grad():
+        x.grad.zero_()  # an optimiser's zero_grad must not zero the caller's seed
+    np.testing.assert_array_equal(seed.data, [1.0, 1.0])
+
+
 def test_second_backward_without_retain_graph_is_an_error_naming_retain_graph():
     x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     loss = tg.exp(x).sum()
@@ -339,6 +349,21 @@ def test_no_grad_and_enable_grad_as_decorators():
     with tg.no_grad():
         assert train_step(x).requires_grad
         assert not tg.is_grad_enabled()
+
+
+def test_no_grad_and_enable_grad_work_as_bare_decorators_like_pytorch():
+    @tg.no_grad
+    def predict(x):
+        return x * 2
+
+    @tg.enable_grad
+    def train_step(x):
+        return x * 2
+
+    x = tg.Tensor(np.ones(2), requires_grad=True)
+    assert not predict(x).requires_grad and tg.is_grad_enabled()
+    with tg.no_grad():
+        assert train_step(x).requires_grad
 
 
 def test_no_grad_restores_the_mode_after_an_exception():
