@@ -146,7 +146,8 @@ def push_away(values: np.ndarray, points: Sequence[float], margin: float) -> np.
 
     A strictly increasing map ``x -> x + 2 * margin * #{i : c_i <= x}`` opens a gap of width
     ``2 * margin`` centred on each point (``c_i`` chosen so the gaps land there). Values that
-    were distinct stay distinct, so it combines with :func:`spread_apart`. Points must be more
+    were distinct stay distinct (unless closer than float resolution), so it combines with
+    :func:`spread_apart`. Points must be more
     than ``2 * margin`` apart. Values may grow by up to ``2 * margin * len(points)``.
 
     Parameters
