@@ -221,3 +221,9 @@ def test_var_without_degrees_of_freedom_is_an_error():
 def test_max_of_an_empty_tensor_names_its_shape():
     with pytest.raises(ValueError, match=re.escape("(0, 3)")):
         tg.max(tg.Tensor(np.ones((0, 3))))
+
+
+@pytest.mark.parametrize("axis", [1.5, "0", (0, 1.0)])
+def test_non_integer_axis_is_a_type_error_naming_the_op(axis):
+    with pytest.raises(TypeError, match="sum: axis must be an int"):
+        tg.sum(tg.Tensor(np.ones((2, 3))), axis=axis)
