@@ -253,6 +253,37 @@ def test_modifying_a_saved_output_is_caught_at_backward():
         y.sum().backward()
 
 
+@pytest.mark.parametrize(
+    "alias",
+    [
+        lambda t: t.detach(),
+        lambda t: t.detach().reshape(3),
+        lambda t: t.detach()[:],
+        lambda t: t.detach().T,
+    ],
+    ids=["detach", "reshape", "slice", "T"],
+)
+def test_modifying_saved_data_through_a_detached_alias_is_caught_at_backward(alias):
+    # PyTorch shares the version counter between a tensor and its detached views: the change
+    # corrupts the saved w, so backward must refuse instead of returning a wrong gradient.
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    y = w * w  # saves w for dL/dw = 2 w
+    view = alias(w)
+    view += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_modifying_a_saved_constant_through_a_view_is_caught_at_backward():
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    c = tg.Tensor(np.ones(3))
+    loss = (w * c).sum()  # saves c for dL/dw = c
+    view = c.reshape(3)
+    view += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_a_saved_tensor_may_change_again_once_its_graph_is_freed():
     x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     c = tg.Tensor(np.array([3.0, 4.0]))
