@@ -255,6 +255,16 @@ def test_pow_gradient_wrt_exponent_is_a_to_the_b_log_a():
     np.testing.assert_allclose(b.grad.data, a.data**b.data * np.log(a.data), rtol=1e-12)
 
 
+@pytest.mark.parametrize("exponent", [0, 0.0, tg.Tensor(0.0)], ids=["int", "float", "tensor"])
+def test_zero_exponent_has_zero_gradient_even_at_zero_without_warnings(exponent):
+    # d/dx x^0 = 0 everywhere (PyTorch too); 0 * x^-1 would be 0 * inf = NaN at x = 0.
+    x = tg.Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x**exponent).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
 def test_maximum_and_minimum_ties_share_the_gradient_equally():
     for function in (tg.maximum, tg.minimum):
         a = tg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
