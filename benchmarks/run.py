@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "schema": 1,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": "python -m tinygrad_dl bench " + " ".join(argv or sys.argv[1:]),
+        "command": shlex.join(["python", "-m", "tinygrad_dl", "bench", *(argv or sys.argv[1:])]),
         "mode": mode,
         "threads": args.threads,
         "baseline": args.baseline,
