@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         keys = select_keys(args.workloads)
         names = select_impls(args.impls)
+        if args.profile:
+            impls.spec(args.profile)
     except ValueError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -173,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--mode", mode, "--baseline", args.baseline] + (["--small"] if args.small else [])
 
     if args.profile:
-        impls.spec(args.profile)
         job = ["profile", "--keys", ",".join(keys), "--impls", args.profile]
         job += ["--steps", str(args.profile_steps), "--top", str(args.profile_top), *common]
         command = [sys.executable, "-m", "benchmarks.child", *job]

@@ -81,6 +81,34 @@ def test_harness_runs_a_tiny_workload_end_to_end_and_writes_valid_json_and_markd
     assert not list(tmp_path.glob("*.tmp")), "temporary files left behind"
 
 
+def test_memory_is_measured_in_its_own_process_per_implementation(tmp_path):
+    status, result, table = _run_driver(
+        tmp_path, "--workloads", "W1-float64", "--impls", "numpy,engine"
+    )
+    assert status == 0, table
+    memory = {entry["label"]: entry for entry in result["memory"]}
+    assert set(memory) == {"NumPy (course formulas)", "tinygrad_dl"}
+    for entry in memory.values():
+        assert entry["status"] == "ok" and entry["rss_peak_mib"] >= 0, entry
+        assert entry["method"] in ("VmHWM", "ru_maxrss")
+    assert "## Peak memory above set-up during W1 float64 steps" in table
+    assert "W1 peak memory above set-up" in table  # the engine's target row
+
+
+def test_profile_prints_the_top_entries_by_tottime(capfd):
+    status = bench.main(
+        ["--small", "--profile", "engine", "--workloads", "W2", "--profile-steps", "3"]
+    )
+    out = capfd.readouterr().out
+    assert status == 0
+    assert "engine on W2: 3 steps" in out and "tottime" in out
+
+
+def test_unknown_implementation_is_a_usage_error(capsys):
+    assert bench.main(["--impls", "tensorflow"]) == 2
+    assert "unknown implementation 'tensorflow'" in capsys.readouterr().err
+
+
 def test_missing_peer_shows_as_not_installed_not_as_an_error(tmp_path, monkeypatch):
     # A 'torch' that cannot be imported, ahead of the real one on the children's path.
     shadow = tmp_path / "shadow" / "torch"
