@@ -212,11 +212,11 @@ def time_workload(
             if not comparison["ok"]:
                 log(
                     f"!!! GRADIENT MISMATCH {workload.key} {name}: "
-                    f"{comparison.get('problem') or comparison['max_abs_diff']:} "
+                    f"{comparison.get('problem') or comparison['max_abs_diff']} "
                     f"({comparison['tolerance']})"
                 )
 
-    # Warm-up, then calibrate the steps per sample from the last warm-up step.
+    # Warm-up, then calibrate the steps per sample from the warm-up's step time.
     per_sample = {}
     long_running = set()  # steps of seconds: these take part in the first long_rounds only
     for name, runner in list(runners.items()):
