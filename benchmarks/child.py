@@ -114,9 +114,10 @@ def compare_gradients(
                 ok=False, problem=f"{name}: shape {got.shape} != baseline's {expected.shape}"
             )
             return result
+        if not np.all(np.isfinite(got)):
+            result.update(ok=False, problem=f"{name}: NaN or inf in the gradient")
+            return result
         difference = float(np.max(np.abs(got.reshape(expected.shape) - expected), initial=0.0))
-        if not np.isfinite(difference):
-            ok = False
         scale = float(np.max(np.abs(expected), initial=0.0))
         relative = difference / scale if scale > 0 else difference
         result["per_param"][name] = difference

@@ -219,6 +219,13 @@ def test_gradient_comparison_catches_a_missing_one_over_m_and_a_transpose():
     assert not comparison["ok"]
 
 
+def test_gradient_comparison_reports_nan_as_a_failure_with_valid_json():
+    expected = {"dW1": np.ones((2, 2))}
+    comparison = child.compare_gradients(expected, {"dW1": np.full((2, 2), np.nan)}, "float64")
+    assert not comparison["ok"] and "NaN" in comparison["problem"]
+    json.loads(json.dumps(comparison, allow_nan=False))
+
+
 def test_select_keys_expands_groups_in_order_and_rejects_unknown_names():
     assert run.select_keys("W4,W1") == ["W1-float64", "W1-float32", "W4-1k", "W4-100k"]
     assert run.select_keys("W3-n30") == ["W3-n30"]
