@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from sys import getrefcount
@@ -80,10 +81,10 @@ class _GradMode:
     """Process-wide switches read on every recorded op (plain attributes: cheapest to read).
 
     ``clock`` is the sequence number of the latest in-place change. Nodes and in-place changes
-    draw from one counter: a changed tensor's ``_version`` is the number drawn at its change and
-    a node's ``seq`` the number drawn at its creation, so "was an input changed after it was
-    saved?" is ``input._version > node.seq``, and nothing needs checking while
-    ``clock < node.seq``.
+    draw from one counter, so "was an array changed after the node saved it?" is "is its last
+    change numbered above ``node.seq``?", and nothing needs checking while
+    ``clock < node.seq``. Changes are kept per underlying memory (the root ``base`` of an
+    array), so a change through a view or a detached alias is seen too, as in PyTorch.
     """
 
     enabled = True
@@ -97,14 +98,13 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class _NodeInfo:
-    """What few nodes need: anomaly trace, a retained interior tensor, an in-place mark."""
+    """What few nodes need: the anomaly trace and a retained interior tensor."""
 
-    __slots__ = ("trace", "retained", "out_modified")
+    __slots__ = ("trace", "retained")
 
     def __init__(self) -> None:
         self.trace: str | None = None
         self.retained = None
-        self.out_modified = False
 
 
 class Node:
@@ -250,14 +250,16 @@ class _ModeSwitch:
         return wrapper
 
 
-def no_grad() -> _ModeSwitch:
-    """Record nothing inside: ``with tg.no_grad(): ...`` or ``@tg.no_grad()``."""
-    return _ModeSwitch(False)
+def no_grad(func: Callable | None = None) -> Any:
+    """Record nothing inside: ``with tg.no_grad():``, ``@tg.no_grad()`` or ``@tg.no_grad``."""
+    switch = _ModeSwitch(False)
+    return switch if func is None else switch(func)
 
 
-def enable_grad() -> _ModeSwitch:
+def enable_grad(func: Callable | None = None) -> Any:
     """Record ops again inside a ``no_grad`` region (context manager or decorator)."""
-    return _ModeSwitch(True)
+    switch = _ModeSwitch(True)
+    return switch if func is None else switch(func)
 
 
 def is_grad_enabled() -> bool:
@@ -306,25 +308,55 @@ def is_anomaly_enabled() -> bool:
 # Backward
 
 
+# id(root array) -> (weak reference to it, number of its latest in-place change)
+_changes: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (views and aliases share it)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def note_inplace_change(array: np.ndarray) -> None:
+    """Record that ``array``'s memory is being changed in place (called before the change)."""
+    seq = next(_sequence)
+    _mode.clock = seq
+    root = _root(array)
+    _changes[id(root)] = (weakref.ref(root), seq)
+    if len(_changes) > 4096:  # forget arrays that no longer exist
+        for key in [k for k, (ref, _) in _changes.items() if ref() is None]:
+            del _changes[key]
+
+
+def _changed_after(array: np.ndarray, seq: int) -> bool:
+    root = _root(array)
+    entry = _changes.get(id(root))
+    return entry is not None and entry[1] > seq and entry[0]() is root
+
+
 def _check_saved_unchanged(node: Node) -> None:
-    """Raise if backward cannot run ``node``: graph freed, or a saved tensor changed in place."""
+    """Raise if backward cannot run ``node``: graph freed, or a saved array changed in place."""
     if node.inputs is None:
         raise RuntimeError(
             f"backward: trying to backward through the graph a second time at op "
             f"'{node.op.name}': its saved arrays were freed after the first backward. Pass "
             f"retain_graph=True to the first backward() (or tg.grad) to keep them."
         )
-    if node.info is not None and node.info.out_modified:
-        raise RuntimeError(
-            f"backward: the output of op '{node.op.name}' was modified by an in-place "
-            f"operation after it was saved for backward"
-        )
     if _mode.clock > node.seq:
+        if node.out is not None and _changed_after(node.out, node.seq):
+            raise RuntimeError(
+                f"backward: the output of op '{node.op.name}' (shape {node.out.shape}) was "
+                f"modified by an in-place operation after it was saved for backward"
+            )
         for index, tensor in enumerate(node.inputs):
-            if getattr(tensor, "_version", -1) > node.seq:
+            if _changed_after(tensor.data, node.seq):
                 raise RuntimeError(
                     f"backward: input {index} of op '{node.op.name}' (shape {tensor.shape}) was "
-                    f"modified by an in-place operation after it was saved for backward"
+                    f"modified by an in-place operation after it was saved for backward (also "
+                    f"through a view or detached alias of it); do the change after backward, "
+                    f"or compute with a copy"
                 )
 
 
@@ -395,7 +427,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
 
     for tensor, gradient in zip(roots, root_grads):
         if not create_graph and type(gradient) is Tensor:
-            gradient = gradient.data  # a plain backward works on arrays throughout
+            # A plain backward works on arrays; copy so no leaf's .grad aliases the seed.
+            gradient = gradient.data.copy()
         send(tensor, gradient)
 
     anomaly = _mode.anomaly
@@ -681,10 +714,10 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     vs = [v] if single else list(v)
-    leaves = [
-        Tensor(np.array(t.data if isinstance(t, Tensor) else t, dtype=np.float64), True)
-        for t in inputs
-    ]
+    leaves = []
+    for t in inputs:
+        data = t.data if isinstance(t, Tensor) else t
+        leaves.append(Tensor(np.array(data, dtype=_float_dtype(data)), True))
     with _ModeSwitch(True):
         value = fun(*leaves)
         first = grad(value, leaves, create_graph=True, allow_unused=True)
@@ -692,7 +725,8 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
         for g, direction in zip(first, vs):
             if g is None:
                 continue
-            term = (g * Tensor(np.asarray(getattr(direction, "data", direction)))).sum()
+            direction = np.asarray(getattr(direction, "data", direction), dtype=g.dtype)
+            term = (g * Tensor(direction)).sum()
             total = term if total is None else total + term
         if total is None or not total.requires_grad:
             products = tuple(Tensor(np.zeros_like(t.data)) for t in leaves)

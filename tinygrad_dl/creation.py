@@ -1,6 +1,7 @@
 """Factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``*_like``, ``arange``, ``eye``,
 ``randn``, ``rand``. Each takes ``dtype`` (float64 by default, the course's dtype) and
-``requires_grad``; random ones take an ``rng`` (``np.random.Generator``, a seed, or ``None``).
+``requires_grad``; random ones take an ``rng``: a ``np.random.Generator`` or ``RandomState``,
+an int seed, or ``None`` for NumPy's global state (which ``np.random.seed`` seeds).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .rng import RandomLike, resolve_rng
 from .tensor import Tensor
 
 __all__ = [
@@ -93,19 +95,11 @@ def eye(
     return _make(np.eye(n, m, dtype=dtype), requires_grad)
 
 
-def _generator(rng: Any) -> np.random.Generator | np.random.RandomState:
-    if rng is None:
-        return np.random.default_rng()
-    if isinstance(rng, (np.random.Generator, np.random.RandomState)):
-        return rng
-    return np.random.default_rng(rng)
-
-
 def randn(
-    *shape: Any, rng: Any = None, dtype: Any = np.float64, requires_grad: bool = False
+    *shape: Any, rng: RandomLike = None, dtype: Any = np.float64, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal samples; ``rng`` is a Generator, RandomState, seed or None."""
-    generator = _generator(rng)
+    generator = resolve_rng(rng)
     shape = _shape(shape)
     if isinstance(generator, np.random.RandomState):
         values = generator.randn(*shape)
@@ -115,10 +109,10 @@ def randn(
 
 
 def rand(
-    *shape: Any, rng: Any = None, dtype: Any = np.float64, requires_grad: bool = False
+    *shape: Any, rng: RandomLike = None, dtype: Any = np.float64, requires_grad: bool = False
 ) -> Tensor:
     """Uniform samples in [0, 1); ``rng`` is a Generator, RandomState, seed or None."""
-    generator = _generator(rng)
+    generator = resolve_rng(rng)
     shape = _shape(shape)
     if isinstance(generator, np.random.RandomState):
         values = generator.random_sample(shape)

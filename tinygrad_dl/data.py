@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .rng import RandomLike, resolve_rng
+
 __all__ = [
     "DataLoader",
     "StandardScaler",
@@ -29,40 +31,7 @@ __all__ = [
     "train_test_split",
 ]
 
-RandomLike = np.random.Generator | np.random.RandomState | int | None
-
 _SKLEARN_HINT = "pip install 'tinygrad-dl[data]'  (or: pip install scikit-learn)"
-
-
-def resolve_rng(rng: RandomLike) -> np.random.Generator | np.random.RandomState:
-    """Turn the ``rng=`` argument the project accepts into a random generator.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator, numpy.random.RandomState, int or None
-        A generator or legacy ``RandomState`` is used as is (so that several calls share one
-        stream); an int seeds a fresh ``np.random.default_rng``; ``None`` uses NumPy's global
-        state, so the course's ``np.random.seed(1)`` idiom makes the result reproducible.
-
-    Returns
-    -------
-    numpy.random.Generator or numpy.random.RandomState
-
-    Raises
-    ------
-    TypeError
-        For anything else.
-    """
-    if isinstance(rng, np.random.Generator | np.random.RandomState):
-        return rng
-    if rng is None:
-        # The global legacy state: what np.random.seed() seeds.
-        return np.random.mtrand._rand
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng: expected a numpy Generator, RandomState, int seed or None, got {type(rng).__name__}"
-    )
 
 
 def load_flower(

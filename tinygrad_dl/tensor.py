@@ -66,7 +66,7 @@ class Tensor:
         Cast to this dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
     # NumPy defers to us in mixed expressions such as ``ndarray + Tensor``.
     __array_priority__ = 1000
 
@@ -80,7 +80,6 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
-        # ``_version`` is set only by an in-place change: unset means never changed.
 
     # -- attributes ---------------------------------------------------------------------------
     @property
@@ -266,10 +265,7 @@ class Tensor:
                     f"{what}: an in-place change cannot record the gradient of its operand; "
                     f"write x = x ... y instead"
                 )
-        # An in-place change draws a number after every node recorded so far (see _GradMode).
-        self._version = autograd._mode.clock = autograd.next_sequence()
-        if self._node is not None and self._node.out is not None:
-            self._node.details().out_modified = True
+        autograd.note_inplace_change(self.data)
 
     def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> Tensor:
         self._prepare_inplace(what, other)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Op, apply
-from ..data import RandomLike, resolve_rng
+from ..rng import RandomLike, resolve_rng
 from ..tensor import Tensor
 
 __all__ = [

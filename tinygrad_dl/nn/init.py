@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import RandomLike, resolve_rng
+from ..rng import RandomLike, resolve_rng
 
 __all__ = [
     "INITIALISERS",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import RandomLike, resolve_rng
+from ..rng import RandomLike, resolve_rng
 from ..tensor import Tensor
 from . import functional as F
 from . import init as initialisers

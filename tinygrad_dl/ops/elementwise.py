@@ -94,7 +94,10 @@ def _pow_vjp(g, out, inputs, extra, needs):
     a, b = inputs
     grad_a = grad_b = None
     if needs[0]:
-        grad_a = unbroadcast(g * b * a ** (b - 1), a.shape)
+        # b a^(b-1), taken as 0 where b = 0 (a^0 is constant, even at a = 0)
+        nonzero = b != 0
+        power = np.where(nonzero, a, 1) ** (b - 1)
+        grad_a = unbroadcast(np.where(nonzero, g * b * power, 0), a.shape)
     if needs[1]:
         safe_log = np.log(np.where(a > 0, a, 1))
         grad_b = unbroadcast(g * out * safe_log, b.shape)
@@ -121,6 +124,8 @@ def _pow_scalar_vjp(g, out, inputs, c, needs):
     (x,) = inputs
     if c == 2:
         return (g * 2 * x,)
+    if c == 0:
+        return (g * 0,)  # x^0 is constant (also at x = 0, where x^-1 would be inf)
     return (g * c * x ** (c - 1),)
 
 
@@ -391,6 +396,18 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     return _unary(CLIP, x, (a_min, a_max))
 
 
+def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors. A Python number takes the dtype NumPy would give it beside the
+    other operand (NEP 50's weak scalars), so ``maximum(0, Z)`` keeps a float32 ``Z`` float32."""
+    if type(a) in _SCALARS and type(b) not in _SCALARS:
+        b = as_tensor(b)
+        return _new_tensor(np.asarray(a, dtype=np.result_type(b.data, a))), b
+    if type(b) in _SCALARS and type(a) not in _SCALARS:
+        a = as_tensor(a)
+        return a, _new_tensor(np.asarray(b, dtype=np.result_type(a.data, b)))
+    return as_tensor(a), as_tensor(b)
+
+
 # -- maximum, minimum, where -------------------------------------------------------------------
 def _extremum_vjp(g, out, inputs, extra, needs):
     # The larger (for minimum: smaller) input takes the gradient. At a tie between two tensors
@@ -420,7 +437,7 @@ def maximum(a: Any, b: Any) -> Tensor:
     At a tie, two tensors that require grad share the gradient equally; against a constant the
     constant takes it, so ``maximum(0, Z)`` has the course's ReLU derivative (0 at ``Z = 0``).
     """
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = _operands(a, b)
     try:
         data = np.maximum(a.data, b.data)
     except ValueError:
@@ -430,7 +447,7 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller of ``a`` and ``b``; ties are resolved as in :func:`maximum`."""
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = _operands(a, b)
     try:
         data = np.minimum(a.data, b.data)
     except ValueError:
@@ -454,7 +471,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = _operands(a, b)
     try:
         data = np.where(condition, a.data, b.data)
     except ValueError:

@@ -23,7 +23,12 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
     """``axis`` as a sorted tuple of non-negative ints (``None`` means every axis)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
     result = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):
