@@ -561,9 +561,9 @@ def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
         ):
             gradient = np.array(np.broadcast_to(gradient, tensor.data.shape), copy=True)
         handed_out.add(id(gradient))
-        tensor.grad = Tensor(gradient)
+        tensor.grad = _new_tensor(gradient)
     else:
-        tensor.grad = Tensor(tensor.grad.data + gradient)
+        tensor.grad = _new_tensor(tensor.grad.data + gradient)
 
 
 def _seed(output: Tensor, gradient: Any, what: str) -> Any:
