@@ -416,6 +416,25 @@ def test_retain_grad_keeps_an_interior_gradient_and_others_stay_none():
     np.testing.assert_array_equal(x.grad.data, 6 * hidden.data)
 
 
+def test_retain_grad_and_grad_capture_inside_a_one_input_chain():
+    # A chain of one-input ops (the engine's straight-line path) must still stop at retained
+    # and captured tensors, and free what it passed.
+    x = tg.Tensor(np.array([0.3, -0.4]), requires_grad=True)
+    h = tg.exp(x * 2.0)
+    h.retain_grad()
+    y = tg.tanh(h)
+    ref = weakref.ref(y)
+    loss = (y * 3.0).sum()
+    (g,) = tg.grad(loss, h, retain_graph=True)
+    np.testing.assert_allclose(g.data, 3 * (1 - np.tanh(h.data) ** 2), rtol=1e-12)
+    assert h.grad is None and x.grad is None  # tg.grad leaves .grad alone
+    del y
+    loss.backward()
+    np.testing.assert_allclose(h.grad.data, g.data, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, g.data * 2 * h.data, rtol=1e-12)
+    assert ref() is None
+
+
 # -- tg.grad and value_and_grad --------------------------------------------------------------
 def test_grad_returns_gradients_and_leaves_grad_attributes_alone():
     x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
