@@ -203,3 +203,14 @@ def test_course_activations_through_numpy_keep_float32(name):
     assert out.dtype == np.float32, f"{name} gave {out.dtype}"
     out.sum().backward()
     assert leaf.grad.dtype == np.float32
+
+
+def test_course_relu_through_np_maximum_matches_relu_at_zero():
+    # The course takes g'(0) = 0; np.maximum(0, Z) must agree with tg.relu at the kink.
+    Z = tg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    np.maximum(0, Z).sum().backward()
+    via_numpy = Z.grad.data.copy()
+    Z.grad = None
+    tg.relu(Z).sum().backward()
+    np.testing.assert_array_equal(via_numpy, Z.grad.data)
+    np.testing.assert_array_equal(via_numpy, [0.0, 0.0, 1.0])
