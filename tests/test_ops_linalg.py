@@ -98,6 +98,20 @@ def test_dot_equals_numpy_and_passes_gradcheck(shape_a, shape_b, dot):
     assert_gradcheck(dot, a, b)
 
 
+@given(shapes=matmul_shapes(max_batch_dims=0), data=st.data())
+def test_dot_of_1d_and_2d_operands_equals_numpy_and_passes_gradcheck(shapes, data):
+    a = data.draw(float_arrays(shapes[0]), label="a")
+    b = data.draw(float_arrays(shapes[1]), label="b")
+    out = tg.dot(tg.Tensor(a), tg.Tensor(b))
+    np.testing.assert_allclose(out.data, np.dot(a, b), rtol=1e-12)
+    assert_gradcheck(tg.dot, a, b)
+
+
+def test_dot_of_more_than_two_dimensions_points_to_matmul():
+    with pytest.raises(ValueError, match="matmul"):
+        tg.dot(tg.Tensor(np.ones((2, 2, 2))), tg.Tensor(np.ones((2, 2))))
+
+
 # -- errors --------------------------------------------------------------------------------
 @pytest.mark.parametrize("function", [lambda a, b: a @ b, tg.matmul, np.matmul])
 def test_matmul_mismatch_names_both_shapes(function):
