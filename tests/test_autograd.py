@@ -130,6 +130,42 @@ def test_accumulated_gradient_does_not_alias_another_leafs_gradient():
     np.testing.assert_array_equal(b.grad.data, [1.0])
 
 
+# Backward keeps fresh arrays as .grad without copying; these expressions pass one gradient
+# array to several places (add, views, transposes, slices), where a missed copy would alias.
+ALIASING = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "same_twice": lambda a, b: a + a + b,
+    "transposed": lambda a, b: a.T + b.T,
+    "reshaped": lambda a, b: a.reshape(-1) + b.reshape(-1),
+    "matmul": lambda a, b: a @ b,
+    "matmul_transposed": lambda a, b: (a.T @ b.T).T,
+    "sliced": lambda a, b: a[:] + b[:, :],
+    "stack": lambda a, b: tg.stack([a, b]),
+    "concatenate": lambda a, b: tg.concatenate([a, b]),
+    "split": lambda a, b: tg.split(tg.concatenate([a, b]), 2)[1],
+    "where": lambda a, b: tg.where(a.detach() > 0, a, b),
+    "broadcast_sum": lambda a, b: a + b.sum(axis=0, keepdims=True),
+    "scalar_ops": lambda a, b: a * 1 + (b + 0.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASING))
+def test_leaf_gradients_own_writeable_memory_shared_with_nothing_else(name):
+    rng = np.random.default_rng(0)
+    a = tg.Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    b = tg.Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    out = ALIASING[name](a, b)
+    seed = rng.standard_normal(out.shape)
+    out.backward(seed)
+    others = {"a.data": a.data, "b.data": b.data, "seed": seed, "out": out.data}
+    for grad_name, gradient in (("a.grad", a.grad.data), ("b.grad", b.grad.data)):
+        assert gradient.flags.writeable, grad_name
+        for other_name, other in others.items():
+            assert not np.shares_memory(gradient, other), f"{grad_name} aliases {other_name}"
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
 def test_backward_seed_is_copied_not_aliased():
     x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     seed = np.array([1.0, 1.0])
