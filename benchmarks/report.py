@@ -194,7 +194,8 @@ def _header_lines(result: dict) -> list[str]:
     if threads > 0:
         lines.append(
             f"- Threads: BLAS, OpenMP, PyTorch and XLA pinned to {threads} "
-            "(environment set before NumPy is imported; `torch.set_num_threads`; `XLA_FLAGS`)."
+            "(environment set before NumPy is imported; `torch.set_num_threads`; `XLA_FLAGS` "
+            "and, as XLA sizes its pool from it, the CPU affinity while JAX's backend starts)."
         )
     else:
         lines.append("- Threads: the libraries' defaults (`--threads 0`).")

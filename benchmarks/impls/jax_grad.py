@@ -1,13 +1,16 @@
 """JAX on the CPU: ``jax.grad`` run eagerly (``EAGER``) and the whole step under ``jax.jit``
 (``JIT``).
 
-float64 needs ``jax_enable_x64``, switched on at import (float32 arrays stay float32). Threads
-are pinned through ``XLA_FLAGS``, which the benchmark driver sets before the process starts.
+float64 needs ``jax_enable_x64``, switched on at import (float32 arrays stay float32). Threads:
+the driver sets ``XLA_FLAGS``, and the backend starts with its CPU affinity narrowed to the
+benchmark's thread count (see :func:`_start_backend`).
 Losses: ``mean(softplus(Z) - Y Z)`` and ``jax.nn.log_softmax``. Timed steps wait for the result
 (``block_until_ready``), as JAX dispatches asynchronously.
 """
 
 from __future__ import annotations
+
+import os
 
 import jax
 
@@ -18,6 +21,28 @@ import jax.numpy as jnp  # noqa: E402 - after the x64 switch, which must come fi
 import numpy as np  # noqa: E402
 
 from benchmarks.workloads import Workload  # noqa: E402
+
+
+def _start_backend(threads: int) -> None:
+    """Start JAX's CPU backend with a compute pool of ``threads`` threads.
+
+    XLA sizes that pool from the CPU affinity mask when the backend starts, and ``XLA_FLAGS``
+    does not change it (measured: a float64 matmul used two cores with the flags set). So the
+    mask is narrowed to ``threads`` CPUs while the backend starts, then restored: the pool's
+    threads keep the narrow mask; the rest of the process is not pinned.
+    """
+    if threads <= 0 or not hasattr(os, "sched_setaffinity"):
+        jax.devices()
+        return
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(sorted(mask)[-threads:]))
+    try:
+        jax.devices()
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
+_start_backend(int(os.environ.get("TINYGRAD_DL_BENCH_THREADS", "0")))
 
 REQUIRES = ("jax", "jaxlib")
 
