@@ -327,7 +327,13 @@ def measure_memory(name: str, key: str, budget: Budget, small: bool) -> dict[str
     import tracemalloc  # noqa: PLC0415
 
     spec = impls.spec(name)
-    entry: dict[str, object] = {"label": spec.label, "status": "ok", "reason": "", "key": key}
+    entry: dict[str, object] = {
+        "impl": name,
+        "label": spec.label,
+        "status": "ok",
+        "reason": "",
+        "key": key,
+    }
     implementation, status, reason = impls.load(name)
     if implementation is None:
         entry.update(status=status, reason=reason)

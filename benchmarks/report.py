@@ -22,6 +22,7 @@ W4_MAX_GROWTH = 1.3  # per-op time of the 100,000-op chain over the 1,000-op cha
 W1_MAX_MEMORY_MIB = 5.0
 W5_MAX_FRACTION_OF_TORCH = 0.8
 ENGINE = "engine"
+NUMPY_BUFFERS = ("numpy", "engine", "autograd")  # tracemalloc sees these implementations' arrays
 
 
 def merge_headers(headers: list[dict]) -> dict:
@@ -286,12 +287,11 @@ def markdown(result: dict) -> str:
             if entry.get("status") != "ok":
                 rows.append([entry["label"], entry.get("status", ""), "-"])
                 continue
+            traced = f"{entry['tracemalloc_peak_mib']:.1f} MiB"
+            if entry.get("impl") not in NUMPY_BUFFERS:
+                traced = "n/a (its buffers are not NumPy's)"
             rows.append(
-                [
-                    entry["label"],
-                    f"{entry['rss_peak_mib']:.1f} MiB ({entry['method']})",
-                    f"{entry['tracemalloc_peak_mib']:.1f} MiB",
-                ]
+                [entry["label"], f"{entry['rss_peak_mib']:.1f} MiB ({entry['method']})", traced]
             )
         lines += _table(["implementation", "peak RSS above set-up", "tracemalloc peak"], rows)
         lines += [""]

@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             job = ["memory", "--keys", "W1-float64", "--impls", name, *common]
             payload, failure = run_child(job, child_env(args, memory=True))
             if payload is None:
-                memory.append({"label": impls.spec(name).label, "status": "error",
+                memory.append({"impl": name, "label": impls.spec(name).label, "status": "error",
                                "reason": failure, "key": "W1-float64"})  # fmt: skip
                 continue
             headers.append(payload["header"])
