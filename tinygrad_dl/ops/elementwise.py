@@ -151,7 +151,12 @@ def _binary(op: Op, name: str, a: Any, b: Any) -> Tensor:
 
 
 def add(a: Any, b: Any) -> Tensor:
-    """``a + b`` with broadcasting; ``d/da = 1``, summed over broadcast axes."""
+    """``a + b`` with broadcasting; ``d/da = 1``, summed over broadcast axes.
+
+    The arithmetic ops ``add``, ``sub``, ``mul``, ``div`` and ``power`` take Tensors, arrays or
+    Python numbers, follow NumPy's broadcasting and dtype rules, and raise ``ValueError`` naming
+    both shapes (as Python tuples) when they do not broadcast.
+    """
     if type(b) in _SCALARS:
         if type(a) is not Tensor:
             a = as_tensor(a)
@@ -386,7 +391,23 @@ def softplus(x: Any) -> Tensor:
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
-    """Limit ``x`` to ``[a_min, a_max]``; the gradient passes inside the closed interval."""
+    """Limit ``x`` to ``[a_min, a_max]``; the gradient passes inside the closed interval.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    a_min, a_max : float or None
+        Bounds (one may be None).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        If both bounds are None or ``a_min > a_max``.
+    """
     if a_min is None and a_max is None:
         raise ValueError("clip: give a_min, a_max or both")
     a_min = a_min.item() if isinstance(a_min, Tensor) else a_min
@@ -467,7 +488,24 @@ WHERE = Op("where", lambda a, b, condition: np.where(condition, a, b), _where_vj
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``; each gets the gradient where it was chosen."""
+    """``a`` where ``condition`` holds, else ``b``; each gets the gradient where it was chosen.
+
+    Parameters
+    ----------
+    condition : bool Tensor or array_like
+        Outside the graph.
+    a, b : Tensor, array_like or number
+        Broadcast against each other and ``condition``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Naming all three shapes when they do not broadcast.
+    """
     condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         condition = condition.astype(bool)

@@ -125,27 +125,123 @@ def _reduce(op: Op, name: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis``; the gradient copies ``dA`` to every summed element."""
+    """Sum over ``axis``; the gradient copies ``dA`` to every summed element.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : None, int or tuple of int
+        Axes to reduce; all of them by default (NumPy's rule).
+    keepdims : bool
+        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
+        axis.
+    """
     return _reduce(SUM, "sum", x, axis, keepdims)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``: ``(1/m) sum``; the gradient is ``dA / m`` for each element."""
+    """Mean over ``axis``: ``(1/m) sum``; the gradient is ``dA / m`` for each element.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : None, int or tuple of int
+        Axes to reduce; all of them by default (NumPy's rule).
+    keepdims : bool
+        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
+        axis.
+    """
     return _reduce(MEAN, "mean", x, axis, keepdims)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Largest element over ``axis``; tied maxima share the gradient equally."""
+    """Largest element over ``axis``; tied maxima share the gradient equally.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : None, int or tuple of int
+        Axes to reduce; all of them by default (NumPy's rule).
+    keepdims : bool
+        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
+        axis.
+    """
     return _reduce(MAX, "max", x, axis, keepdims)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Smallest element over ``axis``; tied minima share the gradient equally."""
+    """Smallest element over ``axis``; tied minima share the gradient equally.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : None, int or tuple of int
+        Axes to reduce; all of them by default (NumPy's rule).
+    keepdims : bool
+        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
+        axis.
+    """
     return _reduce(MIN, "min", x, axis, keepdims)
 
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance ``sum((x - mean)^2) / (n - ddof)`` over ``axis`` (composed of recorded ops)."""
+    """Variance ``sum((x - mean)^2) / (n - ddof)`` over ``axis`` (composed of recorded ops).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : None, int or tuple of int
+        Axes to reduce; all of them by default.
+    ddof : int
+        Delta degrees of freedom: ``n - ddof`` divides (1 for the unbiased estimate).
+    keepdims : bool
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        When ``n - ddof <= 0``, naming the shape and ``ddof``.
+    """
     from .elementwise import mul, sub
 
     x = as_tensor(x)
@@ -162,7 +258,7 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Standard deviation: ``sqrt(var)``."""
+    """Standard deviation ``sqrt(var(x, axis, ddof))``; parameters as :func:`var`."""
     from .elementwise import sqrt
 
     return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
@@ -200,7 +296,26 @@ LOGSUMEXP = Op("logsumexp", _logsumexp_forward, _logsumexp_vjp, saves_out=True)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` over ``axis``, stable for any input; ``d/dx = softmax(x)``."""
+    """``log(sum(exp(x)))`` over ``axis``, stable for any input; ``d/dx = softmax(x)``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : None, int or tuple of int
+        Axes to reduce; all of them by default (NumPy's rule).
+    keepdims : bool
+        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
+        axis.
+    """
     x = as_tensor(x)
     shape = x.data.shape
     axes = normalize_axes("logsumexp", axis, x.data.ndim)
@@ -240,14 +355,29 @@ def _single_axis(op: str, axis: Any, ndim: int) -> int:
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """``a_i = e^{z_i} / sum_j e^{z_j}`` along ``axis``, stable for any input."""
+    """``a_i = e^{z_i} / sum_j e^{z_j}`` along ``axis``, stable for any input.
+
+    The gradient is ``a * (dA - sum(dA * a))`` along ``axis``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : int
+        The axis the probabilities sum to 1 along (the last by default; the course's
+        ``(n_y, m)`` layout uses ``axis=0``).
+
+    Returns
+    -------
+    Tensor
+    """
     x = as_tensor(x)
     axis = _single_axis("softmax", axis, x.data.ndim)
     return record(SOFTMAX, _softmax_forward(x.data, axis), (x,), axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``z_i - logsumexp(z)`` along ``axis``, stable for any input."""
+    """``z_i - logsumexp(z)`` along ``axis``, stable for any input; parameters as
+    :func:`softmax`. The gradient is ``dA - softmax(z) * sum(dA)``."""
     x = as_tensor(x)
     axis = _single_axis("log_softmax", axis, x.data.ndim)
     return record(LOG_SOFTMAX, _log_softmax_forward(x.data, axis), (x,), axis)

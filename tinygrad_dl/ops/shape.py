@@ -54,7 +54,23 @@ def _shape_argument(shape: tuple) -> tuple:
 
 
 def reshape(x: Any, *shape: Any) -> Tensor:
-    """Same values in a new shape (``-1`` infers one dimension); ``dA`` is reshaped back."""
+    """Same values in a new shape (``-1`` infers one dimension); ``dA`` is reshaped back.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    *shape : int or tuple of int
+        ``reshape(x, 2, 3)`` or ``reshape(x, (2, 3))``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Naming both shapes when the sizes differ.
+    """
     x = as_tensor(x)
     shape = _shape_argument(shape)
     try:
@@ -108,7 +124,18 @@ SWAPAXES = Op(
 
 
 def transpose(x: Any, *axes: Any) -> Tensor:
-    """Permute axes (reverse them by default), as ``np.transpose``."""
+    """Permute axes (reverse them by default), as ``np.transpose``; ``dA`` is permuted back.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    *axes : int or tuple of int, optional
+        A permutation of ``range(x.ndim)``.
+
+    Returns
+    -------
+    Tensor
+    """
     x = as_tensor(x)
     axes = _shape_argument(axes) if axes and axes != (None,) else None
     if axes is not None:
@@ -207,7 +234,16 @@ GETITEM = Op(
 
 
 def getitem(x: Any, index: Any) -> Tensor:
-    """``x[index]``: slices, integer arrays (repeats accumulate) and boolean masks."""
+    """``x[index]``: slices, integer arrays (repeats accumulate) and boolean masks.
+
+    The gradient scatters ``dA`` back into zeros shaped like ``x``, adding at repeated
+    positions (``x[[0, 0]]`` sends ``2 dA`` to ``x[0]``).
+
+    Raises
+    ------
+    IndexError
+        Naming the tensor's shape; float tensors as indices are refused.
+    """
     x = as_tensor(x)
     index = normalize_index(index)
     try:
@@ -236,7 +272,23 @@ CONCATENATE = Op(
 
 
 def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
-    """Join tensors along an existing ``axis`` (``None`` flattens first), as ``np.concatenate``."""
+    """Join tensors along an existing ``axis`` (``None`` flattens first), as ``np.concatenate``.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor or array_like
+    axis : int or None
+
+    Returns
+    -------
+    Tensor
+        Each input's gradient is its slice of ``dA``.
+
+    Raises
+    ------
+    ValueError
+        Listing every shape when they differ outside ``axis``.
+    """
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
@@ -267,7 +319,22 @@ STACK = Op("stack", lambda *arrays: np.stack(arrays[:-1], axis=arrays[-1]), _sta
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new ``axis``, as ``np.stack``."""
+    """Join same-shaped tensors along a new ``axis``, as ``np.stack``.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor or array_like
+    axis : int
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Listing the shapes when they differ.
+    """
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: need at least one tensor")
@@ -281,7 +348,24 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
-    """Split into pieces along ``axis``, as ``np.split``; each piece is a differentiable slice."""
+    """Split into pieces along ``axis``, as ``np.split``; each piece is a differentiable slice.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    indices_or_sections : int or sequence of int
+        A number of equal sections, or the indices to split at.
+    axis : int
+
+    Returns
+    -------
+    list of Tensor
+
+    Raises
+    ------
+    ValueError
+        When ``x.shape[axis]`` does not divide into equal sections.
+    """
     x = as_tensor(x)
     axis = normalize_axes("split", axis, x.data.ndim)[0]
     length = x.data.shape[axis]
