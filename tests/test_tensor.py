@@ -187,6 +187,21 @@ def test_randn_with_randomstate_matches_the_course_generator():
     )
 
 
+@pytest.mark.parametrize(
+    "factory, reference", [(tg.randn, np.random.randn), (tg.rand, np.random.rand)]
+)
+def test_random_factories_without_rng_follow_the_course_np_random_seed_idiom(factory, reference):
+    np.random.seed(1)
+    ours = factory(2, 3).data
+    np.random.seed(1)
+    np.testing.assert_array_equal(ours, reference(2, 3))
+
+
+def test_random_factories_refuse_a_bad_rng():
+    with pytest.raises(TypeError, match="rng"):
+        tg.randn(2, rng="seed")
+
+
 # -- in-place rules ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "change",
