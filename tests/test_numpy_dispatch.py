@@ -13,14 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_dl as tg
-from tinygrad_dl.testing import float_arrays, shapes, weighted_sum
-
-
-def assert_gradcheck(fn, *arrays):
-    """gradcheck of ``weighted_sum(fn(*tensors))``: one backward, every element weighted."""
-    inputs = [tg.Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
-    assert tg.gradcheck(lambda *ts: weighted_sum(fn(*ts)), inputs)
-
+from tinygrad_dl.testing import check_gradient, float_arrays, shapes
 
 B = np.array([[0.5], [-1.0]])  # a constant (2, 1) column, as b^[l] in np.dot(W, A) + b
 
@@ -75,7 +68,7 @@ def test_numpy_function_on_a_tensor_returns_a_tensor_equal_to_numpy_with_a_corre
     out = function(leaf)
     assert isinstance(out, tg.Tensor) and out.requires_grad and out.grad_fn is not None
     np.testing.assert_allclose(out.data, function(Z), rtol=1e-12, atol=1e-12)
-    assert_gradcheck(function, Z)
+    assert check_gradient(function, Z)
 
 
 # -- the course's forward propagation, unchanged, gives the course's backward ---------------
@@ -165,7 +158,7 @@ def test_add_reduce_is_sum(x):
     leaf = tg.Tensor(x, requires_grad=True)
     out = np.add.reduce(leaf, axis=0)
     np.testing.assert_allclose(out.data, np.add.reduce(x, axis=0))
-    assert_gradcheck(lambda t: np.add.reduce(t, axis=0), x)
+    assert check_gradient(lambda t: np.add.reduce(t, axis=0), x)
 
 
 @pytest.mark.parametrize(

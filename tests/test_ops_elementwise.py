@@ -13,17 +13,12 @@ import tinygrad_dl as tg
 from tinygrad_dl.testing import (
     broadcastable_shape_pairs,
     broadcastable_shapes,
+    check_gradient,
     float_arrays,
     float_dtypes,
     shapes,
     weighted_sum,
 )
-
-
-def assert_gradcheck(fn, *arrays):
-    """gradcheck of ``weighted_sum(fn(*tensors))``: one backward, every element weighted."""
-    inputs = [tg.Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
-    assert tg.gradcheck(lambda *ts: weighted_sum(fn(*ts)), inputs)
 
 
 def sigmoid_reference(x):
@@ -105,7 +100,7 @@ def test_unary_forward_equals_numpy_in_float64_and_float32(name, data):
 def test_unary_gradient_matches_central_differences(name, data):
     function, _, options = UNARY[name]
     x = data.draw(float_arrays(shapes(max_dims=2), **options), label="x")
-    assert_gradcheck(function, x)
+    assert check_gradient(function, x)
 
 
 @pytest.mark.parametrize("name", METHODS)
@@ -213,7 +208,7 @@ def test_binary_forward_equals_numpy_and_keeps_dtype_and_gradient_shapes(name, s
 def test_binary_gradient_matches_central_differences_with_broadcasting(name, shapes, data):
     function = BINARY[name][0]
     a, b = _draw_binary(data, name, *shapes)
-    assert_gradcheck(function, a, b)
+    assert check_gradient(function, a, b)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +277,7 @@ def test_where_forward_and_gradient_with_broadcasting(shapes, data):
     b = data.draw(float_arrays(shape_b), label="b")
     out = tg.where(condition, tg.Tensor(a), tg.Tensor(b))
     np.testing.assert_array_equal(out.data, np.where(condition, a, b))
-    assert_gradcheck(lambda ta, tb: tg.where(condition, ta, tb), a, b)
+    assert check_gradient(lambda ta, tb: tg.where(condition, ta, tb), a, b)
 
 
 def test_where_sends_the_gradient_only_to_the_chosen_branch():

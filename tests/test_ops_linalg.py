@@ -10,14 +10,13 @@ from hypothesis import strategies as st
 
 import tinygrad_dl as tg
 from tinygrad_dl.ops import linalg
-from tinygrad_dl.testing import float_arrays, float_dtypes, matmul_shapes, weighted_sum
-
-
-def assert_gradcheck(fn, *arrays):
-    """gradcheck of ``weighted_sum(fn(*tensors))``: one backward, every element weighted."""
-    inputs = [tg.Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
-    assert tg.gradcheck(lambda *ts: weighted_sum(fn(*ts)), inputs)
-
+from tinygrad_dl.testing import (
+    check_gradient,
+    float_arrays,
+    float_dtypes,
+    matmul_shapes,
+    weighted_sum,
+)
 
 MATMULS = {
     "operator": lambda a, b: a @ b,
@@ -42,7 +41,7 @@ def test_matmul_forward_equals_numpy_for_1d_2d_and_batched(name, shapes, dtype, 
 def test_matmul_gradient_matches_central_differences_for_1d_2d_and_batched(shapes, data):
     a = data.draw(float_arrays(shapes[0]), label="a")
     b = data.draw(float_arrays(shapes[1]), label="b")
-    assert_gradcheck(lambda x, y: x @ y, a, b)
+    assert check_gradient(lambda x, y: x @ y, a, b)
 
 
 @given(shapes=matmul_shapes(), data=st.data())
@@ -95,7 +94,7 @@ def test_dot_equals_numpy_and_passes_gradcheck(shape_a, shape_b, dot):
     out = dot(tg.Tensor(a), tg.Tensor(b))
     assert isinstance(out, tg.Tensor)
     np.testing.assert_allclose(out.data, np.dot(a, b), rtol=1e-12)
-    assert_gradcheck(dot, a, b)
+    assert check_gradient(dot, a, b)
 
 
 @given(shapes=matmul_shapes(max_batch_dims=0), data=st.data())
@@ -104,7 +103,7 @@ def test_dot_of_1d_and_2d_operands_equals_numpy_and_passes_gradcheck(shapes, dat
     b = data.draw(float_arrays(shapes[1]), label="b")
     out = tg.dot(tg.Tensor(a), tg.Tensor(b))
     np.testing.assert_allclose(out.data, np.dot(a, b), rtol=1e-12)
-    assert_gradcheck(tg.dot, a, b)
+    assert check_gradient(tg.dot, a, b)
 
 
 def test_dot_of_more_than_two_dimensions_points_to_matmul():

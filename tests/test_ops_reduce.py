@@ -10,13 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_dl as tg
-from tinygrad_dl.testing import axis_keepdims, float_arrays, float_dtypes, shapes, weighted_sum
-
-
-def assert_gradcheck(fn, *arrays):
-    """gradcheck of ``weighted_sum(fn(*tensors))``: one backward, every element weighted."""
-    inputs = [tg.Tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
-    assert tg.gradcheck(lambda *ts: weighted_sum(fn(*ts)), inputs)
+from tinygrad_dl.testing import (
+    axis_keepdims,
+    check_gradient,
+    float_arrays,
+    float_dtypes,
+    shapes,
+    weighted_sum,
+)
 
 
 def logsumexp_reference(x, axis=None, keepdims=False):
@@ -88,7 +89,7 @@ def test_reduction_forward_equals_numpy_for_every_axis_and_keepdims(name, dtype,
 def test_reduction_gradient_matches_central_differences_for_every_axis(name, data):
     function = REDUCTIONS[name][0]
     x, axis, keepdims = _reduction_case(data, name, max_dims=3)
-    assert_gradcheck(lambda t: function(t, axis=axis, keepdims=keepdims), x)
+    assert check_gradient(lambda t: function(t, axis=axis, keepdims=keepdims), x)
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
@@ -167,7 +168,7 @@ def test_softmax_family_forward_equals_numpy_along_any_axis(name, x, data):
 def test_softmax_family_gradient_matches_central_differences(name, x, data):
     function = SOFTMAXES[name][0]
     axis = data.draw(st.integers(-x.ndim, x.ndim - 1), label="axis")
-    assert_gradcheck(lambda t: function(t, axis=axis), x)
+    assert check_gradient(lambda t: function(t, axis=axis), x)
 
 
 def test_softmax_default_axis_is_the_last():

@@ -7,8 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_dl as tg
+from tinygrad_dl.autograd import Op, apply
 from tinygrad_dl.testing import (
     axis_keepdims,
+    check_gradient,
     broadcastable_shapes,
     float_arrays,
     float_dtypes,
@@ -94,3 +96,17 @@ def test_weighted_sum_weights_every_element_differently_and_reproducibly():
     assert len(np.unique(weights)) == weights.size and np.all(np.abs(weights) >= 0.5)
     np.testing.assert_array_equal(weighted_sum(np.ones((3, 4))), weights.sum())
     assert weighted_sum(tg.Tensor(np.ones(2, dtype=np.float32))).dtype == np.float32
+
+
+# A transpose whose gradient forgets to transpose back: right shapes, wrong places.
+UNTRANSPOSED = Op("untransposed", lambda x, _: x.T.copy(), lambda g, out, inputs, e, n: (g,))
+
+
+def test_check_gradient_catches_a_misplaced_gradient_that_a_plain_sum_misses():
+    x = np.arange(9.0).reshape(3, 3)
+    # a plain sum weighs every element alike, so the misplaced gradient goes unnoticed ...
+    assert tg.gradcheck(lambda t: apply(UNTRANSPOSED, [t]).sum(), [tg.Tensor(x, True)])
+    # ... distinct weights expose it
+    with pytest.raises(tg.GradcheckError):
+        check_gradient(lambda t: apply(UNTRANSPOSED, [t]), x)
+    assert check_gradient(lambda t: t.T * 2, x)

@@ -34,6 +34,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         "tinygrad_dl.testing needs hypothesis: pip install 'tinygrad-dl[test]'"
     ) from error
 
+from .gradcheck import gradcheck
 from .tensor import Tensor
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "push_away",
     "spread_apart",
     "weighted_sum",
+    "check_gradient",
 ]
 
 ShapeLike = tuple[int, ...] | st.SearchStrategy[tuple[int, ...]]
@@ -372,3 +374,34 @@ def weighted_sum(output: Any, seed: int = 0) -> Any:
 
         return (output * torch.as_tensor(weights, dtype=output.dtype)).sum()
     return (np.asarray(output) * weights).sum()
+
+
+def check_gradient(fn: Any, *arrays: Any, seed: int = 0, **tolerances: float) -> bool:
+    """``tg.gradcheck`` of ``weighted_sum(fn(*tensors))`` for float64 copies of ``arrays``.
+
+    The scalar output keeps the check at one backward plus two forwards per input element,
+    while the distinct weights still expose a wrong, transposed or unbroadcast gradient.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes one Tensor per array and returns a Tensor of any shape.
+    *arrays : array-like
+        The point at which to check; each becomes a float64 Tensor that requires grad.
+    seed : int
+        Seed of the weights of :func:`weighted_sum`.
+    **tolerances : float
+        ``eps``, ``atol``, ``rtol`` for :func:`tinygrad_dl.gradcheck`.
+
+    Returns
+    -------
+    bool
+        True when every gradient entry agrees with central differences.
+
+    Raises
+    ------
+    GradcheckError
+        Naming the input, the element and both values, when one disagrees.
+    """
+    inputs = [Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    return gradcheck(lambda *tensors: weighted_sum(fn(*tensors), seed=seed), inputs, **tolerances)
