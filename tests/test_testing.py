@@ -10,8 +10,8 @@ import tinygrad_dl as tg
 from tinygrad_dl.autograd import Op, apply
 from tinygrad_dl.testing import (
     axis_keepdims,
-    check_gradient,
     broadcastable_shapes,
+    check_gradient,
     float_arrays,
     float_dtypes,
     matmul_shapes,
