@@ -151,23 +151,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``: ``(1/m) sum``; the gradient is ``dA / m`` for each element.
 
-    Parameters
-    ----------
-    x : Tensor or array_like
-    axis : None, int or tuple of int
-        Axes to reduce; all of them by default (NumPy's rule).
-    keepdims : bool
-        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    ValueError
-        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
-        axis.
+    Parameters, returns and errors as :func:`sum`.
     """
     return _reduce(MEAN, "mean", x, axis, keepdims)
 
@@ -175,23 +159,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Largest element over ``axis``; tied maxima share the gradient equally.
 
-    Parameters
-    ----------
-    x : Tensor or array_like
-    axis : None, int or tuple of int
-        Axes to reduce; all of them by default (NumPy's rule).
-    keepdims : bool
-        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    ValueError
-        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
-        axis.
+    Parameters, returns and errors as :func:`sum`.
     """
     return _reduce(MAX, "max", x, axis, keepdims)
 
@@ -199,23 +167,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Smallest element over ``axis``; tied minima share the gradient equally.
 
-    Parameters
-    ----------
-    x : Tensor or array_like
-    axis : None, int or tuple of int
-        Axes to reduce; all of them by default (NumPy's rule).
-    keepdims : bool
-        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    ValueError
-        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
-        axis.
+    Parameters, returns and errors as :func:`sum`.
     """
     return _reduce(MIN, "min", x, axis, keepdims)
 
@@ -298,23 +250,7 @@ LOGSUMEXP = Op("logsumexp", _logsumexp_forward, _logsumexp_vjp, saves_out=True)
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, stable for any input; ``d/dx = softmax(x)``.
 
-    Parameters
-    ----------
-    x : Tensor or array_like
-    axis : None, int or tuple of int
-        Axes to reduce; all of them by default (NumPy's rule).
-    keepdims : bool
-        Keep the reduced axes with length 1, so the result broadcasts against ``x``.
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    ValueError
-        For an axis out of range or repeated (naming the op); ``TypeError`` for a non-integer
-        axis.
+    Parameters, returns and errors as :func:`sum`.
     """
     x = as_tensor(x)
     shape = x.data.shape
