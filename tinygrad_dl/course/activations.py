@@ -58,6 +58,11 @@ def leaky_relu(Z: Any) -> Any:
     return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
 
 
+def _float_dtype(Z: np.ndarray) -> np.dtype:
+    dtype = np.asarray(Z).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def sigmoid_derivative(Z: np.ndarray) -> np.ndarray:
     """``g'(Z) = a (1 - a)`` with ``a = sigmoid(Z)``."""
     a = sigmoid(Z)
@@ -71,12 +76,13 @@ def tanh_derivative(Z: np.ndarray) -> np.ndarray:
 
 def relu_derivative(Z: np.ndarray) -> np.ndarray:
     """``g'(Z) = 1`` where ``Z > 0``, ``0`` where ``Z <= 0`` (the course's choice at 0)."""
-    return (Z > 0).astype(np.float64)
+    return (Z > 0).astype(_float_dtype(Z))  # float32 data keeps float32 gradients
 
 
 def leaky_relu_derivative(Z: np.ndarray) -> np.ndarray:
     """``g'(Z) = 1`` where ``Z > 0``, ``0.01`` where ``Z <= 0``."""
-    return np.where(Z > 0, 1.0, LEAKY_SLOPE)
+    dtype = _float_dtype(Z)
+    return np.where(Z > 0, dtype.type(1), dtype.type(LEAKY_SLOPE))
 
 
 def sigmoid_backward(dA: np.ndarray, Z: np.ndarray) -> np.ndarray:
