@@ -115,11 +115,13 @@ class Node:
     newest first (and the in-place clock at creation, see :class:`_GradMode`).
     """
 
-    __slots__ = ("op", "inputs", "extra", "out", "seq", "info", "__weakref__")
+    __slots__ = ("op", "_inputs", "extra", "out", "seq", "info", "__weakref__")
 
-    def __init__(self, op: Op, inputs: tuple, extra: Any, out: np.ndarray | None):
+    def __init__(self, op: Op, inputs: Any, extra: Any, out: np.ndarray | None):
         self.op = op
-        self.inputs = inputs
+        # One input is stored as the Tensor itself, several as a tuple: one object fewer per
+        # op for the cyclic garbage collector to scan while a long graph is alive.
+        self._inputs = inputs
         self.extra = extra
         self.out = out
         self.seq = next(_sequence)
@@ -131,6 +133,14 @@ class Node:
         if self.info is None:
             self.info = _NodeInfo()
         return self.info
+
+    @property
+    def inputs(self) -> tuple | None:
+        """The input tensors, or ``None`` once backward has freed the graph."""
+        inputs = self._inputs
+        if inputs is None or type(inputs) is tuple:
+            return inputs
+        return (inputs,)
 
     @property
     def name(self) -> str:
@@ -171,7 +181,8 @@ def record(op: Op, data: np.ndarray, inputs: tuple, extra: Any = None) -> Tensor
         for t in inputs:
             if t.requires_grad:
                 out.requires_grad = True
-                out._node = Node(op, inputs, extra, data if op.saves_out else None)
+                stored = inputs if len(inputs) != 1 else inputs[0]
+                out._node = Node(op, stored, extra, data if op.saves_out else None)
                 return out
     out.requires_grad = False
     out._node = None
@@ -185,7 +196,7 @@ def record_unary(op: Op, data: np.ndarray, x: Tensor, extra: Any = None) -> Tens
     out.grad = None
     if x.requires_grad and _mode.enabled:
         out.requires_grad = True
-        out._node = Node(op, (x,), extra, data if op.saves_out else None)
+        out._node = Node(op, x, extra, data if op.saves_out else None)
     else:
         out.requires_grad = False
         out._node = None
@@ -441,7 +452,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
                 break
             node = heappop(heap)[1]
             gradient = pending.pop(node)
-        inputs = node.inputs
+        inputs = node._inputs
         if inputs is None or node.info is not None or mode.clock > node.seq:
             _check_saved_unchanged(node)
             info = node.info
@@ -452,14 +463,13 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
         if watch and capture is not None and node in captured_nodes:
             results[captured_nodes[node]] = gradient
         op = node.op
-        count = len(inputs)
-        if count == 1 and not create_graph:
+        if type(inputs) is not tuple and not create_graph:
             # The common case, kept straight-line: one input, plain arrays.
-            tensor = inputs[0]
+            tensor = inputs
             input_grad = op.vjp(gradient, node.out, (tensor.data,), node.extra, _ONE_NEED)[0]
             gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
             if not retain_graph:
-                node.inputs = node.out = node.extra = None
+                node._inputs = node.out = node.extra = None
             if anomaly:
                 _check_finite(node, 0, input_grad)
             dtype = tensor.data.dtype
@@ -473,6 +483,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
             send(tensor, input_grad)
             input_grad = tensor = None
             continue
+        if type(inputs) is not tuple:
+            inputs = (inputs,)
+        count = len(inputs)
         if count == 1:
             needs = _ONE_NEED
         elif count == 2:
@@ -493,7 +506,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
         gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
         if not retain_graph:
             # Release what only backward needed, so memory returns as soon as it is used.
-            node.inputs = None
+            node._inputs = None
             node.out = None
             node.extra = None
         current, node = node, None
