@@ -319,8 +319,8 @@ def is_anomaly_enabled() -> bool:
 # Backward
 
 
-# id(root array) -> (weak reference to it, number of its latest in-place change)
-_changes: dict[int, tuple[weakref.ref, int]] = {}
+# id(root array) -> [weak reference to it, number of its latest in-place change]
+_changes: dict[int, list] = {}
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -335,7 +335,11 @@ def note_inplace_change(array: np.ndarray) -> None:
     seq = next(_sequence)
     _mode.clock = seq
     root = _root(array)
-    _changes[id(root)] = (weakref.ref(root), seq)
+    entry = _changes.get(id(root))
+    if entry is not None and entry[0]() is root:
+        entry[1] = seq  # an optimiser step changes the same arrays every time: no allocation
+        return
+    _changes[id(root)] = [weakref.ref(root), seq]
     if len(_changes) > 4096:  # forget arrays that no longer exist
         for key in [k for k, (ref, _) in _changes.items() if ref() is None]:
             del _changes[key]
