@@ -18,6 +18,10 @@ from ..tensor import Tensor, _new_tensor
 from . import elementwise as ew
 from . import linalg, reduce, shape
 
+# NumPy's own parameter names (np.reshape's and np.broadcast_to's ``shape``) shadow the module
+# inside the wrappers below, so they reach it under this name.
+shape_ops = shape
+
 __all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS"]
 
 
@@ -148,7 +152,7 @@ def _reshape(a, shape=None, order="C", **kwargs):
         raise TypeError("np.reshape on a Tensor: only order='C' is supported")
     if shape is None:
         shape = kwargs.pop("newshape")
-    return shape_module.reshape(a, shape)
+    return shape_ops.reshape(a, shape)
 
 
 def _clip(a, a_min=None, a_max=None, out=None, **kwargs):
@@ -166,30 +170,28 @@ def _where(condition, x=None, y=None):
 
 
 def _transpose(a, axes=None):
-    return shape_module.transpose(a, axes)
+    return shape_ops.transpose(a, axes)
 
 
 def _squeeze(a, axis=None):
-    return shape_module.squeeze(a, axis)
+    return shape_ops.squeeze(a, axis)
 
 
 def _concatenate(arrays, axis=0, out=None, **kwargs):
     if out is not None:
         raise TypeError("np.concatenate on a Tensor: out= is not supported")
-    return shape_module.concatenate(arrays, axis=axis)
+    return shape_ops.concatenate(arrays, axis=axis)
 
 
 def _stack(arrays, axis=0, out=None, **kwargs):
     if out is not None:
         raise TypeError("np.stack on a Tensor: out= is not supported")
-    return shape_module.stack(arrays, axis=axis)
+    return shape_ops.stack(arrays, axis=axis)
 
 
 def _copy(a, *args, **kwargs):
     return ew.mul(a, 1)
 
-
-shape_module = shape
 
 FUNCTIONS: dict[Any, Any] = {
     np.dot: linalg.dot,
@@ -208,7 +210,7 @@ FUNCTIONS: dict[Any, Any] = {
     np.expand_dims: shape.expand_dims,
     np.squeeze: _squeeze,
     np.ravel: lambda a, order="C": shape.flatten(a),
-    np.broadcast_to: lambda array, shape, subok=False: shape_module.broadcast_to(array, shape),
+    np.broadcast_to: lambda array, shape, subok=False: shape_ops.broadcast_to(array, shape),
     np.concatenate: _concatenate,
     np.stack: _stack,
     np.split: lambda ary, indices_or_sections, axis=0: shape.split(ary, indices_or_sections, axis),
