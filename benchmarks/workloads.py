@@ -357,12 +357,23 @@ def make(key: str, small: bool = False) -> Workload:
     raise ValueError(f"unknown workload {key!r}; known: {', '.join(KEYS)}")
 
 
-def chain_op(i: int) -> tuple[str, float]:
-    """The ``i``-th op of W4's chain as ``(name, scalar)``; ``name`` in ``mul, add_c, sub``.
+def chain_forward(y, c, n_ops: int):
+    """W4's chain: ``y*2, y + c, y*0.5, y - 0.5`` repeated, ``n_ops`` ops in all.
 
-    ``add_c`` adds the constant array ``c``; the others take the Python scalar.
+    Written with operators only, so the same code runs on ndarrays, this engine's Tensors,
+    torch tensors and the traced values of HIPS autograd and JAX (each implementation's
+    framework records it).
     """
-    return _CHAIN[i % 4]
-
-
-_CHAIN = (("mul", 2.0), ("add_c", 0.0), ("mul", 0.5), ("sub", 0.5))
+    cycles, rest = divmod(n_ops, 4)
+    for _ in range(cycles):
+        y = y * 2.0
+        y = y + c
+        y = y * 0.5
+        y = y - 0.5
+    if rest > 0:
+        y = y * 2.0
+    if rest > 1:
+        y = y + c
+    if rest > 2:
+        y = y * 0.5
+    return y

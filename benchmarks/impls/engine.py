@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 import tinygrad_dl as tg
-from benchmarks.workloads import Workload
+from benchmarks.workloads import Workload, chain_forward
 
 REQUIRES = ("tinygrad_dl",)
 Tensor = tg.Tensor  # fails here, at import, when the engine has not been built
@@ -125,22 +125,11 @@ class _Chain:
     def __init__(self, workload: Workload) -> None:
         self.x = Tensor(workload.params["x"].copy(), requires_grad=True)
         self.c = Tensor(workload.const)
-        self.cycles, self.rest = divmod(workload.n_ops, 4)
+        self.n_ops = workload.n_ops
 
     def _backward(self) -> None:
         y, c = self.x, self.c
-        for _ in range(self.cycles):
-            y = y * 2.0
-            y = y + c
-            y = y * 0.5
-            y = y - 0.5
-        if self.rest > 0:
-            y = y * 2.0
-        if self.rest > 1:
-            y = y + c
-        if self.rest > 2:
-            y = y * 0.5
-        y.sum().backward()
+        chain_forward(y, c, self.n_ops).sum().backward()
 
     def gradients(self) -> dict[str, np.ndarray]:
         self._backward()

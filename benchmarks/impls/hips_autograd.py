@@ -11,7 +11,7 @@ import numpy as np
 from autograd import grad
 from autograd.scipy.special import logsumexp
 
-from benchmarks.workloads import Workload
+from benchmarks.workloads import Workload, chain_forward
 
 REQUIRES = ("autograd",)
 
@@ -61,22 +61,9 @@ def _cost(kind, hidden, X, Y):
 
 
 def _chain_cost(n_ops, c):
-    cycles, rest = divmod(n_ops, 4)
-
     def cost(params):
         (y,) = params
-        for _ in range(cycles):
-            y = y * 2.0
-            y = y + c
-            y = y * 0.5
-            y = y - 0.5
-        if rest > 0:
-            y = y * 2.0
-        if rest > 1:
-            y = y + c
-        if rest > 2:
-            y = y * 0.5
-        return anp.sum(y)
+        return anp.sum(chain_forward(y, c, n_ops))
 
     return cost
 

@@ -20,7 +20,7 @@ jax.config.update("jax_platforms", "cpu")
 import jax.numpy as jnp  # noqa: E402 - after the x64 switch, which must come first
 import numpy as np  # noqa: E402
 
-from benchmarks.workloads import Workload  # noqa: E402
+from benchmarks.workloads import Workload, chain_forward  # noqa: E402
 
 
 def _start_backend(threads: int) -> None:
@@ -74,22 +74,9 @@ def _cost(kind, hidden, X, Y, labels):
 
 
 def _chain_cost(n_ops, c):
-    cycles, rest = divmod(n_ops, 4)
-
     def cost(params):
         (y,) = params
-        for _ in range(cycles):
-            y = y * 2.0
-            y = y + c
-            y = y * 0.5
-            y = y - 0.5
-        if rest > 0:
-            y = y * 2.0
-        if rest > 1:
-            y = y + c
-        if rest > 2:
-            y = y * 0.5
-        return jnp.sum(y)
+        return jnp.sum(chain_forward(y, c, n_ops))
 
     return cost
 

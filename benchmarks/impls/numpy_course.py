@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.workloads import Workload
+from benchmarks.workloads import Workload, chain_forward
 
 REQUIRES = ("numpy",)
 
@@ -285,12 +285,7 @@ class _Chain:
         y, c = self.x, self.c
         # Forward: the values (kept, as a hand-written backward would need them for
         # non-linear ops; these linear ones need only the scalars).
-        for _ in range(self.cycles):
-            y = y * 2.0
-            y = y + c
-            y = y * 0.5
-            y = y - 0.5
-        y = _chain_rest(y, c, self.rest)
+        y = chain_forward(y, c, 4 * self.cycles + self.rest)
         self.value = y.sum()
         # Backward of sum(y): dy = 1, then one multiply per op, newest to oldest.
         dy = np.ones_like(y)
@@ -308,17 +303,6 @@ class _Chain:
 
     def step(self) -> None:
         self._dx()
-
-
-def _chain_rest(y, c, rest):
-    """The first ``rest`` ops of a cycle (chains whose length is not a multiple of 4)."""
-    if rest > 0:
-        y = y * 2.0
-    if rest > 1:
-        y = y + c
-    if rest > 2:
-        y = y * 0.5
-    return y
 
 
 class _SoftmaxMLP:

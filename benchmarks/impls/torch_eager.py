@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks.workloads import Workload
+from benchmarks.workloads import Workload, chain_forward
 
 REQUIRES = ("torch",)
 
@@ -88,22 +88,11 @@ class _Chain:
     def __init__(self, workload: Workload) -> None:
         self.x = torch.tensor(workload.params["x"].copy()).requires_grad_(True)
         self.c = torch.from_numpy(workload.const)
-        self.cycles, self.rest = divmod(workload.n_ops, 4)
+        self.n_ops = workload.n_ops
 
     def _backward(self) -> None:
         y, c = self.x, self.c
-        for _ in range(self.cycles):
-            y = y * 2.0
-            y = y + c
-            y = y * 0.5
-            y = y - 0.5
-        if self.rest > 0:
-            y = y * 2.0
-        if self.rest > 1:
-            y = y + c
-        if self.rest > 2:
-            y = y * 0.5
-        y.sum().backward()
+        chain_forward(y, c, self.n_ops).sum().backward()
 
     def gradients(self) -> dict[str, np.ndarray]:
         self._backward()
