@@ -63,15 +63,26 @@ class Op:
         and dispatching ``np.*`` functions serves both.
     saves_out : bool
         Whether ``vjp`` reads ``out``; only then is the output array kept alive by the graph.
+    rule : str
+        The gradient rule in one line of the course's or NumPy's notation
+        (``dA = dY @ B.T``), for the table of every op's rule.
     """
 
-    __slots__ = ("name", "forward", "vjp", "saves_out")
+    __slots__ = ("name", "forward", "vjp", "saves_out", "rule")
 
-    def __init__(self, name: str, forward: Callable, vjp: Callable, saves_out: bool = False):
+    def __init__(
+        self,
+        name: str,
+        forward: Callable,
+        vjp: Callable,
+        saves_out: bool = False,
+        rule: str = "",
+    ):
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.saves_out = saves_out
+        self.rule = rule
 
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
