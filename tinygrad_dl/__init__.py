@@ -10,7 +10,7 @@ from __future__ import annotations
 
 # Model building and the course need NumPy only; optional extras load inside the functions
 # that need them.
-from . import autograd, course, data, nn, ops, optim, viz
+from . import autograd, course, data, func, nn, ops, optim, viz
 from .autograd import (
     enable_grad,
     grad,
@@ -23,6 +23,7 @@ from .autograd import (
     value_and_grad,
 )
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     abs,
@@ -91,6 +92,8 @@ def __getattr__(name: str):
 __all__ = [
     "Tensor",
     "autograd",
+    "func",
+    "Function",
     "ops",
     # model building, the course, saving
     "course",

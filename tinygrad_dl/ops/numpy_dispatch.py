@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import is_grad_enabled
 from ..tensor import Tensor, _new_tensor
 from . import elementwise as ew
 from . import linalg, reduce, shape
@@ -44,6 +45,23 @@ def _outside_graph(function):
         return result
 
     return run
+
+
+def _records_graph(args: Any) -> bool:
+    """Whether an op on ``args`` would be recorded: grad mode on and a Tensor requiring grad.
+
+    Only then would a function without a gradient rule drop a graph; otherwise (constants,
+    ``no_grad``, a ``tg.Function``'s forward) it runs on the values.
+    """
+    if not is_grad_enabled():
+        return False
+    if isinstance(args, Tensor):
+        return args.requires_grad
+    if isinstance(args, (list, tuple)):
+        return any(_records_graph(a) for a in args)
+    if isinstance(args, dict):
+        return any(_records_graph(a) for a in args.values())
+    return False
 
 
 def _plain(function):
@@ -287,6 +305,8 @@ def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kw
         )
     implementation = UFUNCS.get(ufunc)
     if implementation is None:
+        if not _records_graph(inputs):
+            return _outside_graph(ufunc)(*inputs, **extra)
         raise TypeError(
             f"np.{ufunc.__name__} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
@@ -298,6 +318,8 @@ def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs:
     """``Tensor.__array_function__``: route a NumPy function call to the matching op."""
     implementation = FUNCTIONS.get(function)
     if implementation is None:
+        if not _records_graph((args, kwargs)):
+            return _outside_graph(function)(*args, **kwargs)
         raise TypeError(
             f"np.{function.__name__} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
