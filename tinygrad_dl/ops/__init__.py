@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
+from ..autograd import Op
 from . import elementwise, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
 from .elementwise import (
@@ -53,6 +57,8 @@ from .shape import (
 )
 
 __all__ = [
+    "all_ops",
+    "rule_table",
     "elementwise",
     "linalg",
     "numpy_dispatch",
@@ -105,3 +111,40 @@ __all__ = [
     "swapaxes",
     "transpose",
 ]
+
+
+def all_ops() -> list[tuple[str, str, Op]]:
+    """Every :class:`~tinygrad_dl.autograd.Op` defined in a module of this package.
+
+    Returns
+    -------
+    list of (module, attribute, Op)
+        Sorted by module, then by the name the module gives the Op (``"elementwise"``,
+        ``"MUL"``, ``<Op mul>``); an Op bound under two names is listed once.
+    """
+    found: dict[int, tuple[str, str, Op]] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for attribute, value in sorted(vars(module).items()):
+            if isinstance(value, Op) and id(value) not in found:
+                found[id(value)] = (module_info.name, attribute, value)
+    return sorted(found.values(), key=lambda row: (row[0], row[1]))
+
+
+def rule_table() -> str:
+    """The gradient rule of every op as one markdown table, to check in one sitting.
+
+    Notation: ``Y`` is an op's output and ``dY`` the gradient of the cost with respect to it
+    (the course's ``dA``); ``A, B`` or ``X`` its inputs; ``unbroadcast`` sums over the axes
+    broadcasting added.
+
+    Returns
+    -------
+    str
+        A markdown table with one row per op: its name, where it is defined and its rule.
+    """
+    lines = ["| op | defined as | gradient rule |", "|---|---|---|"]
+    for module, attribute, op in all_ops():
+        rule = op.rule.replace("|", "\\|")
+        lines.append(f"| `{op.name}` | `ops.{module}.{attribute}` | `{rule}` |")
+    return "\n".join(lines) + "\n"
