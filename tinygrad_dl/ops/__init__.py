@@ -3,6 +3,8 @@
 - :mod:`.elementwise`: arithmetic, activations, ``maximum``/``minimum``/``where``/``clip``
 - :mod:`.reduce`: ``sum``, ``mean``, ``max``, ``min``, ``var``, ``std``, softmax family
 - :mod:`.shape`: reshape, transpose, broadcast, indexing, concatenate/stack/split, casts
+- :mod:`.indexing`: sort, topk, take, gather/take_along_axis, scatter/put_along_axis (out of
+  place), index_select, masked_fill, partition
 - :mod:`.linalg`: ``matmul``, ``dot``
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
@@ -13,7 +15,7 @@ import importlib
 import pkgutil
 
 from ..autograd import Op
-from . import elementwise, linalg, numpy_dispatch, reduce, shape
+from . import elementwise, indexing, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
 from .elementwise import (
     abs,
@@ -40,6 +42,20 @@ from .elementwise import (
     tanh,
     where,
 )
+from .indexing import (
+    argsort,
+    gather,
+    index_select,
+    masked_fill,
+    partition,
+    put_along_axis,
+    scatter,
+    scatter_add,
+    sort,
+    take,
+    take_along_axis,
+    topk,
+)
 from .linalg import dot, matmul
 from .reduce import log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 from .shape import (
@@ -60,6 +76,7 @@ __all__ = [
     "all_ops",
     "rule_table",
     "elementwise",
+    "indexing",
     "linalg",
     "numpy_dispatch",
     "reduce",
@@ -88,6 +105,18 @@ __all__ = [
     "sub",
     "tanh",
     "where",
+    "argsort",
+    "gather",
+    "index_select",
+    "masked_fill",
+    "partition",
+    "put_along_axis",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "take",
+    "take_along_axis",
+    "topk",
     "dot",
     "matmul",
     "log_softmax",
