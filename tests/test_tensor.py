@@ -331,3 +331,79 @@ def test_importing_tinygrad_dl_loads_no_optional_package():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- the class written out whole, layers one-way ---------------------------------------------
+def test_every_method_of_tensor_is_written_in_its_class_body():
+    # A method attached from elsewhere (setattr) would carry the other module's name.
+    for name, value in vars(tg.Tensor).items():
+        function = value.fget if isinstance(value, property) else value
+        if callable(function) and hasattr(function, "__module__"):
+            assert function.__module__ == "tinygrad_dl.tensor", (name, function.__module__)
+    for name in ("__add__", "__rmatmul__", "__getitem__", "__array_ufunc__", "sum", "reshape"):
+        assert name in vars(tg.Tensor), name
+        assert vars(tg.Tensor)[name].__doc__, f"Tensor.{name} has no docstring"
+
+
+def _module_level_imports(path: Path, package: str, modules: set[str]) -> set[str]:
+    """Which of ``modules`` the file imports at module level (not under TYPE_CHECKING)."""
+    import ast
+
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = node.module or ""
+            else:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & modules
+            # ``from . import shape`` needs the submodule; ``from .x import f`` needs x itself
+            found.update(submodules or {base})
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found & modules
+
+
+def test_tensor_autograd_and_ops_import_each_other_one_way_only():
+    # tensor <- autograd <- ops: an import cycle at module level among them is refused.
+    root = Path(tg.__file__).resolve().parent
+    files = {"tinygrad_dl.tensor": root / "tensor.py", "tinygrad_dl.autograd": root / "autograd.py"}
+    for path in sorted((root / "ops").glob("*.py")):
+        name = "tinygrad_dl.ops" if path.stem == "__init__" else f"tinygrad_dl.ops.{path.stem}"
+        files[name] = path
+    graph = {}
+    for name, path in files.items():
+        package = name if path.stem == "__init__" else name.rsplit(".", 1)[0]
+        graph[name] = _module_level_imports(path, package, set(files)) - {name}
+    assert not graph["tinygrad_dl.tensor"], graph["tinygrad_dl.tensor"]
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for other in graph[name]:
+            assert state.get(other) != 1, f"import cycle: {' -> '.join(path + [other])}"
+            if other not in state:
+                visit(other, path + [other])
+        state[name] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name, [name])
+
+
+@pytest.mark.parametrize("first", ["tinygrad_dl.ops.shape", "tinygrad_dl.autograd", "tinygrad_dl"])
+def test_any_module_imports_first_and_the_methods_work(first):
+    import subprocess
+
+    code = (
+        f"import importlib; importlib.import_module({first!r}); "
+        "from tinygrad_dl.tensor import Tensor; "
+        "x = Tensor([1.0, 2.0], requires_grad=True); (x * x).sum().backward(); "
+        "print(x.grad.tolist())"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert result.stdout.strip() == "[2.0, 4.0]"

@@ -22,12 +22,11 @@ import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from sys import getrefcount
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor, _new_tensor
 
 __all__ = [
     "Op",
@@ -185,7 +184,7 @@ def record(op: Op, data: np.ndarray, inputs: tuple, extra: Any = None) -> Tensor
 
     A node is recorded only when grad mode is on and some input requires grad.
     """
-    out = _object_new(_Tensor)
+    out = _object_new(Tensor)
     out.data = data
     out.grad = None
     if _mode.enabled:
@@ -202,7 +201,7 @@ def record(op: Op, data: np.ndarray, inputs: tuple, extra: Any = None) -> Tensor
 
 def record_unary(op: Op, data: np.ndarray, x: Tensor, extra: Any = None) -> Tensor:
     """:func:`record` for a one-input op (the most common case, kept free of loops)."""
-    out = _object_new(_Tensor)
+    out = _object_new(Tensor)
     out.data = data
     out.grad = None
     if x.requires_grad and _mode.enabled:
@@ -216,7 +215,7 @@ def record_unary(op: Op, data: np.ndarray, x: Tensor, extra: Any = None) -> Tens
 
 def record_binary(op: Op, data: np.ndarray, a: Tensor, b: Tensor, extra: Any = None) -> Tensor:
     """:func:`record` for a two-input op."""
-    out = _object_new(_Tensor)
+    out = _object_new(Tensor)
     out.data = data
     out.grad = None
     if (a.requires_grad or b.requires_grad) and _mode.enabled:
@@ -229,7 +228,6 @@ def record_binary(op: Op, data: np.ndarray, a: Tensor, b: Tensor, extra: Any = N
 
 
 _object_new = object.__new__
-_Tensor: Any = None  # bound to tinygrad_dl.tensor.Tensor when that module is imported
 
 
 def apply(op: Op, inputs: Sequence[Tensor], extra: Any = None) -> Tensor:
@@ -418,7 +416,6 @@ _ONE_NEED = (True,)
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
-    Tensor = _Tensor  # noqa: N806 - a local alias of the class, for speed
     pending: dict[Node, Any] = {}  # node -> gradient of its output, summed over its consumers
     heap: list[tuple[int, Node]] = []
     leaf_grads: dict[int, Any] = {}  # capture mode: id(leaf) -> gradient
@@ -565,7 +562,6 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
 
 def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
     """``tensor.grad += gradient`` (PyTorch's accumulation), copying only when needed."""
-    Tensor = _Tensor  # noqa: N806
     if create_graph:
         if type(gradient) is not Tensor:
             gradient = Tensor(gradient)
@@ -770,8 +766,3 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
 def next_sequence() -> int:
     """Draw from the counter shared by nodes and in-place changes."""
     return next(_sequence)
-
-
-def _new_tensor(data: np.ndarray) -> Tensor:
-    """Bound at import of :mod:`tinygrad_dl.tensor` (the fastest way to make a Tensor)."""
-    raise RuntimeError("tinygrad_dl.tensor was not imported")

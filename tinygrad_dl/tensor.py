@@ -1,20 +1,47 @@
 """``Tensor``: an ndarray, its gradient, and the node that made it.
 
-Arithmetic, reductions and shape methods delegate to :mod:`tinygrad_dl.ops`, where each op's
-forward and gradient rule sit together. NumPy's ufuncs and functions dispatch here through
-``__array_ufunc__`` and ``__array_function__`` (see :mod:`tinygrad_dl.ops.numpy_dispatch`), so
-course code written for ndarrays (``np.dot(W, A) + b``) runs on Tensors and is differentiated.
+Every method and operator is written in the class body and delegates to
+:mod:`tinygrad_dl.ops`, where each op's forward and gradient rule sit together. NumPy's ufuncs
+and functions dispatch here through ``__array_ufunc__`` and ``__array_function__`` (see
+:mod:`tinygrad_dl.ops.numpy_dispatch`), so course code written for ndarrays
+(``np.dot(W, A) + b``) runs on Tensors and is differentiated.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd
+if TYPE_CHECKING:
+    from .autograd import Node
 
 _FLOAT64 = np.dtype(np.float64)
+
+
+class _OnFirstUse:
+    """A module of this package, imported the first time one of its names is read.
+
+    The layers are one-way: ``tensor`` (this class's data) <- ``autograd`` (the engine records
+    Tensors) <- ``ops`` (each op builds Tensors). Tensor's methods delegate to the layers above
+    it, so they reach them through this object instead of a module-level import (which would
+    be a cycle). Each name read is cached on this object, so after the first call a method
+    pays one attribute read. Only functions and modules are read through it, never values that
+    change.
+    """
+
+    def __init__(self, module: str):
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(importlib.import_module(self._module, __package__), name)
+        setattr(self, name, value)  # cached here; later reads skip __getattr__
+        return value
+
+
+_ops = _OnFirstUse(".ops")
+_engine = _OnFirstUse(".autograd")
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
@@ -104,21 +131,19 @@ class Tensor:
         return self._node is None
 
     @property
-    def grad_fn(self) -> autograd.Node | None:
+    def grad_fn(self) -> Node | None:
         """The recorded node that made this tensor (``None`` for leaves)."""
         return self._node
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
-        from .ops import shape
-
-        return shape.transpose(self)
+        """The transpose (all axes reversed), as ``ndarray.T``."""
+        return _ops.transpose(self)
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
-        from .ops import shape
-
-        return shape.swapaxes(self, -1, -2)
+        """The last two axes swapped (a stack of matrices transposed)."""
+        return _ops.swapaxes(self, -1, -2)
 
     # -- conversion ---------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -134,7 +159,7 @@ class Tensor:
 
     def _refuse_if_graph(self, what: str) -> None:
         # A plain array would silently drop the graph; PyTorch refuses too.
-        if self.requires_grad and autograd._mode.enabled:
+        if self.requires_grad and _engine.is_grad_enabled():
             raise RuntimeError(
                 f"{what} on a Tensor that requires grad would drop its graph; use "
                 f".detach().numpy() (or .data) if you want the values"
@@ -150,6 +175,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.data.tolist()
 
     def __float__(self) -> float:
@@ -220,8 +246,8 @@ class Tensor:
                 f"backward: this tensor (shape {self.shape}) does not require grad and has no "
                 f"graph; create the leaves with requires_grad=True"
             )
-        seed = autograd._seed(self, gradient, "backward")
-        autograd.backward([self], [seed], retain_graph or create_graph, create_graph)
+        seed = _engine._seed(self, gradient, "backward")
+        _engine.backward([self], [seed], retain_graph or create_graph, create_graph)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""
@@ -249,11 +275,12 @@ class Tensor:
         return self
 
     def zero_grad_(self) -> None:
+        """Forget the accumulated gradient (``.grad = None``)."""
         self.grad = None
 
     # -- in-place changes (allowed only where no gradient can be corrupted) -------------------
     def _prepare_inplace(self, what: str, other: Any = None) -> None:
-        if autograd._mode.enabled:
+        if _engine.is_grad_enabled():
             if self.requires_grad:
                 raise RuntimeError(
                     f"{what}: in-place change of a tensor that requires grad (shape "
@@ -265,7 +292,7 @@ class Tensor:
                     f"{what}: an in-place change cannot record the gradient of its operand; "
                     f"write x = x ... y instead"
                 )
-        autograd.note_inplace_change(self.data)
+        _engine.note_inplace_change(self.data)
 
     def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> Tensor:
         self._prepare_inplace(what, other)
@@ -292,21 +319,290 @@ class Tensor:
         return self._inplace(np.true_divide, other, "/=")
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        from .ops.shape import normalize_index
-
         self._prepare_inplace("__setitem__", value)
-        self.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+        index = _ops.shape.normalize_index(index)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
 
     def fill_(self, value: float) -> Tensor:
+        """Set every element to ``value`` in place (a leaf, or under ``no_grad``)."""
         self._prepare_inplace("fill_")
         self.data.fill(value)
         return self
 
     def zero_(self) -> Tensor:
+        """Set every element to 0 in place (a leaf, or under ``no_grad``)."""
         return self.fill_(0)
 
-    # NumPy interoperability and the operator/method surface are attached by
-    # tinygrad_dl.ops (they need the op modules, which need this class).
+    # -- NumPy interoperability ---------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs (``np.exp(x)``, ``np.maximum(0, Z)``) run the matching differentiable op."""
+        return _ops.numpy_dispatch.array_ufunc(self, ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, function: Any, types: Any, args: Any, kwargs: dict) -> Any:
+        """NumPy functions (``np.dot``, ``np.sum``) run the matching differentiable op."""
+        return _ops.numpy_dispatch.array_function(self, function, types, args, kwargs)
+
+    # -- operators ----------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        """``self + other`` with broadcasting."""
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        """``other + self`` (IEEE addition commutes exactly)."""
+        return _ops.add(self, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        """``self - other`` with broadcasting."""
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        """``other - self`` with broadcasting."""
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        """``self * other`` (elementwise) with broadcasting."""
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        """``other * self`` (IEEE multiplication commutes exactly)."""
+        return _ops.mul(self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        """``self / other`` with broadcasting."""
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        """``other / self`` with broadcasting."""
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        """``self ** other`` with broadcasting."""
+        return _ops.power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        """``other ** self`` with broadcasting."""
+        return _ops.power(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        """``self @ other``: matrix product, as ``np.matmul``."""
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        """``other @ self``: matrix product, as ``np.matmul``."""
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        """``-self``."""
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        """``+self``: the tensor itself."""
+        return self
+
+    def __abs__(self) -> Tensor:
+        """``abs(self)``, elementwise."""
+        return _ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """``self[index]``: NumPy's basic and advanced indexing, differentiable."""
+        return _ops.shape.getitem(self, index)
+
+    # Comparisons and logical operators give boolean tensors outside the graph (as PyTorch).
+    def __lt__(self, other: Any) -> Tensor:
+        """``self < other``, elementwise (a boolean tensor, outside the graph)."""
+        return _ops.elementwise.compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        """``self <= other``, elementwise (a boolean tensor, outside the graph)."""
+        return _ops.elementwise.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        """``self > other``, elementwise (a boolean tensor, outside the graph)."""
+        return _ops.elementwise.compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        """``self >= other``, elementwise (a boolean tensor, outside the graph)."""
+        return _ops.elementwise.compare(np.greater_equal, self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self == other``, elementwise (a boolean tensor, outside the graph)."""
+        return _ops.elementwise.compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self != other``, elementwise (a boolean tensor, outside the graph)."""
+        return _ops.elementwise.compare(np.not_equal, self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        """``self & other``: bitwise/logical and (outside the graph)."""
+        return _ops.elementwise.compare(np.bitwise_and, self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        """``self | other``: bitwise/logical or (outside the graph)."""
+        return _ops.elementwise.compare(np.bitwise_or, self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        """``self ^ other``: bitwise/logical exclusive or (outside the graph)."""
+        return _ops.elementwise.compare(np.bitwise_xor, self, other)
+
+    def __invert__(self) -> Tensor:
+        """``~self``: bitwise/logical not (outside the graph)."""
+        return _new_tensor(np.invert(self.data))
+
+    # -- elementwise --------------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """``e^x``, elementwise."""
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm, elementwise."""
+        return _ops.log(self)
+
+    def log1p(self) -> Tensor:
+        """``log(1 + x)``, accurate for small ``x``."""
+        return _ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
+        return _ops.sqrt(self)
+
+    def square(self) -> Tensor:
+        """``x^2``, elementwise."""
+        return _ops.square(self)
+
+    def abs(self) -> Tensor:
+        """``|x|``, elementwise (gradient ``sign(x)``, 0 at 0 as PyTorch)."""
+        return _ops.abs(self)
+
+    def sin(self) -> Tensor:
+        """Sine, elementwise."""
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        """Cosine, elementwise."""
+        return _ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent, the course's ``g(z) = tanh(z)``."""
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """The course's ``sigma(z) = 1 / (1 + e^-z)``, computed stably."""
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        """The course's ``ReLU(z) = max(0, z)`` (gradient 0 at 0)."""
+        return _ops.relu(self)
+
+    def leaky_relu(self, alpha: float = 0.01) -> Tensor:
+        """``max(alpha z, z)``."""
+        return _ops.leaky_relu(self, alpha)
+
+    def softplus(self) -> Tensor:
+        """``log(1 + e^x)``, computed stably."""
+        return _ops.softplus(self)
+
+    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
+        """Values limited to ``[a_min, a_max]`` (gradient 1 inside, 0 outside)."""
+        return _ops.clip(self, a_min, a_max)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum; at ties between two tensors the gradient is shared (as PyTorch)."""
+        return _ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum; at ties between two tensors the gradient is shared (as PyTorch)."""
+        return _ops.minimum(self, other)
+
+    # -- linear algebra -----------------------------------------------------------------------
+    def dot(self, other: Any) -> Tensor:
+        """``np.dot(self, other)``."""
+        return _ops.dot(self, other)
+
+    def matmul(self, other: Any) -> Tensor:
+        """``self @ other``."""
+        return _ops.matmul(self, other)
+
+    # -- reductions ---------------------------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes by default)."""
+        return _ops.reduce.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (all axes by default)."""
+        return _ops.reduce.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis`` (the gradient is shared among ties)."""
+        return _ops.reduce.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis`` (the gradient is shared among ties)."""
+        return _ops.reduce.min(self, axis, keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Variance over ``axis``, ``sum((x - mean)^2) / (N - ddof)``."""
+        return _ops.reduce.var(self, axis, ddof, keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Standard deviation over ``axis``, ``sqrt(var)``."""
+        return _ops.reduce.std(self, axis, ddof, keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``log(sum(exp(x)))`` over ``axis``, computed stably."""
+        return _ops.reduce.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """``e^x / sum(e^x)`` along ``axis``."""
+        return _ops.reduce.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """``x - logsumexp(x)`` along ``axis``."""
+        return _ops.reduce.log_softmax(self, axis)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Index of the maximum along ``axis`` (an integer tensor, outside the graph)."""
+        return _new_tensor(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Index of the minimum along ``axis`` (an integer tensor, outside the graph)."""
+        return _new_tensor(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+
+    # -- shape --------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same values in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+        return _ops.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Axes permuted (reversed by default), as ``ndarray.transpose``."""
+        return _ops.transpose(self, *axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Two axes exchanged."""
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        """A new axis of length 1 inserted at ``axis``."""
+        return _ops.expand_dims(self, axis)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Axes of length 1 removed (all of them, or those in ``axis``)."""
+        return _ops.squeeze(self, axis)
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        """Broadcast to ``shape`` (the gradient sums over the broadcast axes)."""
+        return _ops.broadcast_to(self, shape)
+
+    def flatten(self) -> Tensor:
+        """A 1-d copy of the values, as ``ndarray.flatten``."""
+        return _ops.flatten(self)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Cast to ``dtype`` (differentiable between float dtypes)."""
+        return _ops.astype(self, dtype)
+
+    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+        """Split along ``axis``, as ``np.split``."""
+        return _ops.split(self, indices_or_sections, axis)
 
 
 def _new_tensor(data: np.ndarray) -> Tensor:
@@ -317,7 +613,3 @@ def _new_tensor(data: np.ndarray) -> Tensor:
     tensor.requires_grad = False
     tensor._node = None
     return tensor
-
-
-autograd._new_tensor = _new_tensor
-autograd._Tensor = Tensor

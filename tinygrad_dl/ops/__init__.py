@@ -3,16 +3,19 @@
 - :mod:`.elementwise`: arithmetic, activations, ``maximum``/``minimum``/``where``/``clip``
 - :mod:`.reduce`: ``sum``, ``mean``, ``max``, ``min``, ``var``, ``std``, softmax family
 - :mod:`.shape`: reshape, transpose, broadcast, indexing, concatenate/stack/split, casts
+- :mod:`.indexing`: sort, topk, take, gather/take_along_axis, scatter/put_along_axis (out of
+  place), index_select, masked_fill, partition
 - :mod:`.linalg`: ``matmul``, ``dot``
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
 from __future__ import annotations
 
-import numpy as np
+import importlib
+import pkgutil
 
-from ..tensor import Tensor, _new_tensor
-from . import elementwise, linalg, numpy_dispatch, reduce, shape
+from ..autograd import Op
+from . import elementwise, indexing, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
 from .elementwise import (
     abs,
@@ -39,6 +42,20 @@ from .elementwise import (
     tanh,
     where,
 )
+from .indexing import (
+    argsort,
+    gather,
+    index_select,
+    masked_fill,
+    partition,
+    put_along_axis,
+    scatter,
+    scatter_add,
+    sort,
+    take,
+    take_along_axis,
+    topk,
+)
 from .linalg import dot, matmul
 from .reduce import log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 from .shape import (
@@ -56,7 +73,10 @@ from .shape import (
 )
 
 __all__ = [
+    "all_ops",
+    "rule_table",
     "elementwise",
+    "indexing",
     "linalg",
     "numpy_dispatch",
     "reduce",
@@ -85,6 +105,18 @@ __all__ = [
     "sub",
     "tanh",
     "where",
+    "argsort",
+    "gather",
+    "index_select",
+    "masked_fill",
+    "partition",
+    "put_along_axis",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "take",
+    "take_along_axis",
+    "topk",
     "dot",
     "matmul",
     "log_softmax",
@@ -110,86 +142,38 @@ __all__ = [
 ]
 
 
-def _reflected(function):
-    return lambda self, other: function(other, self)
+def all_ops() -> list[tuple[str, str, Op]]:
+    """Every :class:`~tinygrad_dl.autograd.Op` defined in a module of this package.
+
+    Returns
+    -------
+    list of (module, attribute, Op)
+        Sorted by module, then by the name the module gives the Op (``"elementwise"``,
+        ``"MUL"``, ``<Op mul>``); an Op bound under two names is listed once.
+    """
+    found: dict[int, tuple[str, str, Op]] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for attribute, value in sorted(vars(module).items()):
+            if isinstance(value, Op) and id(value) not in found:
+                found[id(value)] = (module_info.name, attribute, value)
+    return sorted(found.values(), key=lambda row: (row[0], row[1]))
 
 
-def _attach_methods() -> None:
-    """Operators and NumPy-named methods on Tensor, each delegating to its op."""
-    methods = {
-        "__add__": add,
-        "__radd__": add,  # IEEE addition and multiplication commute exactly
-        "__sub__": sub,
-        "__rsub__": _reflected(sub),
-        "__mul__": mul,
-        "__rmul__": mul,
-        "__truediv__": div,
-        "__rtruediv__": _reflected(div),
-        "__pow__": power,
-        "__rpow__": _reflected(power),
-        "__matmul__": matmul,
-        "__rmatmul__": _reflected(matmul),
-        "__neg__": neg,
-        "__pos__": lambda self: self,
-        "__abs__": abs,
-        "__getitem__": shape.getitem,
-        "__lt__": lambda a, b: elementwise.compare(np.less, a, b),
-        "__le__": lambda a, b: elementwise.compare(np.less_equal, a, b),
-        "__gt__": lambda a, b: elementwise.compare(np.greater, a, b),
-        "__ge__": lambda a, b: elementwise.compare(np.greater_equal, a, b),
-        "__eq__": lambda a, b: elementwise.compare(np.equal, a, b),
-        "__ne__": lambda a, b: elementwise.compare(np.not_equal, a, b),
-        "__and__": lambda a, b: elementwise.compare(np.bitwise_and, a, b),
-        "__or__": lambda a, b: elementwise.compare(np.bitwise_or, a, b),
-        "__xor__": lambda a, b: elementwise.compare(np.bitwise_xor, a, b),
-        "__invert__": lambda a: _new_tensor(np.invert(a.data)),
-        "__array_ufunc__": numpy_dispatch.array_ufunc,
-        "__array_function__": numpy_dispatch.array_function,
-        "dot": dot,
-        "matmul": matmul,
-        "exp": exp,
-        "log": log,
-        "log1p": log1p,
-        "sqrt": sqrt,
-        "square": square,
-        "abs": abs,
-        "sin": sin,
-        "cos": cos,
-        "tanh": tanh,
-        "sigmoid": sigmoid,
-        "relu": relu,
-        "leaky_relu": leaky_relu,
-        "softplus": softplus,
-        "clip": clip,
-        "maximum": maximum,
-        "minimum": minimum,
-        "sum": sum,
-        "mean": mean,
-        "max": max,
-        "min": min,
-        "var": var,
-        "std": std,
-        "logsumexp": logsumexp,
-        "softmax": softmax,
-        "log_softmax": log_softmax,
-        "reshape": reshape,
-        "transpose": transpose,
-        "swapaxes": swapaxes,
-        "expand_dims": expand_dims,
-        "squeeze": squeeze,
-        "broadcast_to": broadcast_to,
-        "flatten": flatten,
-        "astype": astype,
-        "split": split,
-        "argmax": lambda self, axis=None, keepdims=False: Tensor(
-            np.argmax(self.data, axis=axis, keepdims=keepdims)
-        ),
-        "argmin": lambda self, axis=None, keepdims=False: Tensor(
-            np.argmin(self.data, axis=axis, keepdims=keepdims)
-        ),
-    }
-    for name, function in methods.items():
-        setattr(Tensor, name, function)
+def rule_table() -> str:
+    """The gradient rule of every op as one markdown table, to check in one sitting.
 
+    Notation: ``Y`` is an op's output and ``dY`` the gradient of the cost with respect to it
+    (the course's ``dA``); ``A, B`` or ``X`` its inputs; ``unbroadcast`` sums over the axes
+    broadcasting added.
 
-_attach_methods()
+    Returns
+    -------
+    str
+        A markdown table with one row per op: its name, where it is defined and its rule.
+    """
+    lines = ["| op | defined as | gradient rule |", "|---|---|---|"]
+    for module, attribute, op in all_ops():
+        rule = op.rule.replace("|", "\\|")
+        lines.append(f"| `{op.name}` | `ops.{module}.{attribute}` | `{rule}` |")
+    return "\n".join(lines) + "\n"

@@ -104,19 +104,45 @@ def _pow_vjp(g, out, inputs, extra, needs):
     return grad_a, grad_b
 
 
-ADD = Op("add", lambda a, b, _: a + b, _add_vjp)
-SUB = Op("sub", lambda a, b, _: a - b, _sub_vjp)
-MUL = Op("mul", lambda a, b, _: a * b, _mul_vjp)
-DIV = Op("div", lambda a, b, _: a / b, _div_vjp)
-POW = Op("pow", lambda a, b, _: a**b, _pow_vjp, saves_out=True)
+ADD = Op("add", lambda a, b, _: a + b, _add_vjp, rule="dA = unbroadcast(dY), dB = unbroadcast(dY)")
+SUB = Op("sub", lambda a, b, _: a - b, _sub_vjp, rule="dA = unbroadcast(dY), dB = unbroadcast(-dY)")
+MUL = Op(
+    "mul",
+    lambda a, b, _: a * b,
+    _mul_vjp,
+    rule="dA = unbroadcast(dY * B), dB = unbroadcast(dY * A)",
+)
+DIV = Op(
+    "div",
+    lambda a, b, _: a / b,
+    _div_vjp,
+    rule="dA = unbroadcast(dY / B), dB = unbroadcast(-dY * A / B**2)",
+)
+POW = Op(
+    "pow",
+    lambda a, b, _: a**b,
+    _pow_vjp,
+    saves_out=True,
+    rule="dA = dY * B * A**(B-1) (0 where B = 0), dB = dY * Y * log(A) (0 where A <= 0)",
+)
 
 # One input and a Python number kept in ``extra``.
-ADD_SCALAR = Op("add", lambda x, c: x + c, lambda g, out, inputs, c, needs: (g,))
-RSUB_SCALAR = Op("rsub", lambda x, c: c - x, lambda g, out, inputs, c, needs: (-g,))
-MUL_SCALAR = Op("mul", lambda x, c: x * c, lambda g, out, inputs, c, needs: (g * c,))
-DIV_SCALAR = Op("div", lambda x, c: x / c, lambda g, out, inputs, c, needs: (g / c,))
+ADD_SCALAR = Op("add", lambda x, c: x + c, lambda g, out, inputs, c, needs: (g,), rule="dX = dY")
+RSUB_SCALAR = Op(
+    "rsub", lambda x, c: c - x, lambda g, out, inputs, c, needs: (-g,), rule="dX = -dY"
+)
+MUL_SCALAR = Op(
+    "mul", lambda x, c: x * c, lambda g, out, inputs, c, needs: (g * c,), rule="dX = dY * c"
+)
+DIV_SCALAR = Op(
+    "div", lambda x, c: x / c, lambda g, out, inputs, c, needs: (g / c,), rule="dX = dY / c"
+)
 RDIV_SCALAR = Op(
-    "rdiv", lambda x, c: c / x, lambda g, out, inputs, c, needs: (-g * out / inputs[0],), True
+    "rdiv",
+    lambda x, c: c / x,
+    lambda g, out, inputs, c, needs: (-g * out / inputs[0],),
+    True,
+    rule="dX = -dY * Y / X",
 )
 
 
@@ -129,12 +155,15 @@ def _pow_scalar_vjp(g, out, inputs, c, needs):
     return (g * c * x ** (c - 1),)
 
 
-POW_SCALAR = Op("pow", lambda x, c: x**c, _pow_scalar_vjp)
+POW_SCALAR = Op(
+    "pow", lambda x, c: x**c, _pow_scalar_vjp, rule="dX = dY * c * X**(c-1) (0 when c = 0)"
+)
 RPOW_SCALAR = Op(
     "rpow",
     lambda x, c: c**x,
     lambda g, out, inputs, c, needs: (g * out * float(np.log(c)),),
     saves_out=True,
+    rule="dX = dY * Y * log(c)",
 )
 
 
@@ -258,42 +287,79 @@ def _sigmoid_of(x: Any) -> Any:
     return sigmoid(x) if isinstance(x, Tensor) else _sigmoid_forward(x)
 
 
-NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,))
-EXP = Op("exp", lambda x, _: np.exp(x), lambda g, out, inputs, e, n: (g * out,), saves_out=True)
-LOG = Op("log", lambda x, _: np.log(x), lambda g, out, inputs, e, n: (g / inputs[0],))
-LOG1P = Op("log1p", lambda x, _: np.log1p(x), lambda g, out, inputs, e, n: (g / (1 + inputs[0]),))
-SQRT = Op(
-    "sqrt", lambda x, _: np.sqrt(x), lambda g, out, inputs, e, n: (g / (2 * out),), saves_out=True
+NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rule="dX = -dY")
+EXP = Op(
+    "exp",
+    lambda x, _: np.exp(x),
+    lambda g, out, inputs, e, n: (g * out,),
+    saves_out=True,
+    rule="dX = dY * Y",
 )
-ABS = Op("abs", lambda x, _: np.abs(x), lambda g, out, inputs, e, n: (g * np.sign(inputs[0]),))
-SIN = Op("sin", lambda x, _: np.sin(x), lambda g, out, inputs, e, n: (g * np.cos(inputs[0]),))
-COS = Op("cos", lambda x, _: np.cos(x), lambda g, out, inputs, e, n: (-g * np.sin(inputs[0]),))
+LOG = Op(
+    "log", lambda x, _: np.log(x), lambda g, out, inputs, e, n: (g / inputs[0],), rule="dX = dY / X"
+)
+LOG1P = Op(
+    "log1p",
+    lambda x, _: np.log1p(x),
+    lambda g, out, inputs, e, n: (g / (1 + inputs[0]),),
+    rule="dX = dY / (1 + X)",
+)
+SQRT = Op(
+    "sqrt",
+    lambda x, _: np.sqrt(x),
+    lambda g, out, inputs, e, n: (g / (2 * out),),
+    saves_out=True,
+    rule="dX = dY / (2 Y)",
+)
+ABS = Op(
+    "abs",
+    lambda x, _: np.abs(x),
+    lambda g, out, inputs, e, n: (g * np.sign(inputs[0]),),
+    rule="dX = dY * sign(X)",
+)
+SIN = Op(
+    "sin",
+    lambda x, _: np.sin(x),
+    lambda g, out, inputs, e, n: (g * np.cos(inputs[0]),),
+    rule="dX = dY * cos(X)",
+)
+COS = Op(
+    "cos",
+    lambda x, _: np.cos(x),
+    lambda g, out, inputs, e, n: (-g * np.sin(inputs[0]),),
+    rule="dX = -dY * sin(X)",
+)
 TANH = Op(
     "tanh",
     lambda x, _: np.tanh(x),
     lambda g, out, inputs, e, n: (g * (1 - out * out),),  # g' = 1 - a^2
     saves_out=True,
+    rule="dZ = dA * (1 - A**2)",
 )
 SIGMOID = Op(
     "sigmoid",
     _sigmoid_forward,
     lambda g, out, inputs, e, n: (g * out * (1 - out),),  # g' = a (1 - a)
     saves_out=True,
+    rule="dZ = dA * A * (1 - A)",
 )
 RELU = Op(
     "relu",
     lambda x, _: np.maximum(x, 0),
     lambda g, out, inputs, e, n: (g * (inputs[0] > 0),),  # g' = 0 at z <= 0, as in the course
+    rule="dZ = dA * (Z > 0)",
 )
 LEAKY_RELU = Op(
     "leaky_relu",
     lambda x, alpha: np.where(x > 0, x, x * alpha),
     lambda g, out, inputs, alpha, n: (np.where(inputs[0] > 0, g, g * alpha),),
+    rule="dZ = dA where Z > 0, else alpha * dA",
 )
 SOFTPLUS = Op(
     "softplus",
     _softplus_forward,
     lambda g, out, inputs, e, n: (g * _sigmoid_of(inputs[0]),),
+    rule="dX = dY * sigmoid(X)",
 )
 
 
@@ -317,7 +383,7 @@ def _clip_vjp(g, out, inputs, bounds, needs):
     return (g,)
 
 
-CLIP = Op("clip", _clip_forward, _clip_vjp)
+CLIP = Op("clip", _clip_forward, _clip_vjp, rule="dX = dY where low <= X <= high, else 0")
 
 
 def neg(x: Any) -> Tensor:
@@ -448,8 +514,18 @@ def _extremum_vjp(g, out, inputs, extra, needs):
     return None, unbroadcast(np.where(second_wins, g, 0), b.shape)
 
 
-MAXIMUM = Op("maximum", lambda a, b, _: np.maximum(a, b), _extremum_vjp)
-MINIMUM = Op("minimum", lambda a, b, _: np.minimum(a, b), _extremum_vjp)
+MAXIMUM = Op(
+    "maximum",
+    lambda a, b, _: np.maximum(a, b),
+    _extremum_vjp,
+    rule="dA = dY where A > B (half at ties of two tensors), dB likewise where B > A",
+)
+MINIMUM = Op(
+    "minimum",
+    lambda a, b, _: np.minimum(a, b),
+    _extremum_vjp,
+    rule="dA = dY where A < B (half at ties of two tensors), dB likewise where B < A",
+)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -484,7 +560,12 @@ def _where_vjp(g, out, inputs, condition, needs):
     )
 
 
-WHERE = Op("where", lambda a, b, condition: np.where(condition, a, b), _where_vjp)
+WHERE = Op(
+    "where",
+    lambda a, b, condition: np.where(condition, a, b),
+    _where_vjp,
+    rule="dA = where(cond, dY, 0), dB = where(cond, 0, dY), each unbroadcast",
+)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

@@ -41,7 +41,12 @@ def _matmul_vjp(g, out, inputs, extra, needs):
     return grad_a, grad_b
 
 
-MATMUL = Op("matmul", lambda a, b, _: a @ b, _matmul_vjp)
+MATMUL = Op(
+    "matmul",
+    lambda a, b, _: a @ b,
+    _matmul_vjp,
+    rule="dA = dY @ B.T, dB = A.T @ dY (batched and 1-d: unbroadcast, promoted axes removed)",
+)
 
 
 def _matmul_error(a_shape: tuple, b_shape: tuple) -> ValueError:

@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor, _new_tensor
 from . import elementwise as ew
-from . import linalg, reduce, shape
+from . import indexing, linalg, reduce, shape
 
 # NumPy's own parameter names (np.reshape's and np.broadcast_to's ``shape``) shadow the module
 # inside the wrappers below, so they reach it under this name.
@@ -211,6 +211,44 @@ def _copy(a, *args, **kwargs):
     return ew.mul(a, 1)
 
 
+def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    if order is not None:
+        raise TypeError("np.sort on a Tensor: order= (structured arrays) is not supported")
+    return indexing.sort(a, axis, stable=bool(stable) or kind == "stable")[0]
+
+
+def _partition(a, kth, axis=-1, kind="introselect", order=None):
+    if order is not None:
+        raise TypeError("np.partition on a Tensor: order= (structured arrays) is not supported")
+    return indexing.partition(a, kth, axis)
+
+
+def _take(a, indices, axis=None, out=None, mode="raise"):
+    if out is not None or mode != "raise":
+        raise TypeError("np.take on a Tensor: out= and mode= other than 'raise' are not supported")
+    return indexing.take(a, indices, axis)
+
+
+def _put_along_axis(arr, indices, values, axis):
+    # NumPy writes into arr and returns None. That is done here too where no graph can be
+    # corrupted; a tensor in the graph is refused (returning a new one would leave arr unchanged
+    # while the caller believes it changed: silently wrong).
+    if not isinstance(arr, Tensor):
+        raise TypeError(
+            "np.put_along_axis writes into its first argument in place, which must then be an "
+            "ndarray; use tg.ops.put_along_axis(arr, indices, values, axis) for a new Tensor"
+        )
+    grads = arr.requires_grad or (isinstance(values, Tensor) and values.requires_grad)
+    if grads and is_grad_enabled():
+        raise RuntimeError(
+            "np.put_along_axis changes a Tensor in place, which cannot be recorded for its "
+            "gradient; write arr = tg.ops.put_along_axis(arr, indices, values, axis) (out of "
+            "place, differentiable)"
+        )
+    result = indexing.put_along_axis(arr.detach(), indices, _values(values), axis)
+    arr[...] = result.data.reshape(arr.shape)  # through __setitem__'s in-place bookkeeping
+
+
 FUNCTIONS: dict[Any, Any] = {
     np.dot: linalg.dot,
     np.matmul: linalg.matmul,
@@ -237,6 +275,11 @@ FUNCTIONS: dict[Any, Any] = {
     np.maximum: ew.maximum,
     np.minimum: ew.minimum,
     np.copy: _copy,
+    np.sort: _sort,
+    np.partition: _partition,
+    np.take: _take,
+    np.take_along_axis: indexing.take_along_axis,
+    np.put_along_axis: _put_along_axis,
 }
 for _function in (
     np.shape,
@@ -271,7 +314,6 @@ for _function in (
     np.isnan,
     np.isinf,
     np.unique,
-    np.sort,
     np.flatnonzero,
     np.rint,
 ):

@@ -87,23 +87,31 @@ def _extreme_vjp(g, out, inputs, extra, needs):
 
 
 # ufunc.reduce directly: np.sum/np.mean add microseconds of Python around the same C loop.
-SUM = Op("sum", lambda x, extra: np.add.reduce(x, axis=extra[0], keepdims=extra[1]), _sum_vjp)
+SUM = Op(
+    "sum",
+    lambda x, extra: np.add.reduce(x, axis=extra[0], keepdims=extra[1]),
+    _sum_vjp,
+    rule="dX = broadcast(dY) to X's shape",
+)
 MEAN = Op(
     "mean",
     lambda x, extra: np.add.reduce(x, axis=extra[0], keepdims=extra[1]) / extra[4],
     _mean_vjp,
+    rule="dX = broadcast(dY) / N (N elements reduced)",
 )
 MAX = Op(
     "max",
     lambda x, extra: np.maximum.reduce(x, axis=extra[0], keepdims=extra[1]),
     _extreme_vjp,
     saves_out=True,
+    rule="dX = broadcast(dY) * (X == Y) / (number of ties)",
 )
 MIN = Op(
     "min",
     lambda x, extra: np.minimum.reduce(x, axis=extra[0], keepdims=extra[1]),
     _extreme_vjp,
     saves_out=True,
+    rule="dX = broadcast(dY) * (X == Y) / (number of ties)",
 )
 
 
@@ -244,7 +252,13 @@ def _logsumexp_vjp(g, out, inputs, extra, needs):
     return (_spread(g, kept, shape) * np.exp(x - out.reshape(kept)),)
 
 
-LOGSUMEXP = Op("logsumexp", _logsumexp_forward, _logsumexp_vjp, saves_out=True)
+LOGSUMEXP = Op(
+    "logsumexp",
+    _logsumexp_forward,
+    _logsumexp_vjp,
+    saves_out=True,
+    rule="dX = broadcast(dY) * exp(X - Y) (softmax(X))",
+)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -280,8 +294,20 @@ def _log_softmax_vjp(g, out, inputs, axis, needs):
     return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
 
 
-SOFTMAX = Op("softmax", _softmax_forward, _softmax_vjp, saves_out=True)
-LOG_SOFTMAX = Op("log_softmax", _log_softmax_forward, _log_softmax_vjp, saves_out=True)
+SOFTMAX = Op(
+    "softmax",
+    _softmax_forward,
+    _softmax_vjp,
+    saves_out=True,
+    rule="dZ = A * (dA - sum(dA * A, axis))",
+)
+LOG_SOFTMAX = Op(
+    "log_softmax",
+    _log_softmax_forward,
+    _log_softmax_vjp,
+    saves_out=True,
+    rule="dX = dY - exp(Y) * sum(dY, axis)",
+)
 
 
 def _single_axis(op: str, axis: Any, ndim: int) -> int:

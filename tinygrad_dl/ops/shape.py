@@ -41,10 +41,10 @@ def _reshape_forward(x, extra):
     return x.reshape(extra[1])
 
 
-RESHAPE = Op("reshape", _reshape_forward, _reshape_back)
-EXPAND_DIMS = Op("expand_dims", _reshape_forward, _reshape_back)
-SQUEEZE = Op("squeeze", _reshape_forward, _reshape_back)
-FLATTEN = Op("flatten", _reshape_forward, _reshape_back)
+RESHAPE = Op("reshape", _reshape_forward, _reshape_back, rule="dX = dY.reshape(X.shape)")
+EXPAND_DIMS = Op("expand_dims", _reshape_forward, _reshape_back, rule="dX = dY.reshape(X.shape)")
+SQUEEZE = Op("squeeze", _reshape_forward, _reshape_back, rule="dX = dY.reshape(X.shape)")
+FLATTEN = Op("flatten", _reshape_forward, _reshape_back, rule="dX = dY.reshape(X.shape)")
 
 
 def _shape_argument(shape: tuple) -> tuple:
@@ -115,11 +115,17 @@ def _transpose_vjp(g, out, inputs, axes, needs):
     return (np.transpose(g, inverse),)
 
 
-TRANSPOSE = Op("transpose", lambda x, axes: np.transpose(x, axes), _transpose_vjp)
+TRANSPOSE = Op(
+    "transpose",
+    lambda x, axes: np.transpose(x, axes),
+    _transpose_vjp,
+    rule="dX = dY.transpose(argsort(axes))",
+)
 SWAPAXES = Op(
     "swapaxes",
     lambda x, pair: np.swapaxes(x, *pair),
     lambda g, out, inputs, pair, needs: (np.swapaxes(g, *pair),),
+    rule="dX = dY.swapaxes(axis1, axis2)",
 )
 
 
@@ -164,6 +170,7 @@ BROADCAST_TO = Op(
     "broadcast_to",
     lambda x, shape: np.broadcast_to(x, shape),
     lambda g, out, inputs, shape, needs: (unbroadcast(g, inputs[0].shape),),
+    rule="dX = unbroadcast(dY, X.shape)",
 )
 
 
@@ -217,6 +224,7 @@ SCATTER = Op(
     "index_backward",
     _scatter_forward,
     lambda g, out, inputs, extra, needs: (g[extra[0]],),
+    rule="dG = dY[index]",
 )
 
 
@@ -230,6 +238,7 @@ GETITEM = Op(
     "getitem",
     lambda x, extra: x[extra[0]],
     lambda g, out, inputs, extra, needs: (_scatter(g, extra),),
+    rule="dX = zeros_like(X); dX[index] += dY (repeats accumulate)",
 )
 
 
@@ -267,7 +276,10 @@ def _concatenate_vjp(g, out, inputs, extra, needs):
 
 
 CONCATENATE = Op(
-    "concatenate", lambda *arrays: np.concatenate(arrays[:-1], axis=arrays[-1][0]), _concatenate_vjp
+    "concatenate",
+    lambda *arrays: np.concatenate(arrays[:-1], axis=arrays[-1][0]),
+    _concatenate_vjp,
+    rule="dX_i = dY[..., offset_i : offset_i + n_i, ...] along axis",
 )
 
 
@@ -315,7 +327,12 @@ def _stack_vjp(g, out, inputs, axis, needs):
     return tuple(g[lead + (i,)] if need else None for i, need in enumerate(needs))
 
 
-STACK = Op("stack", lambda *arrays: np.stack(arrays[:-1], axis=arrays[-1]), _stack_vjp)
+STACK = Op(
+    "stack",
+    lambda *arrays: np.stack(arrays[:-1], axis=arrays[-1]),
+    _stack_vjp,
+    rule="dX_i = dY[..., i, ...] along axis",
+)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -389,6 +406,7 @@ ASTYPE = Op(
     "astype",
     lambda x, dtype: x.astype(dtype),
     lambda g, out, inputs, dtype, needs: (g.astype(inputs[0].dtype),),
+    rule="dX = dY.astype(X.dtype)",
 )
 
 
