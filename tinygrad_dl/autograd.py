@@ -766,3 +766,13 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
 def next_sequence() -> int:
     """Draw from the counter shared by nodes and in-place changes."""
     return next(_sequence)
+
+
+def inference_mode(mode: bool | Callable = True) -> Any:
+    """PyTorch's ``inference_mode``: here :func:`no_grad` (context manager or decorator).
+
+    ``inference_mode(False)`` leaves grad mode as it is, as in PyTorch.
+    """
+    if callable(mode):
+        return no_grad(mode)
+    return no_grad() if mode else _ModeSwitch(_mode.enabled)

@@ -1,7 +1,8 @@
-"""Factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``*_like``, ``arange``, ``eye``,
-``randn``, ``rand``. Each takes ``dtype`` (float64 by default, the course's dtype) and
-``requires_grad``; random ones take an ``rng``: a ``np.random.Generator`` or ``RandomState``,
-an int seed, or ``None`` for NumPy's global state (which ``np.random.seed`` seeds).
+"""Factories: ``tensor``, ``from_numpy``, ``zeros``, ``ones``, ``full``, ``*_like``,
+``arange``, ``linspace``, ``eye``, ``randn``, ``rand``. Each takes ``dtype`` (by default float64,
+the course's dtype, or what :func:`tinygrad_dl.set_default_dtype` set) and ``requires_grad``;
+random ones take an ``rng``: a ``np.random.Generator`` or ``RandomState``, an int seed, or
+``None`` for NumPy's global state (which ``np.random.seed`` and ``tg.manual_seed`` seed).
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from typing import Any
 import numpy as np
 
 from .rng import RandomLike, resolve_rng
-from .tensor import Tensor
+from .tensor import Tensor, get_default_dtype
 
 __all__ = [
     "tensor",
+    "from_numpy",
+    "linspace",
+    "full_like",
+    "rand_like",
+    "randn_like",
     "zeros",
     "ones",
     "full",
@@ -37,6 +43,16 @@ def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
+def _dtype(dtype: Any) -> np.dtype:
+    # ``dtype or default`` would be wrong: a plain np.dtype is falsy (its len() is 0).
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _like(other: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    data = other.data if isinstance(other, Tensor) else np.asarray(other)
+    return data.shape, data.dtype if dtype is None else np.dtype(dtype)
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of ``data`` (``Tensor(array)`` wraps without copying)."""
     if isinstance(data, Tensor):
@@ -46,34 +62,60 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _make(np.zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _make(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(_shape(shape), dtype=dtype), requires_grad)
+    return _make(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad)
 
 
-def full(
-    shape: Any, fill_value: float, dtype: Any = np.float64, requires_grad: bool = False
-) -> Tensor:
+def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
+    return _make(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
 def zeros_like(other: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and, unless ``dtype`` is given, the dtype) of ``other``."""
-    data = other.data if isinstance(other, Tensor) else np.asarray(other)
-    return _make(np.zeros(data.shape, dtype=dtype or data.dtype), requires_grad)
+    shape, dtype = _like(other, dtype)
+    return _make(np.zeros(shape, dtype=dtype), requires_grad)
 
 
 def ones_like(other: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and, unless ``dtype`` is given, the dtype) of ``other``."""
-    data = other.data if isinstance(other, Tensor) else np.asarray(other)
-    return _make(np.ones(data.shape, dtype=dtype or data.dtype), requires_grad)
+    shape, dtype = _like(other, dtype)
+    return _make(np.ones(shape, dtype=dtype), requires_grad)
+
+
+def full_like(
+    other: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``fill_value`` with the shape (and, unless ``dtype`` is given, the dtype) of ``other``."""
+    shape, dtype = _like(other, dtype)
+    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
+
+
+def _float_like(op: str, other: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    shape, dtype = _like(other, dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: needs a floating dtype, got {dtype}")
+    return shape, dtype
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory and dtype, as ``torch.from_numpy``.
+
+    Raises
+    ------
+    TypeError
+        For something other than a numeric ndarray.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return Tensor(array)
 
 
 def arange(
@@ -83,20 +125,38 @@ def arange(
     dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Evenly spaced values, as ``np.arange`` (float64 unless ``dtype`` says otherwise)."""
+    """Evenly spaced values, as ``np.arange`` (the default dtype unless ``dtype`` is given)."""
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    return _make(values.astype(dtype or np.float64), requires_grad)
+    return _make(values.astype(_dtype(dtype)), requires_grad)
 
 
-def eye(
-    n: int, m: int | None = None, dtype: Any = np.float64, requires_grad: bool = False
+def linspace(
+    start: float,
+    stop: float,
+    num: int = 50,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    *,
+    steps: int | None = None,
+    endpoint: bool = True,
 ) -> Tensor:
+    """``num`` (PyTorch: ``steps``) evenly spaced values from ``start`` to ``stop``.
+
+    As ``np.linspace`` and ``torch.linspace``; the default dtype unless ``dtype`` is given.
+    """
+    if steps is not None:
+        num = steps
+    values = np.linspace(start, stop, int(num), endpoint=endpoint)
+    return _make(values.astype(_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
-    return _make(np.eye(n, m, dtype=dtype), requires_grad)
+    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
 def randn(
-    *shape: Any, rng: RandomLike = None, dtype: Any = np.float64, requires_grad: bool = False
+    *shape: Any, rng: RandomLike = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal samples; ``rng`` is a Generator, RandomState, seed or None."""
     generator = resolve_rng(rng)
@@ -105,11 +165,11 @@ def randn(
         values = generator.randn(*shape)
     else:
         values = generator.standard_normal(shape)
-    return _make(np.asarray(values).astype(dtype, copy=False), requires_grad)
+    return _make(np.asarray(values).astype(_dtype(dtype), copy=False), requires_grad)
 
 
 def rand(
-    *shape: Any, rng: RandomLike = None, dtype: Any = np.float64, requires_grad: bool = False
+    *shape: Any, rng: RandomLike = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Uniform samples in [0, 1); ``rng`` is a Generator, RandomState, seed or None."""
     generator = resolve_rng(rng)
@@ -118,4 +178,20 @@ def rand(
         values = generator.random_sample(shape)
     else:
         values = generator.random(shape)
-    return _make(np.asarray(values).astype(dtype, copy=False), requires_grad)
+    return _make(np.asarray(values).astype(_dtype(dtype), copy=False), requires_grad)
+
+
+def randn_like(
+    other: Any, dtype: Any = None, rng: RandomLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples shaped like ``other`` (its dtype unless ``dtype`` is given)."""
+    shape, dtype = _float_like("randn_like", other, dtype)
+    return randn(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+
+
+def rand_like(
+    other: Any, dtype: Any = None, rng: RandomLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform samples in [0, 1) shaped like ``other`` (its dtype unless ``dtype`` is given)."""
+    shape, dtype = _float_like("rand_like", other, dtype)
+    return rand(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)

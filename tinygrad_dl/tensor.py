@@ -10,6 +10,7 @@ and functions dispatch here through ``__array_ufunc__`` and ``__array_function__
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,36 @@ if TYPE_CHECKING:
     from .autograd import Node
 
 _FLOAT64 = np.dtype(np.float64)
+
+
+class _Defaults:
+    """The dtype Python numbers, lists and factories get (float64, the course's, unless set)."""
+
+    dtype = _FLOAT64
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make ``dtype`` what Python numbers, lists and factories become (as PyTorch's).
+
+    Parameters
+    ----------
+    dtype : float16, float32 or float64
+        float64 is the default: the course works in float64.
+
+    Raises
+    ------
+    TypeError
+        For a dtype that is not floating point.
+    """
+    chosen = np.dtype(dtype)
+    if chosen.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {chosen}")
+    _Defaults.dtype = chosen
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python numbers, lists and factories become (float64 unless set)."""
+    return _Defaults.dtype
 
 
 class _OnFirstUse:
@@ -45,7 +76,7 @@ _engine = _OnFirstUse(".autograd")
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
-    """The array a Tensor wraps: ndarrays as they are, Python numbers and lists as float64."""
+    """The array a Tensor wraps: ndarrays as they are, numbers and lists in the default dtype."""
     if isinstance(data, np.ndarray):
         array = data
     elif isinstance(data, np.generic):
@@ -58,7 +89,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
                 f"Tensor: cannot make an array from {type(data).__name__}: {error}"
             ) from None
         if array.dtype.kind in "iuf" and dtype is None:
-            array = array.astype(_FLOAT64)  # Python numbers and lists: the course's float64
+            array = array.astype(_Defaults.dtype)  # the course's float64 unless set
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: data must be numeric (bool, int or float); got dtype {array.dtype}"
@@ -68,6 +99,66 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         if array.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: dtype must be numeric (bool, int or float); got {dtype}")
     return array
+
+
+def _dialect(
+    op: str, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None
+) -> tuple[Any, bool]:
+    """NumPy's ``axis=``/``keepdims=`` or PyTorch's ``dim=``/``keepdim=``, never both."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(
+                f"{op}: got both axis={axis!r} and dim={dim!r}; pass one (dim is PyTorch's "
+                f"name for NumPy's axis)"
+            )
+        axis = dim
+    if keepdim is not None:
+        if keepdims is not None:
+            raise TypeError(
+                f"{op}: got both keepdims= and keepdim=; pass one (keepdim is PyTorch's name "
+                f"for NumPy's keepdims)"
+            )
+        keepdims = keepdim
+    if isinstance(axis, list):
+        axis = tuple(axis)  # PyTorch accepts a list of dims
+    return axis, bool(keepdims)
+
+
+def _ddof(
+    op: str, ddof: int | None, unbiased: bool | None, correction: int | None, torch_style: bool
+) -> int:
+    """The ``N - ddof`` divisor's ``ddof``: NumPy's 0, or PyTorch's 1 in its dialect."""
+    given = [
+        name
+        for name, value in (("ddof", ddof), ("unbiased", unbiased), ("correction", correction))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise TypeError(f"{op}: got {' and '.join(given)}; pass one of them")
+    if ddof is not None:
+        return ddof
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    if correction is not None:
+        return correction
+    return 1 if torch_style else 0
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _require_ndim(op: str, ndim: int, a: Any, b: Any) -> None:
+    shapes = (np.shape(getattr(a, "data", a)), np.shape(getattr(b, "data", b)))
+    if any(len(shape) != ndim for shape in shapes):
+        raise ValueError(
+            f"{op}: expects two tensors with {ndim} axes each, got shapes {shapes[0]} and "
+            f"{shapes[1]}"
+        )
+
+
+def _times(value: Any, alpha: Any) -> Any:
+    return (value.data if isinstance(value, Tensor) else np.asarray(value)) * alpha
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
@@ -85,7 +176,8 @@ class Tensor:
     ----------
     data : array-like
         An ndarray is wrapped without copying and keeps its dtype (float32 stays float32, an
-        integer array stays integer); Python numbers and lists become float64.
+        integer array stays integer); Python numbers and lists become float64 (or the dtype
+        set by :func:`set_default_dtype`).
     requires_grad : bool
         Record operations on this tensor so ``backward`` can compute ``.grad``. Only floating
         dtypes can require grad (``TypeError`` otherwise).
@@ -522,87 +614,608 @@ class Tensor:
         """``self @ other``."""
         return _ops.matmul(self, other)
 
-    # -- reductions ---------------------------------------------------------------------------
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes by default)."""
+    # -- reductions (NumPy's axis=/keepdims= or PyTorch's dim=/keepdim=) ----------------------
+    def sum(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Sum over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too."""
+        axis, keepdims = _dialect("sum", axis, dim, keepdims, keepdim)
         return _ops.reduce.sum(self, axis, keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (all axes by default)."""
+    def mean(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Mean over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too."""
+        axis, keepdims = _dialect("mean", axis, dim, keepdims, keepdim)
         return _ops.reduce.mean(self, axis, keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis`` (the gradient is shared among ties)."""
+    def max(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Any:
+        """Maximum over ``axis`` (ties share the gradient).
+
+        With PyTorch's ``dim=`` it returns ``(values, indices)`` as ``torch.max(x, dim)``
+        does, and the gradient goes to the element at ``indices`` (as PyTorch's).
+        """
+        if dim is not None:
+            return self._extreme_along("max", axis, dim, keepdims, keepdim)
+        axis, keepdims = _dialect("max", axis, dim, keepdims, keepdim)
         return _ops.reduce.max(self, axis, keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis`` (the gradient is shared among ties)."""
+    def min(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Any:
+        """Minimum over ``axis``; with ``dim=``, ``(values, indices)`` as ``torch.min``."""
+        if dim is not None:
+            return self._extreme_along("min", axis, dim, keepdims, keepdim)
+        axis, keepdims = _dialect("min", axis, dim, keepdims, keepdim)
         return _ops.reduce.min(self, axis, keepdims)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Variance over ``axis``, ``sum((x - mean)^2) / (N - ddof)``."""
+    def _extreme_along(self, op: str, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> Any:
+        axis, keepdims = _dialect(op, axis, dim, keepdims, keepdim)
+        if not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int for (values, indices), got {axis!r}")
+        find = np.argmax if op == "max" else np.argmin
+        indices = _new_tensor(np.asarray(find(self.data, axis=axis, keepdims=True)))
+        values = _ops.indexing.take_along_axis(self, indices, axis)
+        if not keepdims:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return _ops.indexing.ValuesIndices(values, indices)
+
+    def var(
+        self,
+        axis: Any = None,
+        ddof: int | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+        unbiased: bool | None = None,
+        correction: int | None = None,
+    ) -> Tensor:
+        """Variance ``sum((x - mean)^2) / (N - ddof)`` over ``axis``.
+
+        NumPy's default ``ddof=0``; in PyTorch's dialect (``dim=``, ``keepdim=``,
+        ``unbiased=`` or ``correction=`` given) PyTorch's default ``correction=1``.
+        """
+        ddof = _ddof("var", ddof, unbiased, correction, dim is not None or keepdim is not None)
+        axis, keepdims = _dialect("var", axis, dim, keepdims, keepdim)
         return _ops.reduce.var(self, axis, ddof, keepdims)
 
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Standard deviation over ``axis``, ``sqrt(var)``."""
+    def std(
+        self,
+        axis: Any = None,
+        ddof: int | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+        unbiased: bool | None = None,
+        correction: int | None = None,
+    ) -> Tensor:
+        """Standard deviation ``sqrt(var)``; ``ddof`` defaults as in :meth:`var`."""
+        ddof = _ddof("std", ddof, unbiased, correction, dim is not None or keepdim is not None)
+        axis, keepdims = _dialect("std", axis, dim, keepdims, keepdim)
         return _ops.reduce.std(self, axis, ddof, keepdims)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def logsumexp(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """``log(sum(exp(x)))`` over ``axis``, computed stably."""
+        axis, keepdims = _dialect("logsumexp", axis, dim, keepdims, keepdim)
         return _ops.reduce.logsumexp(self, axis, keepdims)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        """``e^x / sum(e^x)`` along ``axis``."""
-        return _ops.reduce.softmax(self, axis)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """``e^x / sum(e^x)`` along ``axis`` (default the last)."""
+        axis, _ = _dialect("softmax", axis, dim, None, None)
+        return _ops.reduce.softmax(self, -1 if axis is None else axis)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """``x - logsumexp(x)`` along ``axis``."""
-        return _ops.reduce.log_softmax(self, axis)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """``x - logsumexp(x)`` along ``axis`` (default the last)."""
+        axis, _ = _dialect("log_softmax", axis, dim, None, None)
+        return _ops.reduce.log_softmax(self, -1 if axis is None else axis)
 
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Index of the maximum along ``axis`` (an integer tensor, outside the graph)."""
+    def argmax(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Index of the maximum along ``axis`` (an int64 tensor, outside the graph)."""
+        axis, keepdims = _dialect("argmax", axis, dim, keepdims, keepdim)
         return _new_tensor(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
 
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Index of the minimum along ``axis`` (an integer tensor, outside the graph)."""
+    def argmin(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Index of the minimum along ``axis`` (an int64 tensor, outside the graph)."""
+        axis, keepdims = _dialect("argmin", axis, dim, keepdims, keepdim)
         return _new_tensor(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
 
-    # -- shape --------------------------------------------------------------------------------
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running sum along ``axis`` (NumPy: the flattened values when ``None``)."""
+        axis, _ = _dialect("cumsum", axis, dim, None, None)
+        return _ops.cumsum(self, axis)
+
+    def norm(
+        self,
+        p: Any = "fro",
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        axis: Any = None,
+        keepdims: bool | None = None,
+    ) -> Tensor:
+        """Vector ``p``-norm of the elements over ``dim`` (all of them by default), as torch.norm.
+
+        ``p`` is ``"fro"``/2 (``sqrt(sum(x^2))``, gradient 0 for an all-zero input, as
+        PyTorch), 1, ``inf``, ``-inf`` or any ``p > 0``. Matrix norms are ``np.linalg.norm``'s.
+        """
+        axis, keepdims = _dialect("norm", axis, dim, keepdims, keepdim)
+        if p == "fro" or p == 2:
+            total = (self * self).sum(axis, keepdims)
+            positive = total.data > 0
+            return _ops.where(positive, _ops.sqrt(_ops.where(positive, total, 1.0)), 0.0)
+        magnitude = _ops.abs(self)
+        if p == 1:
+            return magnitude.sum(axis, keepdims)
+        if p == np.inf:
+            return magnitude.max(axis, keepdims)
+        if p == -np.inf:
+            return magnitude.min(axis, keepdims)
+        if isinstance(p, (int, float)) and p > 0:
+            return (magnitude**p).sum(axis, keepdims) ** (1.0 / p)
+        raise ValueError(
+            f"norm: p={p!r} is not supported (use 'fro', 1, 2, inf, -inf or p > 0; matrix "
+            f"norms are np.linalg.norm's)"
+        )
+
+    # -- shape (NumPy's names, and PyTorch's) -------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
         return _ops.reshape(self, *shape)
 
-    def transpose(self, *axes: Any) -> Tensor:
-        """Axes permuted (reversed by default), as ``ndarray.transpose``."""
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for :meth:`reshape` (a new shape, the same values)."""
+        return _ops.reshape(self, *shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape."""
+        return _ops.reshape(self, tuple(other.shape))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape."""
+        return _ops.reshape(self, tuple(other.shape))
+
+    def transpose(self, *axes: Any, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """Axes permuted, as ``ndarray.transpose`` (reversed by default).
+
+        Two axes of a tensor with other than two axes (``x.transpose(0, 1)`` on 3-d) swap them,
+        as ``torch.transpose``, where NumPy would refuse; so do ``dim0=``/``dim1=``. On a
+        matrix ``x.transpose(0, 1)`` is NumPy's identity permutation.
+        """
+        if dim0 is not None or dim1 is not None:
+            if axes or dim0 is None or dim1 is None:
+                raise TypeError("transpose: pass dim0= and dim1= together, without axes")
+            return _ops.swapaxes(self, dim0, dim1)
+        if len(axes) == 2 and self.data.ndim != 2 and all(_is_int(a) for a in axes):
+            return _ops.swapaxes(self, axes[0], axes[1])
         return _ops.transpose(self, *axes)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Axes in the order ``dims`` (PyTorch's name for ``transpose(axes)``)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) != self.data.ndim:
+            raise ValueError(
+                f"permute: got {len(dims)} dims {dims} for a tensor with {self.data.ndim} axes "
+                f"(shape {self.shape})"
+            )
+        return _ops.transpose(self, dims)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (0-d and 1-d tensors come back as they are)."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor with at most 2 axes, got shape {self.shape}")
+        return _ops.transpose(self) if self.data.ndim == 2 else self
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Two axes exchanged."""
         return _ops.swapaxes(self, axis1, axis2)
 
-    def expand_dims(self, axis: Any) -> Tensor:
+    def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """A new axis of length 1 inserted at ``axis``."""
-        return _ops.expand_dims(self, axis)
+        axis, _ = _dialect("expand_dims", axis, dim, None, None)
+        return _ops.shape.expand_dims(self, axis)
 
-    def squeeze(self, axis: Any = None) -> Tensor:
-        """Axes of length 1 removed (all of them, or those in ``axis``)."""
-        return _ops.squeeze(self, axis)
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of length 1 at ``dim`` (PyTorch's name for ``expand_dims``)."""
+        return _ops.shape.expand_dims(self, dim)
+
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Axes of length 1 removed (all of them, or those of ``axis``/``dim``).
+
+        A named axis whose length is not 1 is left alone, as ``torch.squeeze`` does (NumPy's
+        ``np.squeeze`` refuses it).
+        """
+        axis, _ = _dialect("squeeze", axis, dim, None, None)
+        if axis is not None and self.data.ndim:
+            ndim = self.data.ndim
+            dims = axis if isinstance(axis, tuple) else (axis,)
+            for d in dims:
+                if not -ndim <= d < ndim:
+                    raise ValueError(f"squeeze: dim {d} is out of range for shape {self.shape}")
+            axis = tuple(d for d in dims if self.data.shape[d] == 1)
+        return _ops.shape.squeeze(self, axis)
 
     def broadcast_to(self, shape: Any) -> Tensor:
         """Broadcast to ``shape`` (the gradient sums over the broadcast axes)."""
         return _ops.broadcast_to(self, shape)
 
-    def flatten(self) -> Tensor:
-        """A 1-d copy of the values, as ``ndarray.flatten``."""
-        return _ops.flatten(self)
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to ``sizes``, where -1 keeps an axis' length (as ``torch.expand``)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        lead = len(sizes) - self.data.ndim
+        if lead < 0:
+            raise ValueError(
+                f"expand: {len(sizes)} sizes {sizes} for a tensor with {self.data.ndim} axes; "
+                f"give at least one size per axis"
+            )
+        shape = tuple(
+            self.data.shape[i - lead] if size == -1 and i >= lead else size
+            for i, size in enumerate(sizes)
+        )
+        return _ops.broadcast_to(self, shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape."""
+        return _ops.broadcast_to(self, tuple(other.shape))
+
+    def repeat(self, *repeats: Any) -> Tensor:
+        """The tensor tiled ``repeats[i]`` times along axis ``i``, as ``torch.repeat``/``np.tile``.
+
+        Differentiable: the gradient sums the tiles back.
+        """
+        if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)):
+            repeats = tuple(repeats[0])
+        if len(repeats) < self.data.ndim:
+            raise ValueError(
+                f"repeat: {len(repeats)} repeats {repeats} for a tensor of shape {self.shape}; "
+                f"give at least one per axis"
+            )
+        shape = (1,) * (len(repeats) - self.data.ndim) + self.data.shape
+        # tile as a broadcast: (1, s1, 1, s2, ...) -> (r1, s1, r2, s2, ...) -> (r1 s1, r2 s2, ...)
+        spaced = tuple(n for size in shape for n in (1, size))
+        tiled = tuple(n for r, size in zip(repeats, shape) for n in (r, size))
+        merged = tuple(r * size for r, size in zip(repeats, shape))
+        return _ops.reshape(_ops.broadcast_to(_ops.reshape(self, spaced), tiled), merged)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim..end_dim`` merged into one (all of them by default: a 1-d tensor)."""
+        ndim = self.data.ndim
+        if ndim == 0:
+            return _ops.reshape(self, 1)
+        start, end = start_dim % ndim, end_dim % ndim
+        if start > end:
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})"
+            )
+        if start == 0 and end == ndim - 1:
+            return _ops.flatten(self)
+        shape = self.data.shape
+        return _ops.reshape(self, shape[:start] + (-1,) + shape[end + 1 :])
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Axis ``dim`` split into axes of ``sizes`` (one may be -1), as ``torch.unflatten``."""
+        ndim = self.data.ndim
+        if not -ndim <= dim < ndim:
+            raise ValueError(f"unflatten: dim {dim} is out of range for shape {self.shape}")
+        dim %= ndim
+        shape = self.data.shape
+        return _ops.reshape(self, shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype`` (differentiable between float dtypes)."""
         return _ops.astype(self, dtype)
 
-    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
-        """Split along ``axis``, as ``np.split``."""
-        return _ops.split(self, indices_or_sections, axis)
+    def split(
+        self, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
+    ) -> list[Tensor]:
+        """Split along ``axis``, as ``np.split``; with ``dim=``, as ``torch.split``.
+
+        ``np.split`` takes a number of equal sections or the indices to split at;
+        ``torch.split(split_size_or_sections, dim=...)`` takes a piece size (the last piece may
+        be smaller) or the list of piece sizes.
+        """
+        if dim is None:
+            return _ops.split(self, indices_or_sections, axis)
+        if axis != 0:
+            raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
+        size = self.data.shape[dim]
+        if _is_int(indices_or_sections):
+            step = int(indices_or_sections)
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
+        else:
+            sizes = [int(n) for n in indices_or_sections]
+            if sum(sizes) != size:
+                raise ValueError(
+                    f"split: sizes {sizes} sum to {sum(sizes)}, but axis {dim} has length "
+                    f"{size} (shape {self.shape})"
+                )
+        bounds = np.cumsum(sizes)[:-1].tolist()
+        return _ops.split(self, bounds, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
+        """At most ``chunks`` pieces of ``ceil(n / chunks)`` along ``dim``, as ``torch.chunk``."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        size = self.data.shape[dim]
+        return self.split(max(-(-size // chunks), 1), dim=dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` elements from ``start`` along ``dim`` (a differentiable slice)."""
+        size = self.data.shape[dim]
+        start = start + size if start < 0 else start
+        if not (0 <= start and length >= 0 and start + length <= size):
+            raise ValueError(
+                f"narrow: start {start} and length {length} do not fit in axis {dim} of length "
+                f"{size} (shape {self.shape})"
+            )
+        index = (slice(None),) * (dim % self.data.ndim) + (slice(start, start + length),)
+        return _ops.shape.getitem(self, index)
+
+    # -- selecting and sorting (ops.indexing) ------------------------------------------------
+    def sort(
+        self,
+        axis: int | None = None,
+        descending: bool = False,
+        *,
+        dim: int | None = None,
+        stable: bool = False,
+    ) -> Any:
+        """``(values, indices)`` sorted along ``axis`` (default the last), as ``torch.sort``."""
+        axis, _ = _dialect("sort", axis, dim, None, None)
+        return _ops.indexing.sort(self, -1 if axis is None else axis, descending, stable)
+
+    def argsort(
+        self,
+        axis: int | None = None,
+        descending: bool = False,
+        *,
+        dim: int | None = None,
+        stable: bool = False,
+    ) -> Tensor:
+        """Positions that sort along ``axis`` (default the last): int64, outside the graph."""
+        axis, _ = _dialect("argsort", axis, dim, None, None)
+        return _ops.indexing.argsort(self, -1 if axis is None else axis, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``."""
+        return _ops.indexing.topk(self, k, dim, largest, sorted)
+
+    def take(self, indices: Any, axis: int | None = None) -> Tensor:
+        """Elements at ``indices`` along ``axis`` (of the flattened values if None)."""
+        return _ops.indexing.take(self, indices, axis)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The slices at the 1-d ``index`` along ``dim``."""
+        return _ops.indexing.index_select(self, dim, index)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """``out[i][j] = self[i][index[i][j]]`` for ``dim=1``, as ``torch.gather``."""
+        return _ops.indexing.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """A copy with ``out[i][index[i][j]] = src[i][j]`` (``dim=1``); out of place."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter: pass exactly one of src and value=")
+        return _ops.indexing.scatter(self, dim, index, value if src is None else src)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        """A copy with ``out[i][index[i][j]] += src[i][j]`` (``dim=1``); out of place."""
+        return _ops.indexing.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where the boolean ``mask`` is True, ``self`` elsewhere."""
+        return _ops.indexing.masked_fill(self, mask, value)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``self`` where ``condition``, else ``other`` (``torch.Tensor.where``)."""
+        return _ops.where(condition, self, other)
+
+    # -- PyTorch's names for arithmetic and comparisons ---------------------------------------
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``."""
+        return _ops.power(self, exponent)
+
+    def neg(self) -> Tensor:
+        """``-self``."""
+        return _ops.neg(self)
+
+    def reciprocal(self) -> Tensor:
+        """``1 / self``."""
+        return _ops.div(1.0, self)
+
+    def rsqrt(self) -> Tensor:
+        """``1 / sqrt(self)``."""
+        return _ops.div(1.0, _ops.sqrt(self))
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Values limited to ``[min, max]`` (gradient 1 inside, 0 outside), as ``torch.clamp``."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return _ops.clip(self, min, max)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        """Values limited below by ``min``."""
+        return _ops.clip(self, min, None)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        """Values limited above by ``max``."""
+        return _ops.clip(self, None, max)
+
+    def eq(self, other: Any) -> Tensor:
+        """``self == other`` (boolean, outside the graph)."""
+        return self.__eq__(other)
+
+    def ne(self, other: Any) -> Tensor:
+        """``self != other`` (boolean, outside the graph)."""
+        return self.__ne__(other)
+
+    def lt(self, other: Any) -> Tensor:
+        """``self < other`` (boolean, outside the graph)."""
+        return self.__lt__(other)
+
+    def le(self, other: Any) -> Tensor:
+        """``self <= other`` (boolean, outside the graph)."""
+        return self.__le__(other)
+
+    def gt(self, other: Any) -> Tensor:
+        """``self > other`` (boolean, outside the graph)."""
+        return self.__gt__(other)
+
+    def ge(self, other: Any) -> Tensor:
+        """``self >= other`` (boolean, outside the graph)."""
+        return self.__ge__(other)
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    ) -> bool:
+        """Whether every element is close to ``other``'s, as ``np.allclose``."""
+        other = other.data if isinstance(other, Tensor) else other
+        return bool(np.allclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def mm(self, other: Any) -> Tensor:
+        """Matrix product of two matrices (2-d only, as ``torch.mm``)."""
+        _require_ndim("mm", 2, self, other)
+        return _ops.matmul(self, other)
+
+    def bmm(self, other: Any) -> Tensor:
+        """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` (as ``torch.bmm``)."""
+        _require_ndim("bmm", 3, self, other)
+        return _ops.matmul(self, other)
+
+    # -- PyTorch's queries, copies and in-place updates ---------------------------------------
+    def numel(self) -> int:
+        """The number of elements (``self.size``)."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (``self.ndim``)."""
+        return self.data.ndim
+
+    def ndimension(self) -> int:
+        """The number of axes (``self.ndim``)."""
+        return self.data.ndim
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays in the graph (``dX = dY``)."""
+        if self.data.dtype.kind == "f":
+            return _ops.mul(self, 1)
+        return _new_tensor(self.data.copy())
+
+    def contiguous(self) -> Tensor:
+        """The tensor itself (every Tensor here behaves as contiguous)."""
+        return self
+
+    def cpu(self) -> Tensor:
+        """The tensor itself (everything lives on the CPU here)."""
+        return self
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
+        """Cast to a dtype and/or "move" to ``"cpu"``: ``x.to(np.float32)``, ``x.to("cpu")``."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"to: only the CPU exists here (NumPy); got device {device!r}")
+        result = self if dtype is None else _ops.astype(self, dtype)
+        return result.clone() if copy and result is self else result
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype."""
+        return _ops.astype(self, other.dtype)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """``self += alpha * other`` in place (a leaf, or under ``no_grad``)."""
+        return self._inplace(np.add, other if alpha == 1 else _times(other, alpha), "add_")
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other`` in place (a leaf, or under ``no_grad``)."""
+        return self._inplace(np.subtract, other if alpha == 1 else _times(other, alpha), "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place (a leaf, or under ``no_grad``)."""
+        return self._inplace(np.multiply, other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other`` in place (a leaf, or under ``no_grad``)."""
+        return self._inplace(np.true_divide, other, "div_")
+
+    # PyTorch's casts, last in the class: in the class body their names would shadow the
+    # builtins float, int and bool for anything written after them.
+    def double(self) -> Tensor:
+        """Cast to float64."""
+        return _ops.astype(self, np.float64)
+
+    def half(self) -> Tensor:
+        """Cast to float16."""
+        return _ops.astype(self, np.float16)
+
+    def long(self) -> Tensor:
+        """Cast to int64 (outside the graph)."""
+        return _ops.astype(self, np.int64)
+
+    def float(self) -> Tensor:
+        """Cast to float32, as ``torch.Tensor.float`` (the course's default is float64)."""
+        return _ops.astype(self, np.float32)
+
+    def int(self) -> Tensor:
+        """Cast to int32 (outside the graph)."""
+        return _ops.astype(self, np.int32)
+
+    def bool(self) -> Tensor:
+        """Cast to bool (outside the graph)."""
+        return _ops.astype(self, np.bool_)
 
 
 def _new_tensor(data: np.ndarray) -> Tensor:

@@ -6,6 +6,7 @@
 - :mod:`.indexing`: sort, topk, take, gather/take_along_axis, scatter/put_along_axis (out of
   place), index_select, masked_fill, partition
 - :mod:`.linalg`: ``matmul``, ``dot``
+- :mod:`.dialect`: the package-level reductions and joins with ``dim=``/``keepdim=`` as well
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
@@ -15,8 +16,26 @@ import importlib
 import pkgutil
 
 from ..autograd import Op
-from . import elementwise, indexing, linalg, numpy_dispatch, reduce, shape
+from . import dialect, elementwise, indexing, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
+from .dialect import (
+    argmax,
+    argmin,
+    cat,
+    concatenate,
+    expand_dims,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    squeeze,
+    stack,
+    std,
+    sum,
+    var,
+)
 from .elementwise import (
     abs,
     add,
@@ -57,17 +76,12 @@ from .indexing import (
     topk,
 )
 from .linalg import dot, matmul
-from .reduce import log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 from .shape import (
     astype,
     broadcast_to,
-    concatenate,
-    expand_dims,
     flatten,
     reshape,
     split,
-    squeeze,
-    stack,
     swapaxes,
     transpose,
 )
@@ -75,6 +89,7 @@ from .shape import (
 __all__ = [
     "all_ops",
     "rule_table",
+    "dialect",
     "elementwise",
     "indexing",
     "linalg",
@@ -119,6 +134,9 @@ __all__ = [
     "topk",
     "dot",
     "matmul",
+    "argmax",
+    "argmin",
+    "cat",
     "log_softmax",
     "logsumexp",
     "max",

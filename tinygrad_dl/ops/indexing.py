@@ -12,7 +12,7 @@ plain integer tensors outside the graph, as in PyTorch.
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from .elementwise import where
 from .shape import GETITEM
 
 __all__ = [
+    "ValuesIndices",
     "argsort",
     "gather",
     "index_select",
@@ -36,6 +37,13 @@ __all__ = [
     "take_along_axis",
     "topk",
 ]
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)``, as PyTorch's ``sort``, ``topk`` and ``max(dim=)`` return them."""
+
+    values: Tensor
+    indices: Tensor
 
 
 # -- selecting: one vjp (getitem's scatter-add), one named Op per function --------------------
@@ -117,7 +125,7 @@ def _sort_indices(data: np.ndarray, axis: int, descending: bool, stable: bool) -
 
 def sort(
     x: Any, axis: int | None = -1, descending: bool = False, stable: bool = False
-) -> tuple[Tensor, Tensor]:
+) -> ValuesIndices:
     """Sorted values and the positions they came from, as ``torch.sort``.
 
     ``dX = zeros_like(X); dX[indices] = dY``: each sorted value's gradient goes back to the
@@ -152,10 +160,10 @@ def sort(
         axis = 0
     axis = _axis("sort", axis, x.data.ndim)
     if x.data.ndim == 0:
-        return x * 1, _new_tensor(np.zeros((), dtype=np.int64))
+        return ValuesIndices(x * 1, _new_tensor(np.zeros((), dtype=np.int64)))
     indices = _sort_indices(x.data, axis, descending, stable)
     values = _select(SORT, x, _along_axis(indices, axis, x.data.shape))
-    return values, _new_tensor(indices.astype(np.int64, copy=False))
+    return ValuesIndices(values, _new_tensor(indices.astype(np.int64, copy=False)))
 
 
 def argsort(
@@ -170,7 +178,7 @@ def argsort(
 
 def topk(
     x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = True
-) -> tuple[Tensor, Tensor]:
+) -> ValuesIndices:
     """The ``k`` largest (or smallest) values along ``axis`` and their positions, as torch.topk.
 
     ``dX = zeros_like(X); dX[indices] = dY``.
@@ -210,11 +218,11 @@ def topk(
             f"topk: k={k} is out of range for axis {axis} of size {size} (tensor shape {x.shape})"
         )
     if ndim == 0:
-        return x * 1, _new_tensor(np.zeros((), dtype=np.int64))
+        return ValuesIndices(x * 1, _new_tensor(np.zeros((), dtype=np.int64)))
     order = _sort_indices(x.data, axis, largest, stable=True)
     indices = np.take(order, np.arange(k), axis=axis)
     values = _select(TOPK, x, _along_axis(indices, axis, x.data.shape))
-    return values, _new_tensor(indices.astype(np.int64, copy=False))
+    return ValuesIndices(values, _new_tensor(indices.astype(np.int64, copy=False)))
 
 
 def partition(x: Any, kth: Any, axis: int | None = -1) -> Tensor:

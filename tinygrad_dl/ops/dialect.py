@@ -1,0 +1,198 @@
+"""The package-level reductions and shape functions in both dialects.
+
+``tg.sum(x, axis=1, keepdims=True)`` (NumPy) and ``tg.sum(x, dim=1, keepdim=True)`` (PyTorch)
+are the same call; giving both spellings of one argument is a ``TypeError`` naming the op. Each
+function is the Tensor method of the same name (see :class:`tinygrad_dl.Tensor`), so the two
+never drift apart; ``np.sum`` and friends go straight to :mod:`.reduce` and :mod:`.shape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..tensor import Tensor, _dialect
+from .broadcast import as_tensor
+from .shape import concatenate as _concatenate
+from .shape import stack as _stack
+
+__all__ = [
+    "argmax",
+    "argmin",
+    "cat",
+    "concatenate",
+    "expand_dims",
+    "log_softmax",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "softmax",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "var",
+]
+
+
+def sum(  # noqa: A001 - NumPy's name
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Sum over ``axis`` (or ``dim``); see :meth:`Tensor.sum`."""
+    return as_tensor(x).sum(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def mean(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Mean over ``axis`` (or ``dim``); see :meth:`Tensor.mean`."""
+    return as_tensor(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def max(  # noqa: A001 - NumPy's name
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Maximum over ``axis``; with ``dim=``, ``(values, indices)``. See :meth:`Tensor.max`."""
+    return as_tensor(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def min(  # noqa: A001 - NumPy's name
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """Minimum over ``axis``; with ``dim=``, ``(values, indices)``. See :meth:`Tensor.min`."""
+    return as_tensor(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def var(
+    x: Any,
+    axis: Any = None,
+    ddof: int | None = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    unbiased: bool | None = None,
+    correction: int | None = None,
+) -> Tensor:
+    """Variance over ``axis``; ``ddof`` NumPy's 0, or PyTorch's 1 in its dialect."""
+    return as_tensor(x).var(
+        axis, ddof, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased, correction=correction
+    )
+
+
+def std(
+    x: Any,
+    axis: Any = None,
+    ddof: int | None = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+    unbiased: bool | None = None,
+    correction: int | None = None,
+) -> Tensor:
+    """Standard deviation over ``axis``; ``ddof`` as in :func:`var`."""
+    return as_tensor(x).std(
+        axis, ddof, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased, correction=correction
+    )
+
+
+def logsumexp(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis`` (or ``dim``), computed stably."""
+    return as_tensor(x).logsumexp(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def argmax(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Index of the maximum along ``axis`` (or ``dim``): int64, outside the graph."""
+    return as_tensor(x).argmax(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def argmin(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Index of the minimum along ``axis`` (or ``dim``): int64, outside the graph."""
+    return as_tensor(x).argmin(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """``e^x / sum(e^x)`` along ``axis`` (or ``dim``; default the last)."""
+    return as_tensor(x).softmax(axis, dim=dim)
+
+
+def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis`` (or ``dim``; default the last)."""
+    return as_tensor(x).log_softmax(axis, dim=dim)
+
+
+def expand_dims(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
+    """A new length-1 axis at ``axis`` (or ``dim``)."""
+    return as_tensor(x).expand_dims(axis, dim=dim)
+
+
+def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
+    """Length-1 axes removed; see :meth:`Tensor.squeeze` for ``dim=``."""
+    return as_tensor(x).squeeze(axis, dim=dim)
+
+
+def concatenate(tensors: Sequence[Any], axis: int | None = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing ``axis`` (or ``dim``), as ``np.concatenate``."""
+    if dim is not None:
+        if axis != 0:  # axis=0 is the default, so only another axis is a clash
+            raise TypeError(f"concatenate: got both axis={axis!r} and dim={dim!r}; pass one")
+        axis = dim
+    return _concatenate(tensors, axis)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """PyTorch's name for :func:`concatenate`: join along an existing ``dim``."""
+    if axis is not None:
+        if dim != 0:  # dim=0 is the default, so only another dim is a clash
+            raise TypeError(f"cat: got both axis={axis!r} and dim={dim!r}; pass one")
+        dim = axis
+    return _concatenate(tensors, dim)
+
+
+def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new ``axis`` (or ``dim``; default 0)."""
+    axis, _ = _dialect("stack", axis, dim, None, None)
+    return _stack(tensors, 0 if axis is None else axis)
