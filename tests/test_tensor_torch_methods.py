@@ -296,3 +296,19 @@ def test_inference_mode_records_nothing_as_a_context_and_as_a_decorator():
         return t * 2
 
     assert not predict(x).requires_grad and (x * 2).requires_grad
+
+
+@pytest.mark.skipif(
+    not hasattr(tg.ops.reduce, "cumsum"),
+    reason="ops.reduce.cumsum (numpy-elementwise's op) is not in this tree yet",
+)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_with_dim_matches_torch(dim):
+    values = np.linspace(-1.0, 2.0, 12).reshape(3, 4)
+    ours = tg.Tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    out_ours, out_theirs = ours.cumsum(dim=dim), theirs.cumsum(dim=dim)
+    np.testing.assert_allclose(out_ours.data, out_theirs.detach().numpy())
+    weighted_sum(out_ours).backward()
+    weighted_sum(out_theirs).backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy())

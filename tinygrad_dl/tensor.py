@@ -767,7 +767,7 @@ class Tensor:
     def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         """Running sum along ``axis`` (NumPy: the flattened values when ``None``)."""
         axis, _ = _dialect("cumsum", axis, dim, None, None)
-        return _ops.cumsum(self, axis)
+        return _ops.reduce.cumsum(self, axis)
 
     def norm(
         self,
