@@ -312,3 +312,35 @@ def test_cumsum_with_dim_matches_torch(dim):
     weighted_sum(out_ours).backward()
     weighted_sum(out_theirs).backward()
     np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy())
+
+
+def test_package_functions_take_pytorch_keywords_as_torch_does():
+    values = np.array([[3.0, -1.0, 2.0, 0.5], [0.0, 4.0, -2.0, 1.0]])
+    x, peer = tg.Tensor(values), torch.tensor(values)
+    pairs = [
+        (tg.sort(x, dim=0, descending=True), torch.sort(peer, dim=0, descending=True)),
+        (tg.topk(x, 2, dim=1), torch.topk(peer, 2, dim=1)),
+        (tg.argsort(x, dim=1), torch.argsort(peer, dim=1)),
+        (
+            tg.gather(x, dim=1, index=np.array([[0], [3]])),
+            torch.gather(peer, 1, torch.tensor([[0], [3]])),
+        ),
+        (
+            tg.index_select(x, dim=1, index=np.array([2, 0])),
+            torch.index_select(peer, 1, torch.tensor([2, 0])),
+        ),
+        (tg.split(x, 3, dim=1), torch.split(peer, 3, dim=1)),
+        (tg.flatten(x[None], 1), torch.flatten(peer[None], 1)),
+        (
+            tg.scatter(x, 1, np.array([[1], [0]]), value=9.0),
+            torch.scatter(peer, 1, torch.tensor([[1], [0]]), value=9.0),
+        ),
+    ]
+    for ours, theirs in pairs:
+        ours = ours if isinstance(ours, (tuple, list)) else [ours]
+        theirs = theirs if isinstance(theirs, (tuple, list)) else [theirs]
+        assert len(ours) == len(theirs)
+        for mine, peer_part in zip(ours, theirs):
+            np.testing.assert_array_equal(mine.data, peer_part.numpy())
+    with pytest.raises(TypeError, match=r"sort: got both axis=0 and dim=1"):
+        tg.sort(x, 0, dim=1)

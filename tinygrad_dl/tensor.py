@@ -934,7 +934,7 @@ class Tensor:
                 f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})"
             )
         if start == 0 and end == ndim - 1:
-            return _ops.flatten(self)
+            return _ops.shape.flatten(self)
         shape = self.data.shape
         return _ops.reshape(self, shape[:start] + (-1,) + shape[end + 1 :])
 
@@ -961,7 +961,7 @@ class Tensor:
         be smaller) or the list of piece sizes.
         """
         if dim is None:
-            return _ops.split(self, indices_or_sections, axis)
+            return _ops.shape.split(self, indices_or_sections, axis)
         if axis != 0:
             raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
         size = self.data.shape[dim]
@@ -978,7 +978,7 @@ class Tensor:
                     f"{size} (shape {self.shape})"
                 )
         bounds = np.cumsum(sizes)[:-1].tolist()
-        return _ops.split(self, bounds, dim)
+        return _ops.shape.split(self, bounds, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
         """At most ``chunks`` pieces of ``ceil(n / chunks)`` along ``dim``, as ``torch.chunk``."""
@@ -1042,9 +1042,7 @@ class Tensor:
 
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
         """A copy with ``out[i][index[i][j]] = src[i][j]`` (``dim=1``); out of place."""
-        if (src is None) == (value is None):
-            raise TypeError("scatter: pass exactly one of src and value=")
-        return _ops.indexing.scatter(self, dim, index, value if src is None else src)
+        return _ops.indexing.scatter(self, dim, index, src, value=value)
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
         """A copy with ``out[i][index[i][j]] += src[i][j]`` (``dim=1``); out of place."""

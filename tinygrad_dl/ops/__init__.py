@@ -24,12 +24,14 @@ from .dialect import (
     cat,
     concatenate,
     expand_dims,
+    flatten,
     log_softmax,
     logsumexp,
     max,
     mean,
     min,
     softmax,
+    split,
     squeeze,
     stack,
     std,
@@ -76,15 +78,7 @@ from .indexing import (
     topk,
 )
 from .linalg import dot, matmul
-from .shape import (
-    astype,
-    broadcast_to,
-    flatten,
-    reshape,
-    split,
-    swapaxes,
-    transpose,
-)
+from .shape import astype, broadcast_to, reshape, swapaxes, transpose
 
 __all__ = [
     "all_ops",

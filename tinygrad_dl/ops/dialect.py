@@ -22,12 +22,14 @@ __all__ = [
     "cat",
     "concatenate",
     "expand_dims",
+    "flatten",
     "log_softmax",
     "logsumexp",
     "max",
     "mean",
     "min",
     "softmax",
+    "split",
     "squeeze",
     "stack",
     "std",
@@ -196,3 +198,15 @@ def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = 
     """Join same-shaped tensors along a new ``axis`` (or ``dim``; default 0)."""
     axis, _ = _dialect("stack", axis, dim, None, None)
     return _stack(tensors, 0 if axis is None else axis)
+
+
+def split(
+    x: Any, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
+) -> list[Tensor]:
+    """``np.split``; with ``dim=``, ``torch.split`` (piece sizes). See :meth:`Tensor.split`."""
+    return as_tensor(x).split(indices_or_sections, axis, dim=dim)
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Axes ``start_dim..end_dim`` merged into one (all of them by default), as torch.flatten."""
+    return as_tensor(x).flatten(start_dim, end_dim)

@@ -77,6 +77,18 @@ def _axis(op: str, axis: Any, ndim: int) -> int:
     return axis % max(ndim, 1)
 
 
+def _axis_or_dim(op: str, axis: Any, dim: Any, default: Any) -> Any:
+    """NumPy's ``axis`` or PyTorch's ``dim``; both (``axis`` not at its default) is an error."""
+    if dim is None:
+        return axis
+    if axis != default:
+        raise TypeError(
+            f"{op}: got both axis={axis!r} and dim={dim!r}; pass one (dim is PyTorch's name "
+            f"for NumPy's axis)"
+        )
+    return dim
+
+
 def _indices(op: str, indices: Any) -> np.ndarray:
     """Integer positions as an ndarray (Tensors of ints accepted; floats refused)."""
     array = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
@@ -124,7 +136,12 @@ def _sort_indices(data: np.ndarray, axis: int, descending: bool, stable: bool) -
 
 
 def sort(
-    x: Any, axis: int | None = -1, descending: bool = False, stable: bool = False
+    x: Any,
+    axis: int | None = -1,
+    descending: bool = False,
+    stable: bool = False,
+    *,
+    dim: int | None = None,
 ) -> ValuesIndices:
     """Sorted values and the positions they came from, as ``torch.sort``.
 
@@ -141,6 +158,8 @@ def sort(
         Largest first.
     stable : bool
         Keep equal values in their original order.
+    dim : int, optional
+        PyTorch's name for ``axis`` (give one of them).
 
     Returns
     -------
@@ -155,6 +174,7 @@ def sort(
         For an axis out of range, naming the tensor's number of axes.
     """
     x = as_tensor(x)
+    axis = _axis_or_dim("sort", axis, dim, -1)
     if axis is None:
         x = x.reshape(-1)
         axis = 0
@@ -167,17 +187,28 @@ def sort(
 
 
 def argsort(
-    x: Any, axis: int | None = -1, descending: bool = False, stable: bool = False
+    x: Any,
+    axis: int | None = -1,
+    descending: bool = False,
+    stable: bool = False,
+    *,
+    dim: int | None = None,
 ) -> Tensor:
     """Positions that sort ``x`` along ``axis``: an int64 tensor outside the graph.
 
     Parameters and errors as :func:`sort`.
     """
-    return sort(x, axis, descending, stable)[1]
+    return sort(x, _axis_or_dim("argsort", axis, dim, -1), descending, stable)[1]
 
 
 def topk(
-    x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = True
+    x: Any,
+    k: int,
+    axis: int = -1,
+    largest: bool = True,
+    sorted: bool = True,
+    *,
+    dim: int | None = None,
 ) -> ValuesIndices:
     """The ``k`` largest (or smallest) values along ``axis`` and their positions, as torch.topk.
 
@@ -195,6 +226,8 @@ def topk(
         The largest values (default) or the smallest.
     sorted : bool
         Return them in order (largest first for ``largest=True``); they always are here.
+    dim : int, optional
+        PyTorch's name for ``axis`` (give one of them).
 
     Returns
     -------
@@ -210,7 +243,7 @@ def topk(
     """
     x = as_tensor(x)
     ndim = x.data.ndim
-    axis = _axis("topk", axis, ndim)
+    axis = _axis("topk", _axis_or_dim("topk", axis, dim, -1), ndim)
     size = x.data.shape[axis] if ndim else 1
     k = operator.index(k)
     if not 0 <= k <= size:
@@ -291,10 +324,10 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
     return _select(TAKE, x, (slice(None),) * axis + (positions,))
 
 
-def index_select(x: Any, axis: int, index: Any) -> Tensor:
-    """``torch.index_select``: the slices at the 1-d ``index`` along ``axis``.
+def index_select(x: Any, dim: int, index: Any) -> Tensor:
+    """``torch.index_select``: the slices at the 1-d ``index`` along ``dim``.
 
-    ``dX = zeros_like(X); dX[index] += dY`` along ``axis``.
+    ``dX = zeros_like(X); dX[index] += dY`` along ``dim``.
 
     Raises
     ------
@@ -309,7 +342,7 @@ def index_select(x: Any, axis: int, index: Any) -> Tensor:
         raise ValueError(f"index_select: index must be 1-d, got shape {positions.shape}")
     if x.data.ndim == 0:
         raise ValueError("index_select: the tensor is 0-d; it needs an axis to select along")
-    axis = _axis("index_select", axis, x.data.ndim)
+    axis = _axis("index_select", dim, x.data.ndim)
     _check_bounds("index_select", positions, x.data.shape[axis], axis, x.shape)
     return _select(INDEX_SELECT, x, (slice(None),) * axis + (positions.reshape(-1),))
 
@@ -378,10 +411,10 @@ def _gather_index(op: str, x: Tensor, axis: int, index: Any) -> tuple[int, np.nd
     return axis, positions, _along_axis(positions, axis, positions.shape)
 
 
-def gather(x: Any, axis: int, index: Any) -> Tensor:
-    """``torch.gather``: ``out[i][j] = x[i][index[i][j]]`` for ``axis=1``; shaped like index.
+def gather(x: Any, dim: int, index: Any) -> Tensor:
+    """``torch.gather``: ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``; shaped like index.
 
-    ``dX = zeros_like(X); dX[index] += dY`` along ``axis``.
+    ``dX = zeros_like(X); dX[index] += dY`` along ``dim``.
 
     Raises
     ------
@@ -391,7 +424,7 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
         For a position out of bounds.
     """
     x = as_tensor(x)
-    _, _, full_index = _gather_index("gather", x, axis, index)
+    _, _, full_index = _gather_index("gather", x, dim, index)
     return _select(TAKE_ALONG_AXIS, x, full_index)
 
 
@@ -513,7 +546,7 @@ def _source(src: Any, index_shape: tuple, dtype: np.dtype, op: str) -> Tensor:
     return src[tuple(slice(0, n) for n in index_shape)]
 
 
-def scatter(x: Any, axis: int, index: Any, src: Any) -> Tensor:
+def scatter(x: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """``torch.scatter`` out of place: a copy of ``x`` with ``out[i][index[i][j]] = src[i][j]``.
 
     ``dX = dY`` with the written positions zeroed; ``dSrc = dY[index]`` where written.
@@ -522,30 +555,35 @@ def scatter(x: Any, axis: int, index: Any, src: Any) -> Tensor:
     ----------
     x : Tensor or array_like
         Any shape; it is not changed.
-    axis : int
-        PyTorch's ``dim``.
+    dim : int
+        The axis to write along.
     index : array_like of int
-        Same rank as ``x``, no larger outside ``axis``.
+        Same rank as ``x``, no larger outside ``dim``.
     src : Tensor, array_like or number
         The values (a number fills every indexed position).
+    value : number, optional
+        PyTorch's keyword for a number (give ``src`` or ``value``).
 
     Returns
     -------
     Tensor
         Shaped like ``x``.
     """
+    if (src is None) == (value is None):
+        raise TypeError("scatter: pass exactly one of src and value=")
+    src = value if src is None else src
     x = as_tensor(x)
-    _, positions, full_index = _gather_index("scatter", x, axis, index)
+    _, positions, full_index = _gather_index("scatter", x, dim, index)
     return _put(x, full_index, _source(src, positions.shape, x.data.dtype, "scatter"))
 
 
-def scatter_add(x: Any, axis: int, index: Any, src: Any) -> Tensor:
+def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Tensor:
     """``torch.scatter_add`` out of place: ``out[i][index[i][j]] += src[i][j]`` on a copy.
 
     ``dX = dY``, ``dSrc = dY[index]``. Parameters as :func:`scatter`.
     """
     x = as_tensor(x)
-    _, positions, full_index = _gather_index("scatter_add", x, axis, index)
+    _, positions, full_index = _gather_index("scatter_add", x, dim, index)
     values = _source(src, positions.shape, x.data.dtype, "scatter_add")
     data = _scatter_add_forward(x.data, values.data, (full_index, positions.shape))
     return record_binary(SCATTER_ADD, data, x, values, (full_index, positions.shape))
