@@ -140,10 +140,11 @@ def test_course_forward_code_on_tensors_gives_the_course_gradients(hidden, seed,
 
 
 # -- outside the graph, queries, and refusals ----------------------------------------------
-def test_piecewise_constant_functions_return_tensors_outside_the_graph():
+def test_discrete_results_return_integer_or_boolean_tensors_outside_the_graph():
     x = tg.Tensor(np.array([[0.5, -2.0, 3.0]]), requires_grad=True)
-    for result in (np.sign(x), np.argmax(x, axis=1), x > 0, np.isfinite(x), np.floor(x)):
+    for result in (np.argmax(x, axis=1), x > 0, np.isfinite(x), np.argsort(x), np.signbit(x)):
         assert isinstance(result, tg.Tensor) and not result.requires_grad
+        assert result.dtype.kind in "biu", result.dtype
     np.testing.assert_array_equal(np.argmax(x, axis=1).data, [2])
 
 
@@ -164,10 +165,9 @@ def test_add_reduce_is_sum(x):
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda x: np.cumsum(x), "cumsum"),
-        (lambda x: np.arctan(x), "arctan"),
+        (lambda x: np.cbrt(x), "np.cbrt"),
         (lambda x: np.linalg.norm(x), "norm"),
-        (lambda x: np.prod(x), "prod"),
+        (lambda x: np.fft.fft(x), "np.fft.fft"),
         (lambda x: np.add.accumulate(x), "accumulate"),
     ],
 )
