@@ -424,10 +424,15 @@ ARCTANH = _elementwise("arctanh", np.arctanh, lambda x, out: 1 / (1 - x * x), "d
 
 
 def _sinc_derivative(x, out):
-    # sinc(x) = sin(pi x) / (pi x): sinc'(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0 (the
-    # limit; sinc is even). Divide by 1 there so no 0/0 is ever formed.
-    at_zero = x == 0
-    return np.where(at_zero, 0.0, (np.cos(_PI * x) - out) / np.where(at_zero, 1.0, x))
+    # sinc(x) = sin(u) / u with u = pi x: sinc'(x) = (cos(u) - sinc(x)) / x. Near 0 that
+    # difference cancels (PyTorch loses digits there), so |u| < 0.01 takes the series
+    # pi (-u/3 + u^3/30 - u^5/840), exact to rounding there, smooth through 0 (where it is 0,
+    # with the right second derivative -pi^2/3) and never 0/0.
+    u = _PI * x
+    small = np.abs(u) < 0.01
+    squared = u * u
+    series = _PI * u * (-1 / 3 + squared * (1 / 30 - squared / 840))
+    return np.where(small, series, (np.cos(u) - out) / np.where(small, 1.0, x))
 
 
 SINC = _elementwise(
