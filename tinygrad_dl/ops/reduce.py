@@ -571,7 +571,8 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     x : Tensor or array_like
         At least 1-D.
     n : int
-        How many times to difference (0 returns ``x``).
+        How many times to difference (0 returns ``x`` as it is, without ``prepend``/``append``,
+        as NumPy).
     axis : int
         The axis to difference along (the last by default).
     prepend, append : number, array_like or Tensor, optional
@@ -597,6 +598,8 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     if int(n) != n or n < 0:
         raise ValueError(f"diff: order n must be a non-negative integer, got {n!r}")
     axis = normalize_axes("diff", axis, x.data.ndim)[0]
+    if n == 0:
+        return x  # as np.diff: no differences taken, so nothing is joined either
     if prepend is not None or append is not None:
         edge_shape = x.shape[:axis] + (1,) + x.shape[axis + 1 :]
 
