@@ -13,6 +13,7 @@ come back as integer or boolean Tensors outside the graph; queries (``np.shape``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,11 @@ UFUNCS: dict[np.ufunc, Any] = {
     np.arctan2: ew.arctan2,
     np.logaddexp: ew.logaddexp,
     np.logaddexp2: ew.logaddexp2,
+    # angle conversions: a scaling by pi / 180 or 180 / pi
+    np.deg2rad: lambda x: ew.mul(x, math.pi / 180),
+    np.radians: lambda x: ew.mul(x, math.pi / 180),
+    np.rad2deg: lambda x: ew.mul(x, 180 / math.pi),
+    np.degrees: lambda x: ew.mul(x, 180 / math.pi),
 }
 for _ufunc in (
     np.less,
