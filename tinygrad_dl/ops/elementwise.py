@@ -139,35 +139,35 @@ def _pow_vjp(g, out, inputs, extra, needs):
     return grad_a, grad_b
 
 
-ADD = Op("add", lambda a, b, _: a + b, _add_vjp, rule="da = dY; db = dY")
-SUB = Op("sub", lambda a, b, _: a - b, _sub_vjp, rule="da = dY; db = -dY")
-MUL = Op("mul", lambda a, b, _: a * b, _mul_vjp, rule="da = dY * b; db = dY * a")
-DIV = Op("div", lambda a, b, _: a / b, _div_vjp, rule="da = dY / b; db = -dY * a / b^2")
+ADD = Op("add", lambda a, b, _: a + b, _add_vjp, rule="dA = dY; dB = dY")
+SUB = Op("sub", lambda a, b, _: a - b, _sub_vjp, rule="dA = dY; dB = -dY")
+MUL = Op("mul", lambda a, b, _: a * b, _mul_vjp, rule="dA = dY * B; dB = dY * A")
+DIV = Op("div", lambda a, b, _: a / b, _div_vjp, rule="dA = dY / B; dB = -dY * A / B^2")
 POW = Op(
     "pow",
     lambda a, b, _: a**b,
     _pow_vjp,
     saves_out=True,
-    rule="da = dY * b a^(b-1) (0 where b = 0); db = dY * a^b log(a) (0 where a = 0, b >= 0)",
+    rule="dA = dY * B A^(B-1) (0 where B = 0); dB = dY * A^B log(A) (0 where A = 0, B >= 0)",
 )
 
 # One input and a Python number kept in ``extra``.
-ADD_SCALAR = Op("add", lambda x, c: x + c, lambda g, out, inputs, c, needs: (g,), rule="dx = dY")
+ADD_SCALAR = Op("add", lambda x, c: x + c, lambda g, out, inputs, c, needs: (g,), rule="dX = dY")
 RSUB_SCALAR = Op(
-    "rsub", lambda x, c: c - x, lambda g, out, inputs, c, needs: (-g,), rule="dx = -dY"
+    "rsub", lambda x, c: c - x, lambda g, out, inputs, c, needs: (-g,), rule="dX = -dY"
 )
 MUL_SCALAR = Op(
-    "mul", lambda x, c: x * c, lambda g, out, inputs, c, needs: (g * c,), rule="dx = dY * c"
+    "mul", lambda x, c: x * c, lambda g, out, inputs, c, needs: (g * c,), rule="dX = dY * c"
 )
 DIV_SCALAR = Op(
-    "div", lambda x, c: x / c, lambda g, out, inputs, c, needs: (g / c,), rule="dx = dY / c"
+    "div", lambda x, c: x / c, lambda g, out, inputs, c, needs: (g / c,), rule="dX = dY / c"
 )
 RDIV_SCALAR = Op(
     "rdiv",
     lambda x, c: c / x,
     lambda g, out, inputs, c, needs: (-g * out / inputs[0],),
     True,
-    rule="dx = -dY * (c / x) / x",
+    rule="dX = -dY * (c / X) / X",
 )
 
 
@@ -182,14 +182,14 @@ def _pow_scalar_vjp(g, out, inputs, c, needs):
 
 
 POW_SCALAR = Op(
-    "pow", lambda x, c: x**c, _pow_scalar_vjp, rule="dx = dY * c x^(c-1) (0 where c = 0)"
+    "pow", lambda x, c: x**c, _pow_scalar_vjp, rule="dX = dY * c X^(c-1) (0 where c = 0)"
 )
 RPOW_SCALAR = Op(
     "rpow",
     lambda x, c: c**x,
     lambda g, out, inputs, c, needs: (g * out * float(np.log(c)),),
     saves_out=True,
-    rule="dx = dY * c^x log(c) (c > 0)",
+    rule="dX = dY * c^X log(c) (c > 0)",
 )
 
 
@@ -340,7 +340,7 @@ _LN2 = float(np.log(2.0))  # Python floats: they keep a float32 gradient float32
 _LN10 = float(np.log(10.0))
 _PI = float(np.pi)
 
-NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rule="dx = -dY")
+NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rule="dX = -dY")
 # The course's activations and the common ufuncs keep hand-written vjps (one temporary fewer
 # than _elementwise's dY * f'(x): they are on every network's hot path).
 EXP = Op(
@@ -348,27 +348,27 @@ EXP = Op(
     lambda x, _: np.exp(x),
     lambda g, out, inputs, e, n: (g * out,),
     saves_out=True,
-    rule="dx = dY * e^x",
+    rule="dX = dY * e^X",
 )
 LOG = Op(
-    "log", lambda x, _: np.log(x), lambda g, out, inputs, e, n: (g / inputs[0],), rule="dx = dY / x"
+    "log", lambda x, _: np.log(x), lambda g, out, inputs, e, n: (g / inputs[0],), rule="dX = dY / X"
 )
 LOG1P = Op(
     "log1p",
     lambda x, _: np.log1p(x),
     lambda g, out, inputs, e, n: (g / (1 + inputs[0]),),
-    rule="dx = dY / (1 + x)",
+    rule="dX = dY / (1 + X)",
 )
 SQRT = Op(
     "sqrt",
     lambda x, _: np.sqrt(x),
     lambda g, out, inputs, e, n: (g / (2 * out),),
     saves_out=True,
-    rule="dx = dY / (2 sqrt(x))",
+    rule="dX = dY / (2 sqrt(X))",
 )
-ABS = _elementwise("abs", np.abs, lambda x, out: np.sign(x), "dx = dY * sign(x) (0 at x = 0)")
-SIN = _elementwise("sin", np.sin, lambda x, out: np.cos(x), "dx = dY * cos(x)")
-COS = _elementwise("cos", np.cos, lambda x, out: -np.sin(x), "dx = -dY * sin(x)")
+ABS = _elementwise("abs", np.abs, lambda x, out: np.sign(x), "dX = dY * sign(X) (0 at X = 0)")
+SIN = _elementwise("sin", np.sin, lambda x, out: np.cos(x), "dX = dY * cos(X)")
+COS = _elementwise("cos", np.cos, lambda x, out: -np.sin(x), "dX = -dY * sin(X)")
 TANH = Op(
     "tanh",
     lambda x, _: np.tanh(x),
@@ -396,31 +396,31 @@ LEAKY_RELU = Op(
     rule="dZ = dA where Z > 0, else alpha dA",
 )
 SOFTPLUS = _elementwise(
-    "softplus", _softplus_forward, lambda x, out: _sigmoid_of(x), "dx = dY * sigmoid(x)"
+    "softplus", _softplus_forward, lambda x, out: _sigmoid_of(x), "dX = dY * sigmoid(X)"
 )
 
 # -- more of NumPy's unary ufuncs --------------------------------------------------------------
-LOG2 = _elementwise("log2", np.log2, lambda x, out: 1 / (x * _LN2), "dx = dY / (x ln 2)")
-LOG10 = _elementwise("log10", np.log10, lambda x, out: 1 / (x * _LN10), "dx = dY / (x ln 10)")
-EXP2 = _elementwise("exp2", np.exp2, lambda x, out: out * _LN2, "dx = dY * 2^x ln 2", True)
-EXPM1 = _elementwise("expm1", np.expm1, lambda x, out: out + 1, "dx = dY * e^x", True)
-TAN = _elementwise("tan", np.tan, lambda x, out: 1 + out * out, "dx = dY * (1 + tan^2 x)", True)
-SINH = _elementwise("sinh", np.sinh, lambda x, out: np.cosh(x), "dx = dY * cosh(x)")
-COSH = _elementwise("cosh", np.cosh, lambda x, out: np.sinh(x), "dx = dY * sinh(x)")
+LOG2 = _elementwise("log2", np.log2, lambda x, out: 1 / (x * _LN2), "dX = dY / (X ln 2)")
+LOG10 = _elementwise("log10", np.log10, lambda x, out: 1 / (x * _LN10), "dX = dY / (X ln 10)")
+EXP2 = _elementwise("exp2", np.exp2, lambda x, out: out * _LN2, "dX = dY * 2^X ln 2", True)
+EXPM1 = _elementwise("expm1", np.expm1, lambda x, out: out + 1, "dX = dY * e^X", True)
+TAN = _elementwise("tan", np.tan, lambda x, out: 1 + out * out, "dX = dY * (1 + tan^2 X)", True)
+SINH = _elementwise("sinh", np.sinh, lambda x, out: np.cosh(x), "dX = dY * cosh(X)")
+COSH = _elementwise("cosh", np.cosh, lambda x, out: np.sinh(x), "dX = dY * sinh(X)")
 ARCSIN = _elementwise(
-    "arcsin", np.arcsin, lambda x, out: 1 / np.sqrt(1 - x * x), "dx = dY / sqrt(1 - x^2)"
+    "arcsin", np.arcsin, lambda x, out: 1 / np.sqrt(1 - x * x), "dX = dY / sqrt(1 - X^2)"
 )
 ARCCOS = _elementwise(
-    "arccos", np.arccos, lambda x, out: -1 / np.sqrt(1 - x * x), "dx = -dY / sqrt(1 - x^2)"
+    "arccos", np.arccos, lambda x, out: -1 / np.sqrt(1 - x * x), "dX = -dY / sqrt(1 - X^2)"
 )
-ARCTAN = _elementwise("arctan", np.arctan, lambda x, out: 1 / (1 + x * x), "dx = dY / (1 + x^2)")
+ARCTAN = _elementwise("arctan", np.arctan, lambda x, out: 1 / (1 + x * x), "dX = dY / (1 + X^2)")
 ARCSINH = _elementwise(
-    "arcsinh", np.arcsinh, lambda x, out: 1 / np.sqrt(x * x + 1), "dx = dY / sqrt(x^2 + 1)"
+    "arcsinh", np.arcsinh, lambda x, out: 1 / np.sqrt(x * x + 1), "dX = dY / sqrt(X^2 + 1)"
 )
 ARCCOSH = _elementwise(
-    "arccosh", np.arccosh, lambda x, out: 1 / np.sqrt(x * x - 1), "dx = dY / sqrt(x^2 - 1)"
+    "arccosh", np.arccosh, lambda x, out: 1 / np.sqrt(x * x - 1), "dX = dY / sqrt(X^2 - 1)"
 )
-ARCTANH = _elementwise("arctanh", np.arctanh, lambda x, out: 1 / (1 - x * x), "dx = dY / (1 - x^2)")
+ARCTANH = _elementwise("arctanh", np.arctanh, lambda x, out: 1 / (1 - x * x), "dX = dY / (1 - X^2)")
 
 
 def _sinc_derivative(x, out):
@@ -436,17 +436,17 @@ def _sinc_derivative(x, out):
 
 
 SINC = _elementwise(
-    "sinc", np.sinc, _sinc_derivative, "dx = dY * (cos(pi x) - sinc(x)) / x (0 at x = 0)", True
+    "sinc", np.sinc, _sinc_derivative, "dX = dY * (cos(pi X) - sinc(X)) / X (0 at X = 0)", True
 )
 
 # Piecewise constant: in the graph, with gradient 0 (as in PyTorch), so a loss built on them
 # still backpropagates (a zero) instead of losing its graph.
-SIGN = Op("sign", lambda x, _: np.sign(x), _zero_gradient_vjp, rule="dx = 0")
-FLOOR = Op("floor", lambda x, _: np.floor(x), _zero_gradient_vjp, rule="dx = 0")
-CEIL = Op("ceil", lambda x, _: np.ceil(x), _zero_gradient_vjp, rule="dx = 0")
-TRUNC = Op("trunc", lambda x, _: np.trunc(x), _zero_gradient_vjp, rule="dx = 0")
-RINT = Op("rint", lambda x, _: np.rint(x), _zero_gradient_vjp, rule="dx = 0")
-ROUND = Op("round", lambda x, decimals: np.round(x, decimals), _zero_gradient_vjp, rule="dx = 0")
+SIGN = Op("sign", lambda x, _: np.sign(x), _zero_gradient_vjp, rule="dX = 0")
+FLOOR = Op("floor", lambda x, _: np.floor(x), _zero_gradient_vjp, rule="dX = 0")
+CEIL = Op("ceil", lambda x, _: np.ceil(x), _zero_gradient_vjp, rule="dX = 0")
+TRUNC = Op("trunc", lambda x, _: np.trunc(x), _zero_gradient_vjp, rule="dX = 0")
+RINT = Op("rint", lambda x, _: np.rint(x), _zero_gradient_vjp, rule="dX = 0")
+ROUND = Op("round", lambda x, decimals: np.round(x, decimals), _zero_gradient_vjp, rule="dX = 0")
 
 
 def _clip_forward(x, bounds):
@@ -469,7 +469,7 @@ def _clip_vjp(g, out, inputs, bounds, needs):
     return (g,)
 
 
-CLIP = Op("clip", _clip_forward, _clip_vjp, rule="dx = dY where a_min <= x <= a_max, else 0")
+CLIP = Op("clip", _clip_forward, _clip_vjp, rule="dX = dY where a_min <= X <= a_max, else 0")
 
 
 def neg(x: Any) -> Tensor:
@@ -706,14 +706,14 @@ MAXIMUM = Op(
     "maximum",
     lambda a, b, _: np.maximum(a, b),
     _extremum_vjp,
-    rule="da = dY where a > b; db = dY where b > a; at a tie dY/2 each (all to a tensor "
+    rule="dA = dY where A > B; dB = dY where B > A; at a tie dY/2 each (all to a tensor "
     "against a constant)",
 )
 MINIMUM = Op(
     "minimum",
     lambda a, b, _: np.minimum(a, b),
     _extremum_vjp,
-    rule="da = dY where a < b; db = dY where b < a; at a tie dY/2 each (all to a tensor "
+    rule="dA = dY where A < B; dB = dY where B < A; at a tie dY/2 each (all to a tensor "
     "against a constant)",
 )
 
@@ -751,7 +751,12 @@ def _where_vjp(g, out, inputs, condition, needs):
     )
 
 
-WHERE = Op("where", lambda a, b, condition: np.where(condition, a, b), _where_vjp)
+WHERE = Op(
+    "where",
+    lambda a, b, condition: np.where(condition, a, b),
+    _where_vjp,
+    rule="dA = where(cond, dY, 0), dB = where(cond, 0, dY), each unbroadcast",
+)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -868,57 +873,57 @@ REMAINDER = Op(
     "remainder",
     lambda a, b, _: np.remainder(a, b),
     _remainder_vjp,
-    rule="da = dY; db = -dY * floor(a / b)",
+    rule="dA = dY; dB = -dY * floor(A / B)",
 )
 FMOD = Op(
-    "fmod", lambda a, b, _: np.fmod(a, b), _remainder_vjp, rule="da = dY; db = -dY * trunc(a / b)"
+    "fmod", lambda a, b, _: np.fmod(a, b), _remainder_vjp, rule="dA = dY; dB = -dY * trunc(A / B)"
 )
 FLOOR_DIVIDE = Op(
-    "floor_divide", lambda a, b, _: np.floor_divide(a, b), _zero_binary_vjp, rule="da = 0; db = 0"
+    "floor_divide", lambda a, b, _: np.floor_divide(a, b), _zero_binary_vjp, rule="dA = 0; dB = 0"
 )
 COPYSIGN = Op(
     "copysign",
     lambda a, b, _: np.copysign(a, b),
     _copysign_vjp,
     saves_out=True,
-    rule="da = dY * sign(a) sign(Y) (0 at a = 0); db = 0",
+    rule="dA = dY * sign(A) sign(Y) (0 at A = 0); dB = 0",
 )
 FMAX = Op(
     "fmax",
     lambda a, b, _: np.fmax(a, b),
     _fextremum_vjp,
-    rule="da = dY where a >= b or b is NaN; db = dY elsewhere",
+    rule="dA = dY where A >= B or B is NaN; dB = dY elsewhere",
 )
 FMIN = Op(
     "fmin",
     lambda a, b, _: np.fmin(a, b),
     _fextremum_vjp,
-    rule="da = dY where a <= b or b is NaN; db = dY elsewhere",
+    rule="dA = dY where A <= B or B is NaN; dB = dY elsewhere",
 )
 HYPOT = Op(
     "hypot",
     lambda a, b, _: np.hypot(a, b),
     _hypot_vjp,
     saves_out=True,
-    rule="da = dY * a / Y; db = dY * b / Y (0 where Y = 0)",
+    rule="dA = dY * A / Y; dB = dY * B / Y (0 where Y = 0)",
 )
 ARCTAN2 = Op(
     "arctan2",
     lambda a, b, _: np.arctan2(a, b),
     _arctan2_vjp,
-    rule="da = dY * b / (a^2 + b^2); db = -dY * a / (a^2 + b^2) (0 at the origin)",
+    rule="dA = dY * B / (A^2 + B^2); dB = -dY * A / (A^2 + B^2) (0 at the origin)",
 )
 LOGADDEXP = Op(
     "logaddexp",
     lambda a, b, _: np.logaddexp(a, b),
     _logaddexp_vjp,
-    rule="da = dY * sigmoid(a - b); db = dY * sigmoid(b - a)",
+    rule="dA = dY * sigmoid(A - B); dB = dY * sigmoid(B - A)",
 )
 LOGADDEXP2 = Op(
     "logaddexp2",
     lambda a, b, _: np.logaddexp2(a, b),
     _logaddexp_vjp,
-    rule="da = dY * sigmoid((a - b) ln 2); db = dY * sigmoid((b - a) ln 2)",
+    rule="dA = dY * sigmoid((A - B) ln 2); dB = dY * sigmoid((B - A) ln 2)",
 )
 
 

@@ -158,34 +158,34 @@ SUM = Op(
     "sum",
     lambda x, extra: np.add.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _sum_vjp,
-    rule="dx = dY copied over the summed axes",
+    rule="dX = dY copied over the summed axes",
 )
 MEAN = Op(
     "mean",
     lambda x, extra: np.add.reduce(x, axis=extra.axes, keepdims=extra.keepdims) / extra.count,
     _mean_vjp,
-    rule="dx = dY / m over the averaged axes",
+    rule="dX = dY / m over the averaged axes",
 )
 MAX = Op(
     "max",
     lambda x, extra: np.maximum.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _extreme_vjp,
     saves_out=True,
-    rule="dx = dY where x == Y, shared equally among ties",
+    rule="dX = dY where X == Y, shared equally among ties",
 )
 MIN = Op(
     "min",
     lambda x, extra: np.minimum.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _extreme_vjp,
     saves_out=True,
-    rule="dx = dY where x == Y, shared equally among ties",
+    rule="dX = dY where X == Y, shared equally among ties",
 )
 PROD = Op(
     "prod",
     lambda x, extra: np.multiply.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _prod_vjp,
     saves_out=True,
-    rule="dx_i = dY * prod_{j != i} x_j (= dY * Y / x_i without zeros)",
+    rule="dX_i = dY * prod_{j != i} X_j (= dY * Y / X_i without zeros)",
 )
 
 
@@ -313,7 +313,7 @@ STD_ROOT = Op(
     lambda v, _: np.sqrt(v),
     _std_root_vjp,
     saves_out=True,
-    rule="dvar = dY / (2 std), 0 where std = 0; so dx = dY (x - mean) / ((m - ddof) std)",
+    rule="dvar = dY / (2 std), 0 where std = 0; so dX = dY (X - mean) / ((m - ddof) std)",
 )
 
 
@@ -358,7 +358,7 @@ LOGSUMEXP = Op(
     _logsumexp_forward,
     _logsumexp_vjp,
     saves_out=True,
-    rule="dx = dY * exp(x - Y) = dY * softmax(x)",
+    rule="dX = dY * exp(X - Y) = dY * softmax(X)",
 )
 
 
@@ -503,14 +503,14 @@ CUMSUM = Op(
     "cumsum",
     lambda x, extra: np.cumsum(x, axis=extra.axis),
     _cumsum_vjp,
-    rule="dx_i = sum_{k >= i} dY_k (cumsum of dY from the end)",
+    rule="dX_i = sum_{k >= i} dY_k (cumsum of dY from the end)",
 )
 CUMPROD = Op(
     "cumprod",
     lambda x, extra: np.cumprod(x, axis=extra.axis),
     _cumprod_vjp,
     saves_out=True,
-    rule="dx_i = sum_{k >= i} dY_k prod_{j <= k, j != i} x_j (= revcumsum(dY * Y)_i / x_i)",
+    rule="dX_i = sum_{k >= i} dY_k prod_{j <= k, j != i} X_j (= revcumsum(dY * Y)_i / X_i)",
 )
 
 
