@@ -718,3 +718,20 @@ def test_np_maximum_against_a_constant_zero_gives_the_course_relu_derivative_at_
         Z = tg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
         np.maximum(constant, Z).sum().backward()
         np.testing.assert_array_equal(Z.grad.data, [0.0, 0.0, 1.0])
+
+
+@needs_torch
+@given(shapes=broadcastable_shape_pairs(), data=st.data())
+def test_mod_and_floordiv_operators_match_torch_with_python_numbers_on_either_side(shapes, data):
+    a = data.draw(float_arrays(shapes[0]), label="a")
+    b = data.draw(float_arrays(shapes[1], away_from=0.0, margin=0.25), label="b")
+
+    def ours(x, y):
+        return x % y + (x // y) * x + 7.5 % y + 2.0 // y + x % 1.5
+
+    def theirs(x, y):
+        # torch has no derivative for number % tensor; tensor % tensor is the same function
+        floor, constant = _torch_floor_divide, torch.tensor
+        return x % y + floor(x, y) * x + constant(7.5) % y + floor(constant(2.0), y) + x % 1.5
+
+    assert_same(run_ours(ours, a, b), run_torch(theirs, a, b), a=a, b=b)
