@@ -735,3 +735,22 @@ def test_mod_and_floordiv_operators_match_torch_with_python_numbers_on_either_si
         return x % y + floor(x, y) * x + constant(7.5) % y + floor(constant(2.0), y) + x % 1.5
 
     assert_same(run_ours(ours, a, b), run_torch(theirs, a, b), a=a, b=b)
+
+
+@needs_torch
+@given(shape=shapes(), data=st.data())
+def test_clip_with_tensor_bounds_sends_their_gradient_as_torch_clamp(shape, data):
+    x = data.draw(float_arrays(shape), label="x")
+    low = data.draw(float_arrays(shape, min_value=-2, max_value=-0.5), label="low")
+    high = data.draw(float_arrays(shape, min_value=0.5, max_value=2), label="high")
+    mine = run_ours(lambda t, lo, hi: np.clip(t, lo, hi), x, low, high)
+    assert_same(mine, run_torch(torch.clamp, x, low, high), x=x, low=low, high=high)
+
+
+def test_clip_with_constant_tensor_bounds_keeps_float32_and_accepts_arrays():
+    x = tg.Tensor(np.array([-3.0, 0.25, 3.0], dtype=np.float32), requires_grad=True)
+    out = tg.clip(x, tg.Tensor(-1.0), tg.Tensor(np.array([1.0, 0.1, 2.0])))
+    np.testing.assert_array_equal(out.data, [-1.0, 0.1, 2.0])
+    assert tg.clip(x, tg.Tensor(-1.0), tg.Tensor(1.0)).dtype == np.float32
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])

@@ -650,8 +650,9 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     Parameters
     ----------
     x : Tensor or array_like
-    a_min, a_max : float or None
-        Bounds (one may be None).
+    a_min, a_max : float, array_like, Tensor or None
+        Bounds (one may be None), broadcast against ``x``. A bound that is a Tensor requiring
+        grad gets the gradient where it is the result (``torch.clamp``'s rule).
 
     Returns
     -------
@@ -660,15 +661,31 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     Raises
     ------
     ValueError
-        If both bounds are None or ``a_min > a_max``.
+        If both bounds are None or ``a_min > a_max`` anywhere.
     """
     if a_min is None and a_max is None:
         raise ValueError("clip: give a_min, a_max or both")
-    a_min = a_min.item() if isinstance(a_min, Tensor) else a_min
-    a_max = a_max.item() if isinstance(a_max, Tensor) else a_max
-    if a_min is not None and a_max is not None and np.any(np.asarray(a_min) > a_max):
-        raise ValueError(f"clip: a_min ({a_min}) is greater than a_max ({a_max})")
-    return _unary(CLIP, x, (a_min, a_max))
+    low, high = _bound_values(a_min), _bound_values(a_max)
+    if low is not None and high is not None and np.any(np.asarray(low) > high):
+        raise ValueError(f"clip: a_min ({low}) is greater than a_max ({high})")
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (a_min, a_max)):
+        # A bound in the graph: where() sends each element's gradient to whichever of x and
+        # the bound it came from (x keeps it at the bounds themselves, as in PyTorch).
+        x = as_tensor(x)
+        if a_min is not None:
+            x = where(x < a_min, a_min, x)
+        if a_max is not None:
+            x = where(x > a_max, a_max, x)
+        return x
+    return _unary(CLIP, x, (low, high))
+
+
+def _bound_values(bound: Any) -> Any:
+    """A clip bound as NumPy takes it: a one-element Tensor as a Python number (weak, so a
+    float32 ``x`` stays float32), a larger one as its array."""
+    if isinstance(bound, Tensor):
+        return bound.data.item() if bound.data.size == 1 else bound.data
+    return bound
 
 
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
