@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_dl as tg
+from tinygrad_dl.ops import numpy_dispatch
 from tinygrad_dl.testing import check_gradient, float_arrays, shapes
 
 B = np.array([[0.5], [-1.0]])  # a constant (2, 1) column, as b^[l] in np.dot(W, A) + b
@@ -53,6 +54,37 @@ CASES = {
     "np.stack": (lambda Z: np.stack([Z, Z * Z], axis=0), {}),
     "np.where": (lambda Z: np.where(Z > 0, Z, 0.1 * Z), {"away_from": 0.0}),
     "np.clip": (lambda Z: np.clip(Z, -1, 1), {"away_from": [-1.0, 1.0]}),
+    "np.log2 + np.log10": (lambda Z: np.log2(Z) * np.log10(Z), {"positive": True}),
+    "np.exp2 + np.expm1": (lambda Z: np.exp2(Z) - np.expm1(Z), {}),
+    "np.tan": (lambda Z: np.tan(Z / 3), {}),
+    "np.sinh + np.cosh": (lambda Z: np.sinh(Z) * np.cosh(Z[::-1]), {}),
+    "np.arcsin + np.arccos": (lambda Z: np.arcsin(Z / 4) - 2 * np.arccos(Z / 5), {}),
+    "np.arctan + np.arcsinh": (lambda Z: np.arctan(Z) + np.arcsinh(Z * Z), {}),
+    "np.arccosh": (lambda Z: np.arccosh(Z * Z + 1.5), {}),
+    "np.arctanh": (lambda Z: np.arctanh(Z / 4), {}),
+    "np.sinc": (np.sinc, {}),
+    "np.fabs": (np.fabs, {"away_from": 0.0}),
+    "np.hypot + np.arctan2": (lambda Z: np.hypot(Z, 1.5) + np.arctan2(Z, Z[::-1] + 5), {}),
+    "np.logaddexp + np.logaddexp2": (lambda Z: np.logaddexp(Z, -Z) + np.logaddexp2(Z, 0.5), {}),
+    "np.fmax + np.fmin": (lambda Z: np.fmax(Z, 0.25) * np.fmin(Z, -0.25), {"away_from": 0.25}),
+    "np.copysign": (lambda Z: np.copysign(Z * Z, Z[::-1]), {"away_from": 0.0}),
+    # away from the jumps: Z mod 7 at 0, (Z + 10) // 7 at -3 and 4
+    "np.remainder + np.fmod": (
+        lambda Z: np.remainder(Z, 7.0) + np.fmod(Z, 5.0),
+        {"away_from": 0.0},
+    ),
+    "np.mod * np.floor_divide": (
+        lambda Z: np.mod(Z, 7.0) * np.floor_divide(Z + 10, 7.0),
+        {"away_from": [-3.0, 0.0, 4.0]},
+    ),
+    "np.prod": (lambda Z: np.prod(Z, axis=1, keepdims=True), {}),
+    "np.cumsum": (lambda Z: np.cumsum(Z, axis=1), {}),
+    "np.cumprod": (lambda Z: np.cumprod(Z, axis=0), {}),
+    "np.diff": (lambda Z: np.diff(Z, axis=0, append=1.0), {}),
+    "np.round + np.floor + np.sign": (
+        lambda Z: Z * (np.round(Z, 1) + np.floor(Z) + np.sign(Z) + np.ceil(Z) + np.trunc(Z)),
+        {"away_from": [-3, -2, -1, 0, 1, 2, 3]},
+    ),
 }
 
 
@@ -140,10 +172,11 @@ def test_course_forward_code_on_tensors_gives_the_course_gradients(hidden, seed,
 
 
 # -- outside the graph, queries, and refusals ----------------------------------------------
-def test_piecewise_constant_functions_return_tensors_outside_the_graph():
+def test_discrete_results_return_integer_or_boolean_tensors_outside_the_graph():
     x = tg.Tensor(np.array([[0.5, -2.0, 3.0]]), requires_grad=True)
-    for result in (np.sign(x), np.argmax(x, axis=1), x > 0, np.isfinite(x), np.floor(x)):
+    for result in (np.argmax(x, axis=1), x > 0, np.isfinite(x), np.argsort(x), np.signbit(x)):
         assert isinstance(result, tg.Tensor) and not result.requires_grad
+        assert result.dtype.kind in "biu", result.dtype
     np.testing.assert_array_equal(np.argmax(x, axis=1).data, [2])
 
 
@@ -164,10 +197,9 @@ def test_add_reduce_is_sum(x):
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda x: np.cumsum(x), "cumsum"),
-        (lambda x: np.arctan(x), "arctan"),
+        (lambda x: np.cbrt(x), "np.cbrt"),
         (lambda x: np.linalg.norm(x), "norm"),
-        (lambda x: np.prod(x), "prod"),
+        (lambda x: np.fft.fft(x), "np.fft.fft"),
         (lambda x: np.add.accumulate(x), "accumulate"),
     ],
 )
@@ -207,3 +239,62 @@ def test_course_relu_through_np_maximum_matches_relu_at_zero():
     tg.relu(Z).sum().backward()
     np.testing.assert_array_equal(via_numpy, Z.grad.data)
     np.testing.assert_array_equal(via_numpy, [0.0, 0.0, 1.0])
+
+
+def test_unique_values_keep_the_graph_and_indices_and_counts_are_integers():
+    x = tg.Tensor(np.array([3.0, 1.0, 3.0, 2.0]), requires_grad=True)
+    values, index, inverse, counts = np.unique(
+        x, return_index=True, return_inverse=True, return_counts=True
+    )
+    np.testing.assert_array_equal(values.data, [1.0, 2.0, 3.0])
+    assert values.requires_grad and not index.requires_grad and not counts.requires_grad
+    assert index.dtype.kind == inverse.dtype.kind == counts.dtype.kind == "i"
+    np.testing.assert_array_equal(counts.data, [1, 1, 2])
+    (values * np.array([1.0, 10.0, 100.0])).sum().backward()
+    # each unique value is taken from its first occurrence, which gets its gradient
+    np.testing.assert_array_equal(x.grad.data, [100.0, 1.0, 0.0, 10.0])
+
+
+def test_unique_rows_along_an_axis_keep_the_graph():
+    x = tg.Tensor(np.array([[1.0, 2.0], [0.0, 5.0], [1.0, 2.0]]), requires_grad=True)
+    rows = np.unique(x, axis=0)
+    np.testing.assert_array_equal(rows.data, [[0.0, 5.0], [1.0, 2.0]])
+    rows.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: np.linalg.matrix_power(x, 2), "np.linalg.matrix_power has no gradient rule"),
+        (lambda x: np.fft.ifft(x), "np.fft.ifft has no gradient rule"),
+        (lambda x: np.nanmean(x), "np.nanmean has no gradient rule"),
+    ],
+)
+def test_refusals_name_the_function_by_its_real_module(call, name):
+    x = tg.Tensor(np.eye(2), requires_grad=True)
+    with pytest.raises(TypeError, match=re.escape(name)):
+        call(x)
+
+
+def test_every_function_outside_the_graph_returns_no_float_derived_from_the_tensor():
+    # The audit of the "outside the graph" table: only discrete results (indices, booleans)
+    # or results that do not depend on the values (zeros_like...) may leave the graph.
+    x = tg.Tensor(np.array([[0.5, -2.0, 3.0], [1.0, 1.0, 0.0]]), requires_grad=True)
+    value_free = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
+    checked = []
+    table = {**numpy_dispatch.FUNCTIONS, **numpy_dispatch.UFUNCS}
+    for function, implementation in table.items():
+        outside = getattr(implementation, "__qualname__", "").startswith("_outside_graph.")
+        if not outside or function in value_free:
+            continue
+        if function is np.sort or function is np.invert:  # sort: tensor-surface's; invert:
+            continue  # integers and booleans only, as in NumPy
+        args = (x, 0.5) if function is np.full_like else (x,)
+        result = implementation(*args)
+        results = result if isinstance(result, tuple) else (result,)
+        for r in results:
+            data = r.data if isinstance(r, tg.Tensor) else np.asarray(r)
+            assert data.dtype.kind in "biu", f"{function.__name__} gave {data.dtype} floats"
+        checked.append(function.__name__)
+    assert {"argmax", "argsort", "nonzero", "isfinite", "signbit"} <= set(checked), checked

@@ -8,6 +8,16 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from peers import (
+    anp,
+    assert_same,
+    needs_autograd,
+    needs_torch,
+    run_autograd,
+    run_ours,
+    run_torch,
+    torch,
+)
 
 import tinygrad_dl as tg
 from tinygrad_dl.testing import (
@@ -389,3 +399,358 @@ def test_python_numbers_do_not_upcast_float32_as_in_numpy(function):
     assert out.dtype == np.float32, f"got {out.dtype}"
     out.sum().backward()
     assert leaf.grad.dtype == np.float32
+
+
+# -- NumPy's other unary ufuncs: values and gradients against PyTorch and HIPS autograd --------
+# name (the same in NumPy, autograd.numpy and torch unless given) -> (float_arrays options
+# keeping x inside the domain, edge values, torch's name)
+MORE_UNARY = {
+    "log2": ({"positive": True}, [0.0, 1e-8, 1.0, 1e8], None),
+    "log10": ({"positive": True}, [0.0, 1e-8, 1.0, 1e8], None),
+    "exp2": ({}, [-50.0, 0.0, 50.0], None),
+    "expm1": ({}, [-50.0, -1e-10, 0.0, 1e-10, 50.0], None),
+    "tan": ({"min_value": -1.4, "max_value": 1.4}, [0.0, 1.5, -1.5], None),
+    "sinh": ({}, [-20.0, 0.0, 20.0], None),
+    "cosh": ({}, [-20.0, 0.0, 20.0], None),
+    "arcsin": ({"min_value": -0.95, "max_value": 0.95}, [-1.0, 0.0, 1.0], None),
+    "arccos": ({"min_value": -0.95, "max_value": 0.95}, [-1.0, 0.0, 1.0], None),
+    "arctan": ({}, [-1e8, 0.0, 1e8], None),
+    "arcsinh": ({}, [-1e8, 0.0, 1e8], None),
+    "arccosh": ({"min_value": 1.05, "max_value": 4.0}, [1.0, 1.5, 1e8], None),
+    "arctanh": ({"min_value": -0.95, "max_value": 0.95}, [-1.0, 0.0, 1.0], None),
+    "sinc": ({}, [0.0, 1.0, -1.0, 0.5, 2.0], None),
+}
+# Piecewise constant: gradient 0, and the result stays in the graph (PyTorch's behaviour).
+PIECEWISE_CONSTANT = {
+    "sign": "sign",
+    "floor": "floor",
+    "ceil": "ceil",
+    "trunc": "trunc",
+    "rint": "round",  # torch.round rounds halves to even, as np.rint
+    "round": "round",
+    "fix": "trunc",
+}
+EDGE_PIECEWISE = np.array([-2.5, -1.5, -0.5, -0.0, 0.0, 0.3, 0.5, 1.5, 2.5])
+
+
+def _numpy_unary(name):
+    return lambda x: getattr(np, name)(x)  # a Tensor dispatches through __array_ufunc__
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(MORE_UNARY))
+@given(data=st.data())
+def test_more_unary_values_and_gradients_match_torch(name, data):
+    options, _, torch_name = MORE_UNARY[name]
+    x = data.draw(float_arrays(shapes(), **options), label="x")
+    torch_function = getattr(torch, torch_name or name)
+    # torch's sinc' cancels digits near 0 ((u cos u - sin u) / u^2); ours uses the series there
+    rtol = 1e-5 if name == "sinc" else 1e-10
+    assert_same(run_ours(_numpy_unary(name), x), run_torch(torch_function, x), rtol=rtol, x=x)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(MORE_UNARY))
+def test_more_unary_at_edge_values_match_torch_including_inf(name):
+    _, edges, torch_name = MORE_UNARY[name]
+    x = np.array(edges)
+    with np.errstate(all="ignore"):
+        mine = run_ours(_numpy_unary(name), x)
+    assert_same(mine, run_torch(getattr(torch, torch_name or name), x), rtol=1e-9, x=x)
+
+
+@needs_autograd
+@pytest.mark.parametrize("name", sorted(set(MORE_UNARY) - {"sinc"}))  # autograd has no sinc
+@given(data=st.data())
+def test_more_unary_values_and_gradients_match_autograd(name, data):
+    options = MORE_UNARY[name][0]
+    x = data.draw(float_arrays(shapes(), **options), label="x")
+    theirs = run_autograd(lambda v: getattr(anp, name)(v), x)
+    assert_same(run_ours(_numpy_unary(name), x), theirs, x=x)
+
+
+@pytest.mark.parametrize("name", sorted(MORE_UNARY))
+@given(data=st.data())
+def test_more_unary_first_and_second_derivatives_match_central_differences(name, data):
+    options = MORE_UNARY[name][0]
+    x = data.draw(float_arrays(shapes(max_dims=2), **options), label="x")
+    assert check_gradient(_numpy_unary(name), x)
+    leaf = tg.Tensor(x, requires_grad=True)
+    assert tg.gradgradcheck(_numpy_unary(name), [leaf])
+
+
+def test_sinc_derivative_at_and_near_zero_is_accurate_without_warnings():
+    x = tg.Tensor(np.array([0.0, 0.5, 1e-9, -1e-4]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.sinc(x).sum().backward()
+    # sinc'(1/2) = -4/pi; near 0, sinc'(x) = -pi^2 x / 3 + pi^4 x^3 / 30 - ...
+    near = -(np.pi**2) * x.data[2:] / 3 + np.pi**4 * x.data[2:] ** 3 / 30
+    np.testing.assert_allclose(x.grad.data, [0.0, -4 / np.pi, *near], rtol=1e-13)
+
+
+def test_sinc_second_derivative_at_zero_is_minus_pi_squared_over_3():
+    x = tg.Tensor(np.array(0.0), requires_grad=True)
+    (first,) = tg.grad(np.sinc(x), [x], create_graph=True)
+    (second,) = tg.grad(first, [x])
+    np.testing.assert_allclose(second.data, -(np.pi**2) / 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(PIECEWISE_CONSTANT))
+def test_piecewise_constant_ops_keep_the_graph_with_zero_gradient(name):
+    # A loss built on np.round(x) used to come back with no graph; PyTorch keeps it, gives 0.
+    x = tg.Tensor(EDGE_PIECEWISE, requires_grad=True)
+    out = getattr(np, name)(x)
+    np.testing.assert_array_equal(out.data, getattr(np, name)(EDGE_PIECEWISE))
+    assert out.requires_grad and out.grad_fn is not None
+    (out * x).sum().backward()  # d/dx (f(x) x) = f(x) when f' = 0
+    np.testing.assert_array_equal(x.grad.data, out.data)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(PIECEWISE_CONSTANT))
+def test_piecewise_constant_ops_match_torch(name):
+    assert_same(
+        run_ours(_numpy_unary(name), EDGE_PIECEWISE),
+        run_torch(getattr(torch, PIECEWISE_CONSTANT[name]), EDGE_PIECEWISE),
+    )
+
+
+def test_round_to_decimals_keeps_the_graph():
+    x = tg.Tensor(np.array([1.234, -5.678]), requires_grad=True)
+    out = np.round(x, 1)
+    np.testing.assert_allclose(out.data, [1.2, -5.7])
+    (out + x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+# -- NumPy's other binary ufuncs --------------------------------------------------------------
+def _torch_floor_divide(a, b):
+    return torch.div(a, b, rounding_mode="floor")  # torch.floor_divide has no gradient
+
+
+# name -> (torch function or its name, float_arrays options for a, for b)
+AWAY_FROM_0 = {"away_from": 0.0, "margin": 0.25}
+MORE_BINARY = {
+    "remainder": ("remainder", {}, AWAY_FROM_0),
+    "fmod": ("fmod", {}, AWAY_FROM_0),
+    "floor_divide": (_torch_floor_divide, {}, AWAY_FROM_0),
+    "copysign": ("copysign", {}, {}),
+    "fmax": ("fmax", {}, {}),
+    "fmin": ("fmin", {}, {}),
+    # the origin is tested on its own: PyTorch gives NaN there, we give the subgradient 0
+    "hypot": ("hypot", AWAY_FROM_0, {}),
+    "arctan2": ("arctan2", {}, {}),
+    "logaddexp": ("logaddexp", {}, {}),
+    "logaddexp2": ("logaddexp2", {}, {}),
+}
+
+
+def _numpy_binary(name):
+    return lambda a, b: getattr(np, name)(a, b)
+
+
+def _torch_binary(name):
+    function = MORE_BINARY[name][0]
+    return getattr(torch, function) if isinstance(function, str) else function
+
+
+def _draw_pair(data, name, shapes):
+    _, options_a, options_b = MORE_BINARY[name]
+    a = data.draw(float_arrays(shapes[0], **options_a), label="a")
+    b = data.draw(float_arrays(shapes[1], **options_b), label="b")
+    return a, b
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(MORE_BINARY))
+@given(shapes=broadcastable_shape_pairs(), data=st.data())
+def test_more_binary_values_and_gradients_match_torch_with_broadcasting(name, shapes, data):
+    # Drawn values include ties (fmax/fmin) and integer quotients (remainder): PyTorch's rule
+    # is followed there too.
+    a, b = _draw_pair(data, name, shapes)
+    mine = run_ours(_numpy_binary(name), a, b)
+    assert_same(mine, run_torch(_torch_binary(name), a, b), a=a, b=b)
+
+
+@needs_autograd
+@pytest.mark.parametrize("name", sorted(set(MORE_BINARY) - {"copysign", "floor_divide", "fmod"}))
+@given(shapes=broadcastable_shape_pairs(), data=st.data())
+def test_more_binary_values_and_gradients_match_autograd(name, shapes, data):
+    # autograd has no copysign or fmod rule, and floor_divide is outside its graph;
+    # distinct values: autograd splits fmax/fmin ties in half where PyTorch gives them to a.
+    size_a, size_b = int(np.prod(shapes[0])), int(np.prod(shapes[1]))
+    flat = data.draw(float_arrays((size_a + size_b,), distinct=True, away_from=0.0), label="ab")
+    a, b = flat[:size_a].reshape(shapes[0]), flat[size_a:].reshape(shapes[1])
+    theirs = run_autograd(lambda x, y: getattr(anp, name)(x, y), a, b)
+    assert_same(run_ours(_numpy_binary(name), a, b), theirs, a=a, b=b)
+
+
+def _smooth_pair(data, name):
+    """A point where the op is smooth: a / b away from an integer for remainder/fmod, b away
+    from 0, a away from 0 for copysign, and no ties for fmax/fmin."""
+    shape = data.draw(shapes(max_dims=2), label="shape")
+    b = data.draw(float_arrays(shape, away_from=0.0, margin=0.5), label="b")
+    quotient = data.draw(float_arrays(shape, min_value=-3, max_value=3), label="quotient")
+    quotient = np.floor(quotient) + 0.25 + 0.5 * (quotient - np.floor(quotient))  # frac in ...
+    return quotient * b, b  # ... [0.25, 0.75]: never next to an integer, never a tie
+
+
+@pytest.mark.parametrize("name", sorted(MORE_BINARY))
+@given(data=st.data())
+def test_more_binary_first_and_second_derivatives_match_central_differences(name, data):
+    a, b = _smooth_pair(data, name)
+    assert check_gradient(_numpy_binary(name), a, b)
+    leaves = [tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)]
+    assert tg.gradgradcheck(_numpy_binary(name), leaves)
+
+
+EDGE_PAIRS = {
+    "remainder": ([5.0, -5.0, 5.5, 6.0, -0.0], [3.0, 3.0, -2.0, 3.0, 2.0]),
+    "fmod": ([5.0, -5.0, 5.5, 6.0, -0.0], [3.0, 3.0, -2.0, 3.0, 2.0]),
+    "floor_divide": ([5.0, -5.0, 5.5, 6.0, -0.0], [3.0, 3.0, -2.0, 3.0, 2.0]),
+    "copysign": ([5.0, -5.0, 0.0, 2.0, -0.0], [3.0, -3.0, -2.0, 0.0, -0.0]),
+    "fmax": ([1.0, 2.0, np.nan, 1.0, np.nan], [1.0, 3.0, 1.0, np.nan, np.nan]),
+    "fmin": ([1.0, 2.0, np.nan, 1.0, np.nan], [1.0, 3.0, 1.0, np.nan, np.nan]),
+    "arctan2": ([0.0, 3.0, -1.0, 0.0, 1e-300], [0.0, 4.0, 0.0, -1.0, 1e-300]),
+    "logaddexp": ([0.0, -1000.0, 1000.0, -np.inf, 5.0], [0.0, 1000.0, 999.0, 0.0, -np.inf]),
+    "logaddexp2": ([0.0, -1000.0, 1000.0, -np.inf, 5.0], [0.0, 1000.0, 999.0, 0.0, -np.inf]),
+    "hypot": ([3.0, -1e-300, 1e300, 0.0, 2.0], [4.0, 0.0, 1e300, -2.0, 0.0]),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(EDGE_PAIRS))
+def test_more_binary_at_edge_values_match_torch(name):
+    a, b = (np.array(v) for v in EDGE_PAIRS[name])
+    with np.errstate(all="ignore"):
+        mine = run_ours(_numpy_binary(name), a, b)
+    assert_same(mine, run_torch(_torch_binary(name), a, b), a=a, b=b)
+
+
+def test_hypot_and_arctan2_at_the_origin_give_zero_gradient_not_nan():
+    # PyTorch gives NaN for hypot at (0, 0); 0 is the subgradient |x| and norms take there.
+    for function in (np.hypot, np.arctan2):
+        a = tg.Tensor(np.array([0.0]), requires_grad=True)
+        b = tg.Tensor(np.array([0.0]), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            function(a, b).sum().backward()
+        assert a.grad.data[0] == 0 and b.grad.data[0] == 0
+
+
+def test_logaddexp_of_equal_infinities_shares_the_gradient_equally_not_nan():
+    # PyTorch gives NaN at logaddexp(-inf, -inf); by symmetry each side's share is 1/2.
+    for function in (np.logaddexp, np.logaddexp2):
+        a = tg.Tensor(np.array([-np.inf, np.inf]), requires_grad=True)
+        b = tg.Tensor(np.array([-np.inf, np.inf]), requires_grad=True)
+        out = function(a, b)
+        np.testing.assert_array_equal(out.data, [-np.inf, np.inf])
+        out.backward(np.ones(2))
+        np.testing.assert_array_equal(a.grad.data, [0.5, 0.5])
+        np.testing.assert_array_equal(b.grad.data, [0.5, 0.5])
+
+
+def test_new_binary_ops_keep_float32_with_python_numbers():
+    z = tg.Tensor(np.array([0.5, -1.5], dtype=np.float32), requires_grad=True)
+    for name in sorted(MORE_BINARY):
+        out = getattr(np, name)(z, 2.0)
+        assert out.dtype == np.float32, name
+        out.sum().backward()
+        assert z.grad.dtype == np.float32, name
+        z.grad = None
+
+
+@pytest.mark.parametrize("name", sorted(MORE_BINARY))
+def test_more_binary_broadcast_mismatch_names_the_op_and_both_shapes(name):
+    a, b = tg.Tensor(np.ones((2, 3))), tg.Tensor(np.ones((4,)))
+    with pytest.raises(ValueError, match=re.escape(f"{name}: shapes (2, 3) and (4,)")):
+        getattr(np, name)(a, b)
+
+
+# -- pow at its singular points: exactly PyTorch's gradients ----------------------------------
+POW_SINGULAR = [
+    (0.0, -1.0),  # 0 ** negative: value inf, da = -inf, db = -inf
+    (0.0, -0.5),
+    (0.0, -2.0),
+    (0.0, 0.0),  # 0 ** 0 = 1: both 0
+    (0.0, 0.5),  # da = inf
+    (0.0, 1.0),
+    (0.0, 2.0),
+    (-2.0, 0.5),  # negative base, fractional exponent: NaN value and gradients
+    (-2.0, 2.0),  # da = -4, db = NaN (log of a negative base)
+    (-2.0, 3.0),
+    (-2.0, -1.0),
+    (np.inf, 0.0),  # inf ** 0 = 1: da = 0, db = inf
+    (-np.inf, 0.0),  # da = 0, db = NaN
+    (np.inf, 2.0),
+    (-np.inf, -1.0),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("base, exponent", POW_SINGULAR)
+def test_pow_at_singular_points_matches_torch(base, exponent):
+    a, b = np.array([base]), np.array([exponent])
+    with np.errstate(all="ignore"):
+        tensors = run_ours(lambda x, y: x**y, a, b)
+        scalar_exponent = run_ours(lambda x: x**exponent, a)
+        scalar_base = run_ours(lambda y: base**y, b)
+    theirs = run_torch(lambda x, y: x**y, a, b)
+    assert_same(tensors, theirs, base=base, exponent=exponent)
+    assert_same(scalar_exponent, run_torch(lambda x: x**exponent, a), base=base, exponent=exponent)
+    assert_same(scalar_base, run_torch(lambda y: base**y, b), base=base, exponent=exponent)
+
+
+# -- maximum/minimum ties: PyTorch's rule between tensors, the course's ReLU against constants --
+@needs_torch
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_of_two_tensors_split_ties_as_torch(name):
+    a, b = np.array([1.0, 2.0, 0.0, -1.0]), np.array([1.0, 3.0, 0.0, -2.0])
+    assert_same(run_ours(getattr(tg, name), a, b), run_torch(getattr(torch, name), a, b))
+    ta, tb = tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)
+    getattr(np, name)(ta, tb).sum().backward()
+    assert ta.grad.data[0] == tb.grad.data[0] == 0.5 and ta.grad.data[2] == tb.grad.data[2] == 0.5
+
+
+def test_np_maximum_against_a_constant_zero_gives_the_course_relu_derivative_at_zero():
+    for constant in (0, 0.0, np.zeros(3)):
+        Z = tg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+        np.maximum(constant, Z).sum().backward()
+        np.testing.assert_array_equal(Z.grad.data, [0.0, 0.0, 1.0])
+
+
+@needs_torch
+@given(shapes=broadcastable_shape_pairs(), data=st.data())
+def test_mod_and_floordiv_operators_match_torch_with_python_numbers_on_either_side(shapes, data):
+    a = data.draw(float_arrays(shapes[0]), label="a")
+    b = data.draw(float_arrays(shapes[1], away_from=0.0, margin=0.25), label="b")
+
+    def ours(x, y):
+        return x % y + (x // y) * x + 7.5 % y + 2.0 // y + x % 1.5
+
+    def theirs(x, y):
+        # torch has no derivative for number % tensor; tensor % tensor is the same function
+        floor, constant = _torch_floor_divide, torch.tensor
+        return x % y + floor(x, y) * x + constant(7.5) % y + floor(constant(2.0), y) + x % 1.5
+
+    assert_same(run_ours(ours, a, b), run_torch(theirs, a, b), a=a, b=b)
+
+
+@needs_torch
+@given(shape=shapes(), data=st.data())
+def test_clip_with_tensor_bounds_sends_their_gradient_as_torch_clamp(shape, data):
+    x = data.draw(float_arrays(shape), label="x")
+    low = data.draw(float_arrays(shape, min_value=-2, max_value=-0.5), label="low")
+    high = data.draw(float_arrays(shape, min_value=0.5, max_value=2), label="high")
+    mine = run_ours(lambda t, lo, hi: np.clip(t, lo, hi), x, low, high)
+    assert_same(mine, run_torch(torch.clamp, x, low, high), x=x, low=low, high=high)
+
+
+def test_clip_with_constant_tensor_bounds_keeps_float32_and_accepts_arrays():
+    x = tg.Tensor(np.array([-3.0, 0.25, 3.0], dtype=np.float32), requires_grad=True)
+    out = tg.clip(x, tg.Tensor(-1.0), tg.Tensor(np.array([1.0, 0.1, 2.0])))
+    np.testing.assert_array_equal(out.data, [-1.0, 0.1, 2.0])
+    assert tg.clip(x, tg.Tensor(-1.0), tg.Tensor(1.0)).dtype == np.float32
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])

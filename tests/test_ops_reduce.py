@@ -8,8 +8,19 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from peers import (
+    anp,
+    assert_same,
+    needs_autograd,
+    needs_torch,
+    run_autograd,
+    run_ours,
+    run_torch,
+    torch,
+)
 
 import tinygrad_dl as tg
+from tinygrad_dl.ops import reduce
 from tinygrad_dl.testing import (
     axis_keepdims,
     check_gradient,
@@ -51,6 +62,8 @@ REDUCTIONS = {
     "logsumexp": (tg.logsumexp, logsumexp_reference, {}, 1),
     "method_sum": (lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), np.sum, {}, 1),
     "method_mean": (lambda x, axis, keepdims: x.mean(axis, keepdims), np.mean, {}, 1),
+    "prod": (reduce.prod, np.prod, {}, 1),
+    "np.prod": (lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), np.prod, {}, 1),
 }
 
 
@@ -228,3 +241,235 @@ def test_max_of_an_empty_tensor_names_its_shape():
 def test_non_integer_axis_is_a_type_error_naming_the_op(axis):
     with pytest.raises(TypeError, match="sum: axis must be an int"):
         tg.sum(tg.Tensor(np.ones((2, 3))), axis=axis)
+
+
+# -- prod, with zeros -------------------------------------------------------------------------
+def _with_zeros(x):
+    """Values within 1 of 0 set to 0: slices with no, one and several zeros all occur."""
+    return np.where(np.abs(x) < 1, 0.0, x)
+
+
+@needs_torch
+@given(x=float_arrays(shapes(min_dims=1)), data=st.data())
+def test_prod_with_zeros_matches_torch_along_any_single_axis_or_all(x, data):
+    x = _with_zeros(x)
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)), label="axis")
+    mine = run_ours(lambda t: np.prod(t, axis=axis), x)
+    theirs = run_torch(lambda t: torch.prod(t) if axis is None else torch.prod(t, dim=axis), x)
+    assert_same(mine, theirs, x=x, axis=axis)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "x, axis",
+    [
+        ([0.0, 2.0, 3.0], None),  # one zero: it gets the product of the others
+        ([0.0, 0.0, 3.0], None),  # two zeros: every gradient 0
+        ([[0.0, 2.0, 3.0], [1.0, 0.0, 0.0], [1.0, 2.0, 3.0]], 1),  # per row: one, two, none
+        ([[0.0, 2.0], [0.0, 5.0]], 0),
+    ],
+    ids=["one zero", "two zeros", "rows", "columns"],
+)
+def test_prod_gradient_at_zeros_is_the_product_of_the_others_as_torch(x, axis):
+    x = np.array(x)
+    mine = run_ours(lambda t: np.prod(t, axis=axis), x)
+    theirs = run_torch(lambda t: torch.prod(t) if axis is None else torch.prod(t, dim=axis), x)
+    assert_same(mine, theirs, x=x, axis=axis)
+
+
+@given(x=float_arrays(shapes(min_dims=1, max_dims=2)), data=st.data())
+def test_prod_with_zeros_over_axis_tuples_matches_central_differences(x, data):
+    x = _with_zeros(x)
+    axis, keepdims = data.draw(axis_keepdims(x.ndim), label="axis")
+    assert check_gradient(lambda t: np.prod(t, axis=axis, keepdims=keepdims), x)
+
+
+@given(x=float_arrays(shapes(max_dims=2), away_from=0.0), data=st.data())
+def test_prod_second_derivatives_match_central_differences(x, data):
+    axis = data.draw(st.one_of(st.none(), st.integers(-max(x.ndim, 1), max(x.ndim - 1, 0))))
+    axis = None if x.ndim == 0 else axis
+    assert tg.gradgradcheck(lambda t: np.prod(t, axis=axis), [tg.Tensor(x, requires_grad=True)])
+
+
+@pytest.mark.parametrize("function", [np.prod, np.cumprod])
+def test_second_derivative_through_prod_at_a_zero_is_refused_not_wrong(function):
+    x = tg.Tensor(np.array([0.0, 2.0, 3.0]), requires_grad=True)
+    with pytest.raises(NotImplementedError, match=function.__name__ + ".*zeros"):
+        tg.grad(function(x).sum(), [x], create_graph=True)
+
+
+# -- cumsum, cumprod --------------------------------------------------------------------------
+def _torch_running(name, axis):
+    def run(t):
+        return getattr(torch, name)(
+            t.flatten() if axis is None else t, dim=0 if axis is None else axis
+        )
+
+    return run
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@given(x=float_arrays(shapes(min_dims=1)), zeros=st.booleans(), data=st.data())
+def test_cumsum_and_cumprod_match_torch_along_any_axis_with_zeros(name, x, zeros, data):
+    x = _with_zeros(x) if zeros else x
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)), label="axis")
+    mine = run_ours(lambda t: getattr(np, name)(t, axis=axis), x)
+    assert_same(mine, run_torch(_torch_running(name, axis), x), x=x, axis=axis)
+
+
+@needs_torch
+def test_cumprod_gradient_with_zeros_matches_torch_exactly():
+    x = np.array([2.0, 0.0, 3.0, 0.0, 5.0])
+    mine = run_ours(lambda t: np.cumprod(t), x)
+    assert_same(mine, run_torch(_torch_running("cumprod", 0), x))
+    leaf = tg.Tensor(x, requires_grad=True)
+    np.cumprod(leaf).sum().backward()
+    np.testing.assert_array_equal(leaf.grad.data, [1.0, 8.0, 0.0, 0.0, 0.0])
+
+
+@needs_autograd
+@given(x=float_arrays(shapes(min_dims=1)), data=st.data())
+def test_cumsum_matches_autograd(x, data):
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)), label="axis")
+    theirs = run_autograd(lambda v: anp.cumsum(v, axis=axis), x)
+    assert_same(run_ours(lambda t: np.cumsum(t, axis=axis), x), theirs, x=x, axis=axis)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@given(x=float_arrays(shapes(min_dims=1, max_dims=2), away_from=0.0), data=st.data())
+def test_cumsum_and_cumprod_first_and_second_derivatives(name, x, data):
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)), label="axis")
+    function = lambda t: getattr(np, name)(t, axis=axis)  # noqa: E731
+    assert check_gradient(function, x)
+    assert tg.gradgradcheck(function, [tg.Tensor(x, requires_grad=True)])
+
+
+def test_cumsum_of_a_0d_tensor_along_axis_0_is_the_value_and_numpy_shape_otherwise():
+    x = tg.Tensor(np.array(2.5), requires_grad=True)
+    assert np.cumsum(x, axis=0).shape == () and np.cumsum(x).shape == (1,)
+    np.cumprod(x, axis=-1).backward()
+    assert x.grad.item() == 1.0
+
+
+# -- diff --------------------------------------------------------------------------------------
+@needs_torch
+@given(
+    x=float_arrays(shapes(min_dims=1, min_side=2)),
+    n=st.integers(0, 3),
+    edges=st.sampled_from(["none", "prepend", "append", "both"]),
+    data=st.data(),
+)
+def test_diff_matches_numpy_and_torch_with_prepend_and_append(x, n, edges, data):
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1), label="axis")
+    edge_shape = x.shape[: axis % x.ndim] + (2,) + x.shape[axis % x.ndim + 1 :]
+    extra = {}
+    if edges in ("prepend", "both"):
+        extra["prepend"] = np.full(edge_shape, 0.5)
+    if edges in ("append", "both"):
+        extra["append"] = np.full(edge_shape, -1.5)
+    mine = run_ours(lambda t: np.diff(t, n=n, axis=axis, **extra), x)
+    np.testing.assert_allclose(mine[0], np.diff(x, n=n, axis=axis, **extra), rtol=1e-12)
+
+    def torch_diff(t):
+        if n == 0:
+            return t * 1
+        as_torch = {k: torch.as_tensor(v) for k, v in extra.items()}
+        return torch.diff(t, n=n, dim=axis, **as_torch)
+
+    assert_same(mine, run_torch(torch_diff, x), x=x, n=n, axis=axis, edges=edges)
+
+
+@given(x=float_arrays(shapes(min_dims=1, max_dims=2, min_side=2)), n=st.integers(1, 2))
+def test_diff_second_derivatives_hold_and_scalar_edges_broadcast(x, n):
+    function = lambda t: np.diff(t * t, n=n, axis=0, prepend=1.0, append=0)  # noqa: E731
+    assert np.diff(tg.Tensor(x), n=n, axis=0, prepend=1.0, append=0).shape == (
+        np.diff(x, n=n, axis=0, prepend=1.0, append=0).shape
+    )
+    assert tg.gradgradcheck(function, [tg.Tensor(x, requires_grad=True)])
+
+
+def test_diff_sends_gradient_to_a_tensor_prepend():
+    x = tg.Tensor(np.array([1.0, 4.0, 9.0]), requires_grad=True)
+    first = tg.Tensor(np.array(0.5), requires_grad=True)
+    (np.diff(x, prepend=first) * np.array([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(first.grad.data, -1.0)
+    np.testing.assert_array_equal(x.grad.data, [1.0 - 2.0, 2.0 - 3.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: np.diff(tg.Tensor(np.array(1.0))), "0-d"),
+        (lambda: np.diff(tg.Tensor(np.ones(3)), n=-1), "non-negative"),
+        (lambda: np.diff(tg.Tensor(np.ones(3)), axis=1), "axis 1 is out of bounds"),
+    ],
+)
+def test_diff_errors_name_the_op_and_the_problem(call, message):
+    with pytest.raises(ValueError, match="diff: .*" + message):
+        call()
+
+
+# -- std/var at zero spread, 0-d tensors ------------------------------------------------------
+@needs_torch
+@pytest.mark.parametrize(
+    "x, axis",
+    [
+        ([[1.0, 2.0], [1.0, 3.0]], 0),  # a constant column
+        ([5.0], None),  # one element, ddof=0
+        ([[2.0, 2.0, 2.0]], 1),
+        ([[2.0, 2.0, 2.0]], None),
+    ],
+)
+def test_std_gradient_at_zero_spread_is_zero_as_torch_not_nan(x, axis):
+    x = np.array(x)
+    dims = tuple(range(x.ndim)) if axis is None else axis
+    for ddof in (0, 1) if x.size > 1 else (0,):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mine = run_ours(lambda t, ddof=ddof: np.std(t, axis=axis, ddof=ddof), x)
+        theirs = run_torch(lambda t, ddof=ddof: torch.std(t, dim=dims, correction=ddof), x)
+        assert_same(mine, theirs, x=x, ddof=ddof)
+        assert np.all(np.isfinite(mine[1][0]))
+
+
+@given(x=float_arrays(shapes(min_dims=1)), data=st.data())
+def test_std_second_derivatives_match_central_differences(x, data):
+    x = x + np.arange(x.size).reshape(x.shape)  # distinct: away from zero spread
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)), label="axis")
+    assert tg.gradgradcheck(lambda t: np.std(t, axis=axis), [tg.Tensor(x, requires_grad=True)])
+
+
+ZERO_D = {
+    "sum": (lambda t, axis: t.sum(axis), lambda t, axis: t.sum(axis)),
+    "mean": (lambda t, axis: np.mean(t, axis=axis), lambda t, axis: t.mean(axis)),
+    "max": (lambda t, axis: t.max(axis), lambda t, axis: t.amax(axis)),
+    "min": (lambda t, axis: np.min(t, axis=axis), lambda t, axis: t.amin(axis)),
+    "prod": (lambda t, axis: np.prod(t, axis=axis), lambda t, axis: t.prod(axis)),
+    "var": (lambda t, axis: t.var(axis), lambda t, axis: t.var(axis, correction=0)),
+    "std": (lambda t, axis: np.std(t, axis=axis), lambda t, axis: t.std(axis, correction=0)),
+    "logsumexp": (lambda t, axis: tg.logsumexp(t, axis), lambda t, axis: t.logsumexp(axis)),
+    "softmax": (lambda t, axis: tg.softmax(t, axis), lambda t, axis: t.softmax(axis)),
+    "log_softmax": (
+        lambda t, axis: tg.log_softmax(t, axis),
+        lambda t, axis: t.log_softmax(axis),
+    ),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize("name", sorted(ZERO_D))
+def test_reductions_of_a_0d_tensor_along_axis_0_or_minus_1_match_torch(name, axis):
+    # NumPy raises AxisError here; PyTorch returns the value itself, and so do we.
+    ours, theirs = ZERO_D[name]
+    x = np.array(1.5)
+    mine = run_ours(lambda t: ours(t, axis), x)
+    assert mine[0].shape == ()
+    assert_same(mine, run_torch(lambda t: theirs(t, axis), x), name=name, axis=axis)
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_D))
+def test_reductions_of_a_0d_tensor_along_axis_1_name_the_op(name):
+    with pytest.raises(ValueError, match="axis 1 is out of bounds for a 0-d"):
+        ZERO_D[name][0](tg.Tensor(np.array(1.5)), 1)

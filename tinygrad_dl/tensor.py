@@ -467,6 +467,22 @@ class Tensor:
         """``other / self`` with broadcasting."""
         return _ops.div(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        """``self % other`` (``np.remainder``: the sign of ``other``), with broadcasting."""
+        return _ops.elementwise.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        """``other % self`` with broadcasting."""
+        return _ops.elementwise.remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """``self // other`` (``np.floor_divide``), with broadcasting; its gradient is 0."""
+        return _ops.elementwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        """``other // self`` with broadcasting; its gradient is 0."""
+        return _ops.elementwise.floor_divide(other, self)
+
     def __pow__(self, other: Any) -> Tensor:
         """``self ** other`` with broadcasting."""
         return _ops.power(self, other)

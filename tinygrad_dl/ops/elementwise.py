@@ -11,6 +11,7 @@ Python numbers take fast paths (``x * 2``, ``1 - a``): no wrapping, one input re
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,37 @@ __all__ = [
     "maximum",
     "minimum",
     "where",
-    "sign",
     "compare",
+    "log2",
+    "log10",
+    "exp2",
+    "expm1",
+    "tan",
+    "sinh",
+    "cosh",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sinc",
+    "sign",
+    "floor",
+    "ceil",
+    "trunc",
+    "rint",
+    "round",
+    "remainder",
+    "fmod",
+    "floor_divide",
+    "copysign",
+    "fmax",
+    "fmin",
+    "hypot",
+    "arctan2",
+    "logaddexp",
+    "logaddexp2",
 ]
 
 _SCALARS = (int, float)
@@ -90,40 +120,35 @@ def _div_vjp(g, out, inputs, extra, needs):
 
 
 def _pow_vjp(g, out, inputs, extra, needs):
-    # d(a^b)/da = b a^(b-1) ; d(a^b)/db = a^b log(a), taken as 0 where a^b = 0 (a = 0)
+    # PyTorch's values at the singular points, which are the limits where one exists:
+    # da = b a^(b-1), taken as 0 where b = 0 (a^0 is constant, even at a = 0 or +-inf);
+    # db = a^b log(a), taken as 0 where a = 0 and b >= 0 (0^b is constant there). Elsewhere the
+    # formula's own value stands: -inf at 0^b for b < 0, NaN for a negative base (no real
+    # derivative in b; and the forward is NaN for a non-integer b), so nothing is hidden.
     a, b = inputs
     grad_a = grad_b = None
-    if needs[0]:
-        # b a^(b-1), taken as 0 where b = 0 (a^0 is constant, even at a = 0)
-        nonzero = b != 0
-        power = np.where(nonzero, a, 1) ** (b - 1)
-        grad_a = unbroadcast(np.where(nonzero, g * b * power, 0), a.shape)
-    if needs[1]:
-        safe_log = np.log(np.where(a > 0, a, 1))
-        grad_b = unbroadcast(g * out * safe_log, b.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if needs[0]:
+            nonzero = b != 0
+            power = np.where(nonzero, a, 1) ** (b - 1)
+            grad_a = unbroadcast(np.where(nonzero, g * b * power, 0), a.shape)
+        if needs[1]:
+            constant = (a == 0) & (b >= 0)
+            log_a = np.log(np.where(constant, 1, a))
+            grad_b = unbroadcast(np.where(constant, 0, g * out * log_a), b.shape)
     return grad_a, grad_b
 
 
-ADD = Op("add", lambda a, b, _: a + b, _add_vjp, rule="dA = unbroadcast(dY), dB = unbroadcast(dY)")
-SUB = Op("sub", lambda a, b, _: a - b, _sub_vjp, rule="dA = unbroadcast(dY), dB = unbroadcast(-dY)")
-MUL = Op(
-    "mul",
-    lambda a, b, _: a * b,
-    _mul_vjp,
-    rule="dA = unbroadcast(dY * B), dB = unbroadcast(dY * A)",
-)
-DIV = Op(
-    "div",
-    lambda a, b, _: a / b,
-    _div_vjp,
-    rule="dA = unbroadcast(dY / B), dB = unbroadcast(-dY * A / B**2)",
-)
+ADD = Op("add", lambda a, b, _: a + b, _add_vjp, rule="dA = dY; dB = dY")
+SUB = Op("sub", lambda a, b, _: a - b, _sub_vjp, rule="dA = dY; dB = -dY")
+MUL = Op("mul", lambda a, b, _: a * b, _mul_vjp, rule="dA = dY * B; dB = dY * A")
+DIV = Op("div", lambda a, b, _: a / b, _div_vjp, rule="dA = dY / B; dB = -dY * A / B^2")
 POW = Op(
     "pow",
     lambda a, b, _: a**b,
     _pow_vjp,
     saves_out=True,
-    rule="dA = dY * B * A**(B-1) (0 where B = 0), dB = dY * Y * log(A) (0 where A <= 0)",
+    rule="dA = dY * B A^(B-1) (0 where B = 0); dB = dY * A^B log(A) (0 where A = 0, B >= 0)",
 )
 
 # One input and a Python number kept in ``extra``.
@@ -142,7 +167,7 @@ RDIV_SCALAR = Op(
     lambda x, c: c / x,
     lambda g, out, inputs, c, needs: (-g * out / inputs[0],),
     True,
-    rule="dX = -dY * Y / X",
+    rule="dX = -dY * (c / X) / X",
 )
 
 
@@ -151,19 +176,20 @@ def _pow_scalar_vjp(g, out, inputs, c, needs):
     if c == 2:
         return (g * 2 * x,)
     if c == 0:
-        return (g * 0,)  # x^0 is constant (also at x = 0, where x^-1 would be inf)
-    return (g * c * x ** (c - 1),)
+        return (np.zeros_like(g),)  # x^0 is constant (also at x = 0, where x^-1 would be inf)
+    with np.errstate(divide="ignore", invalid="ignore"):  # c x^(c-1) at x = 0, c < 1: +-inf
+        return (g * c * x ** (c - 1),)
 
 
 POW_SCALAR = Op(
-    "pow", lambda x, c: x**c, _pow_scalar_vjp, rule="dX = dY * c * X**(c-1) (0 when c = 0)"
+    "pow", lambda x, c: x**c, _pow_scalar_vjp, rule="dX = dY * c X^(c-1) (0 where c = 0)"
 )
 RPOW_SCALAR = Op(
     "rpow",
     lambda x, c: c**x,
     lambda g, out, inputs, c, needs: (g * out * float(np.log(c)),),
     saves_out=True,
-    rule="dX = dY * Y * log(c)",
+    rule="dX = dY * c^X log(c) (c > 0)",
 )
 
 
@@ -287,13 +313,42 @@ def _sigmoid_of(x: Any) -> Any:
     return sigmoid(x) if isinstance(x, Tensor) else _sigmoid_forward(x)
 
 
+def _elementwise(
+    name: str, forward: Any, derivative: Any, rule: str, saves_out: bool = False
+) -> Op:
+    """A one-input op ``Y = f(x)`` whose vjp is ``dx = dY * f'(x)``.
+
+    ``derivative(x, out)`` gives ``f'(x)`` from the input and (when ``saves_out``) the output,
+    written with operators and dispatching ``np.*`` calls so it also runs on Tensors under
+    ``create_graph``.
+    """
+    return Op(
+        name,
+        lambda x, _: forward(x),
+        lambda g, out, inputs, extra, needs: (g * derivative(inputs[0], out),),
+        saves_out=saves_out,
+        rule=rule,
+    )
+
+
+def _zero_gradient_vjp(g, out, inputs, extra, needs):
+    # Piecewise constant: the derivative is 0 wherever it exists (PyTorch gives 0 everywhere).
+    return (np.zeros_like(g),)
+
+
+_LN2 = float(np.log(2.0))  # Python floats: they keep a float32 gradient float32 (NEP 50)
+_LN10 = float(np.log(10.0))
+_PI = float(np.pi)
+
 NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rule="dX = -dY")
+# The course's activations and the common ufuncs keep hand-written vjps (one temporary fewer
+# than _elementwise's dY * f'(x): they are on every network's hot path).
 EXP = Op(
     "exp",
     lambda x, _: np.exp(x),
     lambda g, out, inputs, e, n: (g * out,),
     saves_out=True,
-    rule="dX = dY * Y",
+    rule="dX = dY * e^X",
 )
 LOG = Op(
     "log", lambda x, _: np.log(x), lambda g, out, inputs, e, n: (g / inputs[0],), rule="dX = dY / X"
@@ -309,39 +364,24 @@ SQRT = Op(
     lambda x, _: np.sqrt(x),
     lambda g, out, inputs, e, n: (g / (2 * out),),
     saves_out=True,
-    rule="dX = dY / (2 Y)",
+    rule="dX = dY / (2 sqrt(X))",
 )
-ABS = Op(
-    "abs",
-    lambda x, _: np.abs(x),
-    lambda g, out, inputs, e, n: (g * np.sign(inputs[0]),),
-    rule="dX = dY * sign(X)",
-)
-SIN = Op(
-    "sin",
-    lambda x, _: np.sin(x),
-    lambda g, out, inputs, e, n: (g * np.cos(inputs[0]),),
-    rule="dX = dY * cos(X)",
-)
-COS = Op(
-    "cos",
-    lambda x, _: np.cos(x),
-    lambda g, out, inputs, e, n: (-g * np.sin(inputs[0]),),
-    rule="dX = -dY * sin(X)",
-)
+ABS = _elementwise("abs", np.abs, lambda x, out: np.sign(x), "dX = dY * sign(X) (0 at X = 0)")
+SIN = _elementwise("sin", np.sin, lambda x, out: np.cos(x), "dX = dY * cos(X)")
+COS = _elementwise("cos", np.cos, lambda x, out: -np.sin(x), "dX = -dY * sin(X)")
 TANH = Op(
     "tanh",
     lambda x, _: np.tanh(x),
-    lambda g, out, inputs, e, n: (g * (1 - out * out),),  # g' = 1 - a^2
+    lambda g, out, inputs, e, n: (g * (1 - out * out),),
     saves_out=True,
-    rule="dZ = dA * (1 - A**2)",
+    rule="dZ = dA * (1 - A^2)",
 )
 SIGMOID = Op(
     "sigmoid",
     _sigmoid_forward,
-    lambda g, out, inputs, e, n: (g * out * (1 - out),),  # g' = a (1 - a)
+    lambda g, out, inputs, e, n: (g * out * (1 - out),),
     saves_out=True,
-    rule="dZ = dA * A * (1 - A)",
+    rule="dZ = dA * A (1 - A)",
 )
 RELU = Op(
     "relu",
@@ -353,14 +393,60 @@ LEAKY_RELU = Op(
     "leaky_relu",
     lambda x, alpha: np.where(x > 0, x, x * alpha),
     lambda g, out, inputs, alpha, n: (np.where(inputs[0] > 0, g, g * alpha),),
-    rule="dZ = dA where Z > 0, else alpha * dA",
+    rule="dZ = dA where Z > 0, else alpha dA",
 )
-SOFTPLUS = Op(
-    "softplus",
-    _softplus_forward,
-    lambda g, out, inputs, e, n: (g * _sigmoid_of(inputs[0]),),
-    rule="dX = dY * sigmoid(X)",
+SOFTPLUS = _elementwise(
+    "softplus", _softplus_forward, lambda x, out: _sigmoid_of(x), "dX = dY * sigmoid(X)"
 )
+
+# -- more of NumPy's unary ufuncs --------------------------------------------------------------
+LOG2 = _elementwise("log2", np.log2, lambda x, out: 1 / (x * _LN2), "dX = dY / (X ln 2)")
+LOG10 = _elementwise("log10", np.log10, lambda x, out: 1 / (x * _LN10), "dX = dY / (X ln 10)")
+EXP2 = _elementwise("exp2", np.exp2, lambda x, out: out * _LN2, "dX = dY * 2^X ln 2", True)
+EXPM1 = _elementwise("expm1", np.expm1, lambda x, out: out + 1, "dX = dY * e^X", True)
+TAN = _elementwise("tan", np.tan, lambda x, out: 1 + out * out, "dX = dY * (1 + tan^2 X)", True)
+SINH = _elementwise("sinh", np.sinh, lambda x, out: np.cosh(x), "dX = dY * cosh(X)")
+COSH = _elementwise("cosh", np.cosh, lambda x, out: np.sinh(x), "dX = dY * sinh(X)")
+ARCSIN = _elementwise(
+    "arcsin", np.arcsin, lambda x, out: 1 / np.sqrt(1 - x * x), "dX = dY / sqrt(1 - X^2)"
+)
+ARCCOS = _elementwise(
+    "arccos", np.arccos, lambda x, out: -1 / np.sqrt(1 - x * x), "dX = -dY / sqrt(1 - X^2)"
+)
+ARCTAN = _elementwise("arctan", np.arctan, lambda x, out: 1 / (1 + x * x), "dX = dY / (1 + X^2)")
+ARCSINH = _elementwise(
+    "arcsinh", np.arcsinh, lambda x, out: 1 / np.sqrt(x * x + 1), "dX = dY / sqrt(X^2 + 1)"
+)
+ARCCOSH = _elementwise(
+    "arccosh", np.arccosh, lambda x, out: 1 / np.sqrt(x * x - 1), "dX = dY / sqrt(X^2 - 1)"
+)
+ARCTANH = _elementwise("arctanh", np.arctanh, lambda x, out: 1 / (1 - x * x), "dX = dY / (1 - X^2)")
+
+
+def _sinc_derivative(x, out):
+    # sinc(x) = sin(u) / u with u = pi x: sinc'(x) = (cos(u) - sinc(x)) / x. Near 0 that
+    # difference cancels (PyTorch loses digits there), so |u| < 0.01 takes the series
+    # pi (-u/3 + u^3/30 - u^5/840), exact to rounding there, smooth through 0 (where it is 0,
+    # with the right second derivative -pi^2/3) and never 0/0.
+    u = _PI * x
+    small = np.abs(u) < 0.01
+    squared = u * u
+    series = _PI * u * (-1 / 3 + squared * (1 / 30 - squared / 840))
+    return np.where(small, series, (np.cos(u) - out) / np.where(small, 1.0, x))
+
+
+SINC = _elementwise(
+    "sinc", np.sinc, _sinc_derivative, "dX = dY * (cos(pi X) - sinc(X)) / X (0 at X = 0)", True
+)
+
+# Piecewise constant: in the graph, with gradient 0 (as in PyTorch), so a loss built on them
+# still backpropagates (a zero) instead of losing its graph.
+SIGN = Op("sign", lambda x, _: np.sign(x), _zero_gradient_vjp, rule="dX = 0")
+FLOOR = Op("floor", lambda x, _: np.floor(x), _zero_gradient_vjp, rule="dX = 0")
+CEIL = Op("ceil", lambda x, _: np.ceil(x), _zero_gradient_vjp, rule="dX = 0")
+TRUNC = Op("trunc", lambda x, _: np.trunc(x), _zero_gradient_vjp, rule="dX = 0")
+RINT = Op("rint", lambda x, _: np.rint(x), _zero_gradient_vjp, rule="dX = 0")
+ROUND = Op("round", lambda x, decimals: np.round(x, decimals), _zero_gradient_vjp, rule="dX = 0")
 
 
 def _clip_forward(x, bounds):
@@ -383,7 +469,7 @@ def _clip_vjp(g, out, inputs, bounds, needs):
     return (g,)
 
 
-CLIP = Op("clip", _clip_forward, _clip_vjp, rule="dX = dY where low <= X <= high, else 0")
+CLIP = Op("clip", _clip_forward, _clip_vjp, rule="dX = dY where a_min <= X <= a_max, else 0")
 
 
 def neg(x: Any) -> Tensor:
@@ -456,14 +542,117 @@ def softplus(x: Any) -> Tensor:
     return _unary(SOFTPLUS, x)
 
 
+def log2(x: Any) -> Tensor:
+    """``log2(x)``; ``d/dx = 1 / (x ln 2)``."""
+    return _unary(LOG2, x)
+
+
+def log10(x: Any) -> Tensor:
+    """``log10(x)``; ``d/dx = 1 / (x ln 10)``."""
+    return _unary(LOG10, x)
+
+
+def exp2(x: Any) -> Tensor:
+    """``2^x``; ``d/dx = 2^x ln 2``."""
+    return _unary(EXP2, x)
+
+
+def expm1(x: Any) -> Tensor:
+    """``e^x - 1``, accurate for small ``x``; ``d/dx = e^x``."""
+    return _unary(EXPM1, x)
+
+
+def tan(x: Any) -> Tensor:
+    """``tan x``; ``d/dx = 1 + tan^2 x``."""
+    return _unary(TAN, x)
+
+
+def sinh(x: Any) -> Tensor:
+    """``sinh x``; ``d/dx = cosh x``."""
+    return _unary(SINH, x)
+
+
+def cosh(x: Any) -> Tensor:
+    """``cosh x``; ``d/dx = sinh x``."""
+    return _unary(COSH, x)
+
+
+def arcsin(x: Any) -> Tensor:
+    """``arcsin x`` on ``[-1, 1]``; ``d/dx = 1 / sqrt(1 - x^2)`` (inf at +-1)."""
+    return _unary(ARCSIN, x)
+
+
+def arccos(x: Any) -> Tensor:
+    """``arccos x`` on ``[-1, 1]``; ``d/dx = -1 / sqrt(1 - x^2)`` (-inf at +-1)."""
+    return _unary(ARCCOS, x)
+
+
+def arctan(x: Any) -> Tensor:
+    """``arctan x``; ``d/dx = 1 / (1 + x^2)``."""
+    return _unary(ARCTAN, x)
+
+
+def arcsinh(x: Any) -> Tensor:
+    """``arcsinh x``; ``d/dx = 1 / sqrt(x^2 + 1)``."""
+    return _unary(ARCSINH, x)
+
+
+def arccosh(x: Any) -> Tensor:
+    """``arccosh x`` for ``x >= 1``; ``d/dx = 1 / sqrt(x^2 - 1)`` (inf at 1)."""
+    return _unary(ARCCOSH, x)
+
+
+def arctanh(x: Any) -> Tensor:
+    """``arctanh x`` on ``(-1, 1)``; ``d/dx = 1 / (1 - x^2)`` (inf at +-1)."""
+    return _unary(ARCTANH, x)
+
+
+def sinc(x: Any) -> Tensor:
+    """``sin(pi x) / (pi x)`` (1 at 0), NumPy's normalized sinc;
+    ``d/dx = (cos(pi x) - sinc(x)) / x``, 0 at ``x = 0``."""
+    return _unary(SINC, x)
+
+
+def sign(x: Any) -> Tensor:
+    """``sign(x)``: piecewise constant, so its gradient is 0 (kept in the graph, as in
+    PyTorch)."""
+    return _unary(SIGN, x)
+
+
+def floor(x: Any) -> Tensor:
+    """Largest integer ``<= x``; gradient 0 (kept in the graph, as in PyTorch)."""
+    return _unary(FLOOR, x)
+
+
+def ceil(x: Any) -> Tensor:
+    """Smallest integer ``>= x``; gradient 0 (kept in the graph, as in PyTorch)."""
+    return _unary(CEIL, x)
+
+
+def trunc(x: Any) -> Tensor:
+    """``x`` rounded towards 0; gradient 0 (kept in the graph, as in PyTorch)."""
+    return _unary(TRUNC, x)
+
+
+def rint(x: Any) -> Tensor:
+    """``x`` rounded to the nearest integer (halves to even); gradient 0, in the graph."""
+    return _unary(RINT, x)
+
+
+def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001 - NumPy's name
+    """``x`` rounded to ``decimals`` places (halves to even, as ``np.round``); gradient 0."""
+    return _unary(ROUND, x, int(decimals))
+
+
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     """Limit ``x`` to ``[a_min, a_max]``; the gradient passes inside the closed interval.
 
     Parameters
     ----------
     x : Tensor or array_like
-    a_min, a_max : float or None
-        Bounds (one may be None).
+    a_min, a_max : float, array_like, Tensor or None
+        Bounds (one may be None), broadcast against ``x``. A bound that is a Tensor requiring
+        grad gets the gradient where it is the result (``torch.clamp``'s rule).
 
     Returns
     -------
@@ -472,15 +661,31 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     Raises
     ------
     ValueError
-        If both bounds are None or ``a_min > a_max``.
+        If both bounds are None or ``a_min > a_max`` anywhere.
     """
     if a_min is None and a_max is None:
         raise ValueError("clip: give a_min, a_max or both")
-    a_min = a_min.item() if isinstance(a_min, Tensor) else a_min
-    a_max = a_max.item() if isinstance(a_max, Tensor) else a_max
-    if a_min is not None and a_max is not None and np.any(np.asarray(a_min) > a_max):
-        raise ValueError(f"clip: a_min ({a_min}) is greater than a_max ({a_max})")
-    return _unary(CLIP, x, (a_min, a_max))
+    low, high = _bound_values(a_min), _bound_values(a_max)
+    if low is not None and high is not None and np.any(np.asarray(low) > high):
+        raise ValueError(f"clip: a_min ({low}) is greater than a_max ({high})")
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (a_min, a_max)):
+        # A bound in the graph: where() sends each element's gradient to whichever of x and
+        # the bound it came from (x keeps it at the bounds themselves, as in PyTorch).
+        x = as_tensor(x)
+        if a_min is not None:
+            x = where(x < a_min, a_min, x)
+        if a_max is not None:
+            x = where(x > a_max, a_max, x)
+        return x
+    return _unary(CLIP, x, (low, high))
+
+
+def _bound_values(bound: Any) -> Any:
+    """A clip bound as NumPy takes it: a one-element Tensor as a Python number (weak, so a
+    float32 ``x`` stays float32), a larger one as its array."""
+    if isinstance(bound, Tensor):
+        return bound.data.item() if bound.data.size == 1 else bound.data
+    return bound
 
 
 def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -518,38 +723,41 @@ MAXIMUM = Op(
     "maximum",
     lambda a, b, _: np.maximum(a, b),
     _extremum_vjp,
-    rule="dA = dY where A > B (half at ties of two tensors), dB likewise where B > A",
+    rule="dA = dY where A > B; dB = dY where B > A; at a tie dY/2 each (all to a tensor "
+    "against a constant)",
 )
 MINIMUM = Op(
     "minimum",
     lambda a, b, _: np.minimum(a, b),
     _extremum_vjp,
-    rule="dA = dY where A < B (half at ties of two tensors), dB likewise where B < A",
+    rule="dA = dY where A < B; dB = dY where B < A; at a tie dY/2 each (all to a tensor "
+    "against a constant)",
 )
+
+
+def _binary_op(op: Op, name: str, a: Any, b: Any, extra: Any = None) -> Tensor:
+    """Run a two-input op on Tensors, arrays or numbers (numbers weak, as in NumPy)."""
+    a, b = _operands(a, b)
+    try:
+        data = op.forward(a.data, b.data, extra)
+    except ValueError:
+        raise broadcast_error(name, a.shape, b.shape) from None
+    return record_binary(op, data, a, b, extra)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger of ``a`` and ``b``.
 
-    At a tie, two tensors that require grad share the gradient equally; against a constant the
-    constant takes it, so ``maximum(0, Z)`` has the course's ReLU derivative (0 at ``Z = 0``).
+    At a tie between two tensors that require grad, each gets half of the gradient, as
+    ``torch.maximum`` gives. Against a constant the constant takes it, so ``np.maximum(0, Z)``
+    has the course's ReLU derivative, ``g'(0) = 0``.
     """
-    a, b = _operands(a, b)
-    try:
-        data = np.maximum(a.data, b.data)
-    except ValueError:
-        raise broadcast_error("maximum", a.shape, b.shape) from None
-    return record_binary(MAXIMUM, data, a, b, "max")
+    return _binary_op(MAXIMUM, "maximum", a, b, "max")
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller of ``a`` and ``b``; ties are resolved as in :func:`maximum`."""
-    a, b = _operands(a, b)
-    try:
-        data = np.minimum(a.data, b.data)
-    except ValueError:
-        raise broadcast_error("minimum", a.shape, b.shape) from None
-    return record_binary(MINIMUM, data, a, b, "min")
+    return _binary_op(MINIMUM, "minimum", a, b, "min")
 
 
 def _where_vjp(g, out, inputs, condition, needs):
@@ -598,7 +806,204 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return record_binary(WHERE, data, a, b, condition)
 
 
-# -- outside the graph: comparisons and sign ---------------------------------------------------
+# -- more of NumPy's binary ufuncs -------------------------------------------------------------
+def _remainder_vjp(g, out, inputs, extra, needs):
+    # a mod b = a - b floor(a / b) (np.remainder, Python's %; fmod truncates instead), and the
+    # rounded quotient is piecewise constant: da = dY, db = -dY * floor(a / b), as PyTorch.
+    a, b = inputs
+    rounded = np.floor(a / b) if extra == "floor" else np.trunc(a / b)
+    return (
+        unbroadcast(g, a.shape) if needs[0] else None,
+        unbroadcast(-g * rounded, b.shape) if needs[1] else None,
+    )
+
+
+def _zero_binary_vjp(g, out, inputs, extra, needs):
+    a, b = inputs
+    zero = np.zeros_like(g)
+    return (
+        unbroadcast(zero, a.shape) if needs[0] else None,
+        unbroadcast(zero, b.shape) if needs[1] else None,
+    )
+
+
+def _copysign_vjp(g, out, inputs, extra, needs):
+    # |a| with the sign of b: da = dY * sign(a) sign(b'), 0 at a = 0 (as PyTorch); db = 0.
+    a, b = inputs
+    return (
+        unbroadcast(g * (np.sign(a) * np.sign(out)), a.shape) if needs[0] else None,
+        unbroadcast(np.zeros_like(g), b.shape) if needs[1] else None,
+    )
+
+
+def _fextremum_vjp(g, out, inputs, extra, needs):
+    # As torch.fmax/fmin: a takes the gradient where it wins or ties, or where b is NaN (fmax
+    # ignores NaN); b takes it everywhere else.
+    a, b = inputs
+    a_wins = ((a >= b) if extra == "max" else (a <= b)) | np.isnan(b)
+    return (
+        unbroadcast(np.where(a_wins, g, 0), a.shape) if needs[0] else None,
+        unbroadcast(np.where(a_wins, 0, g), b.shape) if needs[1] else None,
+    )
+
+
+def _hypot_vjp(g, out, inputs, extra, needs):
+    # sqrt(a^2 + b^2): da = dY a / hypot, db = dY b / hypot; at a = b = 0 it takes the
+    # subgradient 0 (as |x| and norms do) instead of 0/0 = NaN.
+    a, b = inputs
+    safe = np.where(out == 0, 1.0, out)
+    return (
+        unbroadcast(g * a / safe, a.shape) if needs[0] else None,
+        unbroadcast(g * b / safe, b.shape) if needs[1] else None,
+    )
+
+
+def _arctan2_vjp(g, out, inputs, extra, needs):
+    # angle of (b, a): da = dY b / (a^2 + b^2), db = -dY a / (a^2 + b^2); 0 at the origin, as
+    # PyTorch gives.
+    a, b = inputs
+    squared = a * a + b * b
+    scale = g / np.where(squared == 0, 1.0, squared)
+    return (
+        unbroadcast(scale * b, a.shape) if needs[0] else None,
+        unbroadcast(-scale * a, b.shape) if needs[1] else None,
+    )
+
+
+def _logaddexp_vjp(g, out, inputs, base, needs):
+    # log(e^a + e^b): da = dY e^a / (e^a + e^b) = dY sigmoid(a - b), db = dY sigmoid(b - a);
+    # for base 2 the difference is scaled by ln 2. Equal infinities (both -inf or both +inf)
+    # have a - b = NaN; they share equally, as the limit along a = b does.
+    a, b = inputs
+    with np.errstate(invalid="ignore"):
+        difference = np.where(a == b, 0.0, a - b)
+    if base == 2:
+        difference = difference * _LN2
+    share_a = _sigmoid_of(difference)
+    return (
+        unbroadcast(g * share_a, a.shape) if needs[0] else None,
+        unbroadcast(g * (1 - share_a), b.shape) if needs[1] else None,
+    )
+
+
+REMAINDER = Op(
+    "remainder",
+    lambda a, b, _: np.remainder(a, b),
+    _remainder_vjp,
+    rule="dA = dY; dB = -dY * floor(A / B)",
+)
+FMOD = Op(
+    "fmod", lambda a, b, _: np.fmod(a, b), _remainder_vjp, rule="dA = dY; dB = -dY * trunc(A / B)"
+)
+FLOOR_DIVIDE = Op(
+    "floor_divide", lambda a, b, _: np.floor_divide(a, b), _zero_binary_vjp, rule="dA = 0; dB = 0"
+)
+COPYSIGN = Op(
+    "copysign",
+    lambda a, b, _: np.copysign(a, b),
+    _copysign_vjp,
+    saves_out=True,
+    rule="dA = dY * sign(A) sign(Y) (0 at A = 0); dB = 0",
+)
+FMAX = Op(
+    "fmax",
+    lambda a, b, _: np.fmax(a, b),
+    _fextremum_vjp,
+    rule="dA = dY where A >= B or B is NaN; dB = dY elsewhere",
+)
+FMIN = Op(
+    "fmin",
+    lambda a, b, _: np.fmin(a, b),
+    _fextremum_vjp,
+    rule="dA = dY where A <= B or B is NaN; dB = dY elsewhere",
+)
+HYPOT = Op(
+    "hypot",
+    lambda a, b, _: np.hypot(a, b),
+    _hypot_vjp,
+    saves_out=True,
+    rule="dA = dY * A / Y; dB = dY * B / Y (0 where Y = 0)",
+)
+ARCTAN2 = Op(
+    "arctan2",
+    lambda a, b, _: np.arctan2(a, b),
+    _arctan2_vjp,
+    rule="dA = dY * B / (A^2 + B^2); dB = -dY * A / (A^2 + B^2) (0 at the origin)",
+)
+LOGADDEXP = Op(
+    "logaddexp",
+    lambda a, b, _: np.logaddexp(a, b),
+    _logaddexp_vjp,
+    rule="dA = dY * sigmoid(A - B); dB = dY * sigmoid(B - A)",
+)
+LOGADDEXP2 = Op(
+    "logaddexp2",
+    lambda a, b, _: np.logaddexp2(a, b),
+    _logaddexp_vjp,
+    rule="dA = dY * sigmoid((A - B) ln 2); dB = dY * sigmoid((B - A) ln 2)",
+)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """``a mod b`` with the sign of ``b`` (``np.remainder``, Python's ``%``).
+
+    ``d/da = 1``, ``d/db = -floor(a / b)`` (as PyTorch); the jumps where ``a / b`` is an integer
+    have no derivative and take the one-sided value.
+    """
+    return _binary_op(REMAINDER, "remainder", a, b, "floor")
+
+
+def fmod(a: Any, b: Any) -> Tensor:
+    """``a mod b`` with the sign of ``a`` (C's ``fmod``); ``d/da = 1``, ``d/db = -trunc(a / b)``."""
+    return _binary_op(FMOD, "fmod", a, b, "trunc")
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``floor(a / b)`` (Python's ``//``): piecewise constant, so both gradients are 0."""
+    return _binary_op(FLOOR_DIVIDE, "floor_divide", a, b)
+
+
+def copysign(a: Any, b: Any) -> Tensor:
+    """``|a|`` with the sign of ``b``; ``d/da = sign(a) sign(result)`` (0 at 0), ``d/db = 0``."""
+    return _binary_op(COPYSIGN, "copysign", a, b)
+
+
+def fmax(a: Any, b: Any) -> Tensor:
+    """Elementwise larger of ``a`` and ``b``, ignoring NaN (``np.fmax``).
+
+    The gradient goes to ``a`` where ``a >= b`` or ``b`` is NaN, else to ``b``, as
+    ``torch.fmax`` (a tie goes wholly to ``a``, unlike :func:`maximum`).
+    """
+    return _binary_op(FMAX, "fmax", a, b, "max")
+
+
+def fmin(a: Any, b: Any) -> Tensor:
+    """Elementwise smaller of ``a`` and ``b``, ignoring NaN; gradient as :func:`fmax`."""
+    return _binary_op(FMIN, "fmin", a, b, "min")
+
+
+def hypot(a: Any, b: Any) -> Tensor:
+    """``sqrt(a^2 + b^2)``; ``d/da = a / hypot``, ``d/db = b / hypot``, 0 at the origin."""
+    return _binary_op(HYPOT, "hypot", a, b)
+
+
+def arctan2(a: Any, b: Any) -> Tensor:
+    """The angle of the point ``(b, a)``; ``d/da = b / (a^2 + b^2)``, ``d/db = -a / (a^2 + b^2)``
+    (0 at the origin, as PyTorch)."""
+    return _binary_op(ARCTAN2, "arctan2", a, b)
+
+
+def logaddexp(a: Any, b: Any) -> Tensor:
+    """``log(e^a + e^b)``, stable; ``d/da = sigmoid(a - b)``, ``d/db = sigmoid(b - a)``."""
+    return _binary_op(LOGADDEXP, "logaddexp", a, b, math.e)
+
+
+def logaddexp2(a: Any, b: Any) -> Tensor:
+    """``log2(2^a + 2^b)``, stable; ``d/da = sigmoid((a - b) ln 2)``."""
+    return _binary_op(LOGADDEXP2, "logaddexp2", a, b, 2)
+
+
+# -- outside the graph: comparisons -------------------------------------------------------------
 def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     """A comparison or logical ufunc on values; the boolean result is outside the graph."""
     a_data = a.data if isinstance(a, Tensor) else a
@@ -607,8 +1012,3 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
         return _new_tensor(np.asarray(ufunc(a_data, b_data)))
     except ValueError:
         raise broadcast_error(ufunc.__name__, np.shape(a_data), np.shape(b_data)) from None
-
-
-def sign(x: Any) -> Tensor:
-    """``sign(x)``: piecewise constant, so outside the graph (its gradient is 0)."""
-    return _new_tensor(np.sign(x.data if isinstance(x, Tensor) else np.asarray(x)))

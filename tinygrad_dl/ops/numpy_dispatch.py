@@ -3,13 +3,17 @@
 NumPy code runs on Tensors and is differentiated: ``np.dot(W, A) + b``,
 ``1 / (1 + np.exp(-Z))``, ``np.maximum(0, Z)``, ``np.sum(dZ, axis=1, keepdims=True)``. Each
 NumPy ufunc or function maps to the op with the same meaning. One with no gradient rule
-raises ``TypeError`` naming it: it never returns a plain array that silently drops the graph.
-Piecewise-constant results (comparisons, ``sign``, ``argmax``...) come back as Tensors outside
-the graph; queries (``np.shape``, ``np.allclose``...) return their plain values.
+raises ``TypeError`` naming it by its real module (``np.linalg.inv``): it never returns a plain
+array that silently drops the graph. Piecewise-constant float results (``np.sign``,
+``np.floor``, ``np.round``...) stay in the graph with gradient 0, as in PyTorch; discrete
+results (comparisons, ``argmax``, ``argsort``, ``nonzero``, ``np.unique``'s indices and counts)
+come back as integer or boolean Tensors outside the graph; queries (``np.shape``,
+``np.allclose``...) return their plain values.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +27,7 @@ from . import indexing, linalg, reduce, shape
 # inside the wrappers below, so they reach it under this name.
 shape_ops = shape
 
-__all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS"]
+__all__ = ["array_ufunc", "array_function", "numpy_name", "UFUNCS", "FUNCTIONS"]
 
 
 def _values(args: Any) -> Any:
@@ -89,12 +93,46 @@ UFUNCS: dict[np.ufunc, Any] = {
     np.square: ew.square,
     np.reciprocal: lambda x: ew.div(1.0, x),
     np.absolute: ew.abs,
+    np.fabs: ew.abs,
     np.sin: ew.sin,
     np.cos: ew.cos,
     np.tanh: ew.tanh,
     np.maximum: ew.maximum,
     np.minimum: ew.minimum,
     np.matmul: linalg.matmul,
+    np.log2: ew.log2,
+    np.log10: ew.log10,
+    np.exp2: ew.exp2,
+    np.expm1: ew.expm1,
+    np.tan: ew.tan,
+    np.sinh: ew.sinh,
+    np.cosh: ew.cosh,
+    np.arcsin: ew.arcsin,
+    np.arccos: ew.arccos,
+    np.arctan: ew.arctan,
+    np.arcsinh: ew.arcsinh,
+    np.arccosh: ew.arccosh,
+    np.arctanh: ew.arctanh,
+    np.sign: ew.sign,
+    np.floor: ew.floor,
+    np.ceil: ew.ceil,
+    np.trunc: ew.trunc,
+    np.rint: ew.rint,
+    np.remainder: ew.remainder,  # also np.mod, the same ufunc
+    np.fmod: ew.fmod,
+    np.floor_divide: ew.floor_divide,
+    np.copysign: ew.copysign,
+    np.fmax: ew.fmax,
+    np.fmin: ew.fmin,
+    np.hypot: ew.hypot,
+    np.arctan2: ew.arctan2,
+    np.logaddexp: ew.logaddexp,
+    np.logaddexp2: ew.logaddexp2,
+    # angle conversions: a scaling by pi / 180 or 180 / pi
+    np.deg2rad: lambda x: ew.mul(x, math.pi / 180),
+    np.radians: lambda x: ew.mul(x, math.pi / 180),
+    np.rad2deg: lambda x: ew.mul(x, 180 / math.pi),
+    np.degrees: lambda x: ew.mul(x, 180 / math.pi),
 }
 for _ufunc in (
     np.less,
@@ -111,18 +149,8 @@ for _ufunc in (
     np.bitwise_xor,
 ):
     UFUNCS[_ufunc] = (lambda u: lambda a, b: ew.compare(u, a, b))(_ufunc)
-for _ufunc in (
-    np.sign,
-    np.isfinite,
-    np.isnan,
-    np.isinf,
-    np.logical_not,
-    np.invert,
-    np.floor,
-    np.ceil,
-    np.rint,
-):
-    UFUNCS[_ufunc] = _outside_graph(_ufunc)
+for _ufunc in (np.isfinite, np.isnan, np.isinf, np.logical_not, np.invert, np.signbit):
+    UFUNCS[_ufunc] = _outside_graph(_ufunc)  # boolean results
 
 
 def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
@@ -153,6 +181,57 @@ def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
 def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     _no_out("std", out, dtype, kwargs)
     return reduce.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def _prod(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    _no_out("prod", out, dtype, kwargs)
+    return reduce.prod(a, axis=axis, keepdims=keepdims)
+
+
+def _cumsum(a, axis=None, dtype=None, out=None):
+    _no_out("cumsum", out, dtype, {})
+    return reduce.cumsum(a, axis=axis)
+
+
+def _cumprod(a, axis=None, dtype=None, out=None):
+    _no_out("cumprod", out, dtype, {})
+    return reduce.cumprod(a, axis=axis)
+
+
+def _round(a, decimals=0, out=None):
+    if out is not None:
+        raise TypeError("np.round on a Tensor: out= is not supported")
+    return ew.round(a, decimals)
+
+
+def _unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, **kw):
+    """np.unique: the values keep the graph, each taken from its first occurrence in ``ar``
+    (the gradient of a repeated value goes there); indices and counts are integer results."""
+    source = ar if isinstance(ar, Tensor) else _new_tensor(np.asarray(ar))
+    results = np.unique(
+        source.data,
+        return_index=True,
+        return_inverse=return_inverse,
+        return_counts=return_counts,
+        axis=axis,
+        **kw,
+    )
+    first = results[1]
+    if axis is None:
+        values = shape_ops.flatten(source)[first]
+    else:
+        axis = reduce.normalize_axes("unique", axis, source.data.ndim)[0]
+        values = source[(slice(None),) * axis + (first,)]
+    integers = ([first] if return_index else []) + list(results[2:])
+    if not integers:
+        return values
+    return (values, *(_new_tensor(np.asarray(r)) for r in integers))
+
+
+def _fix(x, out=None):
+    if out is not None:
+        raise TypeError("np.fix on a Tensor: out= is not supported")
+    return ew.trunc(x)
 
 
 def _no_out(name: str, out: Any, dtype: Any, kwargs: dict) -> None:
@@ -280,6 +359,17 @@ FUNCTIONS: dict[Any, Any] = {
     np.take: _take,
     np.take_along_axis: indexing.take_along_axis,
     np.put_along_axis: _put_along_axis,
+    np.prod: _prod,
+    np.cumsum: _cumsum,
+    np.cumprod: _cumprod,
+    np.diff: lambda a, n=1, axis=-1, prepend=None, append=None: reduce.diff(
+        a, n, axis, prepend, append
+    ),
+    np.sinc: ew.sinc,
+    np.round: _round,
+    np.around: _round,
+    np.fix: _fix,
+    np.unique: _unique,
 }
 for _function in (
     np.shape,
@@ -306,20 +396,23 @@ for _function in (
     np.ones_like,
     np.empty_like,
     np.full_like,
-    np.round,
-    np.around,
-    np.floor,
-    np.ceil,
-    np.isfinite,
-    np.isnan,
-    np.isinf,
-    np.unique,
     np.flatnonzero,
-    np.rint,
 ):
     FUNCTIONS[_function] = _outside_graph(_function)
 if hasattr(np, "astype"):
     FUNCTIONS[np.astype] = lambda x, dtype, copy=True, **kw: shape.astype(x, dtype)
+
+
+def numpy_name(function: Any) -> str:
+    """``function``'s public NumPy name: ``np.linalg.inv``, ``np.fft.fft``, ``np.sum``.
+
+    Private submodules (``numpy._core.fromnumeric``) are left out, as users never write them.
+    """
+    module = getattr(function, "__module__", None) or "numpy"
+    parts = [p for p in module.split(".") if not p.startswith("_")]
+    if parts and parts[0] == "numpy":
+        parts[0] = "np"
+    return ".".join(parts + [getattr(function, "__name__", repr(function))])
 
 
 def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
@@ -363,7 +456,7 @@ def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs:
         if not _records_graph((args, kwargs)):
             return _outside_graph(function)(*args, **kwargs)
         raise TypeError(
-            f"np.{function.__name__} has no gradient rule in tinygrad_dl, so it cannot run on a "
+            f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
         )
     return implementation(*args, **kwargs)

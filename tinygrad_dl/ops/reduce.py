@@ -1,5 +1,8 @@
-"""Reductions: ``sum``, ``mean``, ``max``, ``min``, ``var``, ``std``, ``logsumexp``, ``softmax``,
-``log_softmax``, with NumPy's ``axis`` (None, int or tuple) and ``keepdims``.
+"""Reductions: ``sum``, ``mean``, ``max``, ``min``, ``prod``, ``var``, ``std``, ``logsumexp``,
+``softmax``, ``log_softmax``, with NumPy's ``axis`` (None, int or tuple) and ``keepdims``; and the
+running ones, ``cumsum``, ``cumprod`` and ``diff``.
+
+A 0-d Tensor accepts ``axis=0`` or ``axis=-1`` and reduces to itself, as in PyTorch.
 
 The course's ``db^[l] = (1/m) sum_i dZ^[l](i)`` is the gradient of a broadcast add; the other way
 round, the gradient of ``sum`` copies ``dA`` back to every element that was summed.
@@ -8,7 +11,7 @@ round, the gradient of ``sum`` copies ``dA`` back to every element that was summ
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -16,7 +19,21 @@ from ..autograd import Op, record, record_unary
 from ..tensor import Tensor
 from .broadcast import as_tensor
 
-__all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax"]
+__all__ = [
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "prod",
+    "var",
+    "std",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "cumsum",
+    "cumprod",
+    "diff",
+]
 
 
 def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
@@ -39,6 +56,21 @@ def normalize_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(result))
+
+
+def reduction_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """:func:`normalize_axes` for a reduction; on a 0-d array ``axis`` 0 or -1 reduces nothing.
+
+    PyTorch accepts ``dim=0``/``dim=-1`` on a scalar and returns it; NumPy raises ``AxisError``.
+    """
+    if ndim == 0 and axis is not None:
+        for a in axis if isinstance(axis, (tuple, list)) else (axis,):
+            if not isinstance(a, (int, np.integer)):
+                raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+            if a not in (0, -1):
+                raise ValueError(f"{op}: axis {a} is out of bounds for a 0-d tensor (use 0 or -1)")
+        return ()
+    return normalize_axes(op, axis, ndim)
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -68,50 +100,92 @@ def _size(shape: tuple[int, ...]) -> int:
     return size
 
 
-# extra = (axes, keepdims, kept_shape, input_shape, count of reduced elements per output)
+class Reduction(NamedTuple):
+    """What a reduction's vjp needs (the ``extra`` of its node)."""
+
+    axes: tuple[int, ...] | None  # reduced axes, sorted; None for all
+    keepdims: bool
+    kept: tuple[int, ...]  # the result's shape with the reduced axes kept as length 1
+    shape: tuple[int, ...]  # the input's shape
+    count: int  # reduced elements per output element (the course's m for a mean)
+
+
 def _sum_vjp(g, out, inputs, extra, needs):
-    return (_spread(g, extra[2], extra[3]),)
+    return (_spread(g, extra.kept, extra.shape),)
 
 
 def _mean_vjp(g, out, inputs, extra, needs):
-    return (_spread(g / extra[4], extra[2], extra[3]),)
+    return (_spread(g / extra.count, extra.kept, extra.shape),)
 
 
 def _extreme_vjp(g, out, inputs, extra, needs):
     # Ties share the gradient equally, so the sum of the gradient is preserved.
-    axes, _, kept, shape, _ = extra
     (x,) = inputs
-    winners = x == out.reshape(kept)
-    share = np.where(winners, _spread(g, kept, shape), 0)
-    return (share / winners.sum(axis=axes, keepdims=True),)
+    winners = x == out.reshape(extra.kept)
+    share = np.where(winners, _spread(g, extra.kept, extra.shape), 0)
+    return (share / winners.sum(axis=extra.axes, keepdims=True),)
+
+
+def _prod_vjp(g, out, inputs, extra, needs):
+    # dx_i = dY * (product of the other elements of x_i's slice) = dY * Y / x_i without zeros.
+    (x,) = inputs
+    spread = _spread(g, extra.kept, extra.shape)
+    if not np.any(x == 0):
+        return (spread * out.reshape(extra.kept) / x,)
+    _no_second_order_at_zeros("prod", g)
+    # With zeros: a slice with one zero sends the product of its other elements to that zero
+    # and 0 elsewhere; a slice with two or more zeros sends 0 everywhere (PyTorch's values).
+    is_zero = x == 0
+    nonzero = np.where(is_zero, 1, x)
+    product = np.multiply.reduce(nonzero, axis=extra.axes, keepdims=True)
+    zeros = np.add.reduce(is_zero, axis=extra.axes, keepdims=True)
+    others = np.where(zeros == 0, product / nonzero, np.where(is_zero & (zeros == 1), product, 0))
+    return (spread * others,)
+
+
+def _no_second_order_at_zeros(op: str, g: Any) -> None:
+    """Refuse ``create_graph`` through ``op`` at inputs with zeros (its rule there is not a
+    differentiable formula), rather than give a wrong second derivative."""
+    if isinstance(g, Tensor):
+        raise NotImplementedError(
+            f"{op}: second derivatives (create_graph=True) at an input containing zeros are not "
+            f"implemented; the first derivative is exact there"
+        )
 
 
 # ufunc.reduce directly: np.sum/np.mean add microseconds of Python around the same C loop.
 SUM = Op(
     "sum",
-    lambda x, extra: np.add.reduce(x, axis=extra[0], keepdims=extra[1]),
+    lambda x, extra: np.add.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _sum_vjp,
-    rule="dX = broadcast(dY) to X's shape",
+    rule="dX = dY copied over the summed axes",
 )
 MEAN = Op(
     "mean",
-    lambda x, extra: np.add.reduce(x, axis=extra[0], keepdims=extra[1]) / extra[4],
+    lambda x, extra: np.add.reduce(x, axis=extra.axes, keepdims=extra.keepdims) / extra.count,
     _mean_vjp,
-    rule="dX = broadcast(dY) / N (N elements reduced)",
+    rule="dX = dY / m over the averaged axes",
 )
 MAX = Op(
     "max",
-    lambda x, extra: np.maximum.reduce(x, axis=extra[0], keepdims=extra[1]),
+    lambda x, extra: np.maximum.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _extreme_vjp,
     saves_out=True,
-    rule="dX = broadcast(dY) * (X == Y) / (number of ties)",
+    rule="dX = dY where X == Y, shared equally among ties",
 )
 MIN = Op(
     "min",
-    lambda x, extra: np.minimum.reduce(x, axis=extra[0], keepdims=extra[1]),
+    lambda x, extra: np.minimum.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
     _extreme_vjp,
     saves_out=True,
-    rule="dX = broadcast(dY) * (X == Y) / (number of ties)",
+    rule="dX = dY where X == Y, shared equally among ties",
+)
+PROD = Op(
+    "prod",
+    lambda x, extra: np.multiply.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
+    _prod_vjp,
+    saves_out=True,
+    rule="dX_i = dY * prod_{j != i} X_j (= dY * Y / X_i without zeros)",
 )
 
 
@@ -120,12 +194,12 @@ def _reduce(op: Op, name: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
         x = as_tensor(x)
     data = x.data
     shape = data.shape
-    axes = normalize_axes(name, axis, data.ndim) if axis is not None else None
+    axes = reduction_axes(name, axis, data.ndim) if axis is not None else None
     kept = _kept_shape(shape, axes)
     count = data.size // builtins.max(_size(kept), 1) if data.size else 0
     if (op is MAX or op is MIN) and data.size == 0:
         raise ValueError(f"{name}: zero-size array (shape {shape}) has no {name}imum")
-    extra = (axes, bool(keepdims), kept, shape, count)
+    extra = Reduction(axes, bool(keepdims), kept, shape, count)
     result = op.forward(data, extra)
     if type(result) is not np.ndarray:
         result = np.asarray(result)
@@ -180,6 +254,15 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     return _reduce(MIN, "min", x, axis, keepdims)
 
 
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis``; ``dx_i = dY * prod_{j != i} x_j``, exact with zeros too.
+
+    Parameters, returns and errors as :func:`sum`. Second derivatives (``create_graph``) at an
+    input containing zeros raise ``NotImplementedError``.
+    """
+    return _reduce(PROD, "prod", x, axis, keepdims)
+
+
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance ``sum((x - mean)^2) / (n - ddof)`` over ``axis`` (composed of recorded ops).
 
@@ -205,7 +288,7 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     from .elementwise import mul, sub
 
     x = as_tensor(x)
-    axes = normalize_axes("var", axis, x.data.ndim)
+    axes = reduction_axes("var", axis, x.data.ndim)
     kept = _kept_shape(x.data.shape, axes)
     count = x.data.size // builtins.max(int(np.prod(kept)), 1) if x.data.size else 0
     if count - ddof <= 0:
@@ -217,11 +300,31 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     return mul(sum(mul(centered, centered), axis=axes, keepdims=keepdims), 1.0 / (count - ddof))
 
 
-def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Standard deviation ``sqrt(var(x, axis, ddof))``; parameters as :func:`var`."""
-    from .elementwise import sqrt
+def _std_root_vjp(g, out, inputs, extra, needs):
+    # d sqrt(v) = dY / (2 sqrt(v)), taken as 0 where v = 0: at zero spread every x - mean is 0,
+    # so var's own gradient is 0 there and the product is 0, as PyTorch and autograd give
+    # (instead of 0 * inf = NaN).
+    spread_out = out == 0
+    return (np.where(spread_out, 0.0, g / (2 * np.where(spread_out, 1.0, out))),)
 
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+STD_ROOT = Op(
+    "std",
+    lambda v, _: np.sqrt(v),
+    _std_root_vjp,
+    saves_out=True,
+    rule="dvar = dY / (2 std), 0 where std = 0; so dX = dY (X - mean) / ((m - ddof) std)",
+)
+
+
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation ``sqrt(var(x, axis, ddof))``; parameters as :func:`var`.
+
+    ``dx = dY (x - mean) / ((m - ddof) std)``, and 0 where the spread is zero (a constant
+    slice), as PyTorch gives.
+    """
+    variance = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return record_unary(STD_ROOT, np.sqrt(variance.data), variance)
 
 
 # -- log-sum-exp and softmax -------------------------------------------------------------------
@@ -238,18 +341,16 @@ def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tupl
 
 
 def _logsumexp_forward(x, extra):
-    axes, keepdims, _, shape, _ = extra
-    shift = _stable_shift(x, axes)
+    shift = _stable_shift(x, extra.axes)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for all -inf input
-        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
-    return out if keepdims else out.reshape(_reduced_shape(shape, axes))
+        out = np.log(np.sum(np.exp(x - shift), axis=extra.axes, keepdims=True)) + shift
+    return out if extra.keepdims else out.reshape(_reduced_shape(extra.shape, extra.axes))
 
 
 def _logsumexp_vjp(g, out, inputs, extra, needs):
     # d/dx logsumexp(x) = softmax(x) = exp(x - logsumexp(x))
-    _, _, kept, shape, _ = extra
     (x,) = inputs
-    return (_spread(g, kept, shape) * np.exp(x - out.reshape(kept)),)
+    return (_spread(g, extra.kept, extra.shape) * np.exp(x - out.reshape(extra.kept)),)
 
 
 LOGSUMEXP = Op(
@@ -257,7 +358,7 @@ LOGSUMEXP = Op(
     _logsumexp_forward,
     _logsumexp_vjp,
     saves_out=True,
-    rule="dX = broadcast(dY) * exp(X - Y) (softmax(X))",
+    rule="dX = dY * exp(X - Y) = dY * softmax(X)",
 )
 
 
@@ -268,9 +369,9 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     shape = x.data.shape
-    axes = normalize_axes("logsumexp", axis, x.data.ndim)
+    axes = reduction_axes("logsumexp", axis, x.data.ndim)
     kept = _kept_shape(shape, axes)
-    extra = (axes, bool(keepdims), kept, shape, None)
+    extra = Reduction(axes, bool(keepdims), kept, shape, 0)
     return record(LOGSUMEXP, _logsumexp_forward(x.data, extra), (x,), extra)
 
 
@@ -299,21 +400,23 @@ SOFTMAX = Op(
     _softmax_forward,
     _softmax_vjp,
     saves_out=True,
-    rule="dZ = A * (dA - sum(dA * A, axis))",
+    rule="dZ = A * (dA - sum(dA * A))",
 )
 LOG_SOFTMAX = Op(
     "log_softmax",
     _log_softmax_forward,
     _log_softmax_vjp,
     saves_out=True,
-    rule="dX = dY - exp(Y) * sum(dY, axis)",
+    rule="dZ = dA - softmax(Z) * sum(dA)",
 )
 
 
-def _single_axis(op: str, axis: Any, ndim: int) -> int:
+def _single_axis(op: str, axis: Any, ndim: int) -> int | None:
+    """One axis, non-negative; None for a 0-d input (where 0 and -1 mean the value itself)."""
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{op}: axis must be an int, got {axis!r}")
-    return normalize_axes(op, axis, ndim)[0]
+    axes = reduction_axes(op, axis, ndim)
+    return axes[0] if axes else None
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -343,3 +446,176 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     axis = _single_axis("log_softmax", axis, x.data.ndim)
     return record(LOG_SOFTMAX, _log_softmax_forward(x.data, axis), (x,), axis)
+
+
+# -- running sums and products, differences ----------------------------------------------------
+def _along(axis: int, index: slice) -> tuple:
+    """The index that applies ``index`` along ``axis`` and keeps every other axis whole."""
+    return (slice(None),) * axis + (index,)
+
+
+def _reverse_cumsum(values: Any, axis: int) -> Any:
+    """``sum_{k >= i} values_k`` along ``axis`` (ndarray or Tensor: slicing and np.cumsum)."""
+    backwards = _along(axis, slice(None, None, -1))
+    return np.cumsum(values[backwards], axis=axis)[backwards]
+
+
+class Running(NamedTuple):
+    """What ``cumsum``/``cumprod``'s vjp needs: the axis (None: the input was flattened)."""
+
+    axis: int | None
+    shape: tuple[int, ...]  # the input's shape
+
+
+def _cumsum_vjp(g, out, inputs, extra, needs):
+    # Y_k = sum_{i <= k} x_i, so dx_i = sum_{k >= i} dY_k: a cumulative sum from the end.
+    if extra.axis is None:
+        return (_reverse_cumsum(g, 0).reshape(extra.shape),)
+    return (_reverse_cumsum(g, extra.axis),)
+
+
+def _cumprod_vjp(g, out, inputs, extra, needs):
+    # Y_k = prod_{j <= k} x_j, so dx_i = sum_{k >= i} dY_k prod_{j <= k, j != i} x_j, which is
+    # sum_{k >= i} dY_k Y_k / x_i while no x_j is 0.
+    (x,) = inputs
+    axis = extra.axis
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    if not np.any(x == 0):
+        grad = _reverse_cumsum(g * out, axis) / x
+    else:
+        _no_second_order_at_zeros("cumprod", g)
+        # Along a slice whose first zero is at z: before z the formula above holds (x_i != 0);
+        # at z, dx_z = sum_{k >= z} dY_k (Y_k with x_z taken as 1); after z every product
+        # holds x_z = 0, so 0. (PyTorch's values.)
+        is_zero = x == 0
+        zeros_so_far = np.cumsum(is_zero, axis=axis)
+        before = zeros_so_far == 0
+        first = is_zero & (zeros_so_far == 1)
+        part_before = _reverse_cumsum(g * out, axis) / np.where(before, x, 1)
+        skipping_first = np.cumprod(np.where(first, 1, x), axis=axis)
+        part_first = _reverse_cumsum(g * skipping_first, axis)
+        grad = np.where(before, part_before, np.where(first, part_first, 0))
+    return (grad.reshape(extra.shape) if extra.axis is None else grad,)
+
+
+CUMSUM = Op(
+    "cumsum",
+    lambda x, extra: np.cumsum(x, axis=extra.axis),
+    _cumsum_vjp,
+    rule="dX_i = sum_{k >= i} dY_k (cumsum of dY from the end)",
+)
+CUMPROD = Op(
+    "cumprod",
+    lambda x, extra: np.cumprod(x, axis=extra.axis),
+    _cumprod_vjp,
+    saves_out=True,
+    rule="dX_i = sum_{k >= i} dY_k prod_{j <= k, j != i} X_j (= revcumsum(dY * Y)_i / X_i)",
+)
+
+
+def _running(op: Op, name: str, x: Any, axis: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.data.ndim == 0 and axis is not None:
+        reduction_axes(name, axis, 0)  # 0 or -1: the value itself, as PyTorch
+        return _running(op, name, x, None).reshape(())
+    if axis is not None:
+        axis = _single_axis(name, axis, x.data.ndim)
+    extra = Running(axis, x.data.shape)
+    return record_unary(op, op.forward(x.data, extra), x, extra)
+
+
+def cumsum(x: Any, axis: int | None = None) -> Tensor:
+    """Running sum along ``axis`` (``None``: over the flattened input), as ``np.cumsum``.
+
+    ``dx_i = sum_{k >= i} dY_k``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : int or None
+        The axis to run along; ``None`` flattens first (NumPy's default). On a 0-d input 0 and
+        -1 give the value itself.
+
+    Returns
+    -------
+    Tensor
+        The shape of ``x``, or 1-D for ``axis=None``.
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range; ``TypeError`` for a non-integer axis.
+    """
+    return _running(CUMSUM, "cumsum", x, axis)
+
+
+def cumprod(x: Any, axis: int | None = None) -> Tensor:
+    """Running product along ``axis``, as ``np.cumprod``; exact gradient with zeros too.
+
+    ``dx_i = sum_{k >= i} dY_k prod_{j <= k, j != i} x_j``. Parameters, returns and errors as
+    :func:`cumsum`; second derivatives at an input containing zeros raise
+    ``NotImplementedError``.
+    """
+    return _running(CUMPROD, "cumprod", x, axis)
+
+
+def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+    """The ``n``-th difference ``x[i + 1] - x[i]`` along ``axis``, as ``np.diff``.
+
+    Built from slices, subtraction and concatenation, which carry the gradient (and second
+    derivatives): ``dx_i = dY_{i-1} - dY_i`` for ``n = 1``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        At least 1-D.
+    n : int
+        How many times to difference (0 returns ``x`` as it is, without ``prepend``/``append``,
+        as NumPy).
+    axis : int
+        The axis to difference along (the last by default).
+    prepend, append : number, array_like or Tensor, optional
+        Values joined to ``x`` along ``axis`` first; a number is repeated over the other axes.
+        A Tensor that requires grad gets its gradient.
+
+    Returns
+    -------
+    Tensor
+        The shape of ``x`` with ``axis`` shorter by ``n`` (after joining).
+
+    Raises
+    ------
+    ValueError
+        For a 0-d ``x``, a negative ``n`` or an axis out of range.
+    """
+    from .elementwise import sub
+    from .shape import concatenate
+
+    x = as_tensor(x)
+    if x.data.ndim == 0:
+        raise ValueError("diff: needs an input with at least one dimension, got a 0-d tensor")
+    if int(n) != n or n < 0:
+        raise ValueError(f"diff: order n must be a non-negative integer, got {n!r}")
+    axis = normalize_axes("diff", axis, x.data.ndim)[0]
+    if n == 0:
+        return x  # as np.diff: no differences taken, so nothing is joined either
+    if prepend is not None or append is not None:
+        edge_shape = x.shape[:axis] + (1,) + x.shape[axis + 1 :]
+
+        def joined(value: Any) -> Any:
+            if np.ndim(value) > 0:
+                return value
+            # NumPy's rule for a number (np.broadcast_to dispatches, so a 0-d Tensor keeps its
+            # gradient)
+            value = value if isinstance(value, Tensor) else np.asarray(value)
+            return np.broadcast_to(value, edge_shape)
+
+        pieces = [joined(prepend)] if prepend is not None else []
+        pieces.append(x)
+        if append is not None:
+            pieces.append(joined(append))
+        x = concatenate(pieces, axis=axis)
+    for _ in range(int(n)):
+        x = sub(x[_along(axis, slice(1, None))], x[_along(axis, slice(None, -1))])
+    return x
