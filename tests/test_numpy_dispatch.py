@@ -53,6 +53,10 @@ CASES = {
     "np.stack": (lambda Z: np.stack([Z, Z * Z], axis=0), {}),
     "np.where": (lambda Z: np.where(Z > 0, Z, 0.1 * Z), {"away_from": 0.0}),
     "np.clip": (lambda Z: np.clip(Z, -1, 1), {"away_from": [-1.0, 1.0]}),
+    "np.pad + np.roll": (lambda Z: np.roll(np.pad(Z, 1, mode="edge"), 1, axis=1), {}),
+    "np.tile + np.repeat": (lambda Z: np.repeat(np.tile(Z, 2), 2, axis=0), {}),
+    "np.vstack + np.hstack": (lambda Z: np.hstack([np.vstack([Z, Z]), np.vstack([Z, Z])]), {}),
+    "np.flip + np.moveaxis": (lambda Z: np.moveaxis(np.flip(Z), 0, 1), {}),
 }
 
 
@@ -166,7 +170,7 @@ def test_add_reduce_is_sum(x):
     [
         (lambda x: np.cumsum(x), "cumsum"),
         (lambda x: np.arctan(x), "arctan"),
-        (lambda x: np.linalg.norm(x), "norm"),
+        (lambda x: np.linalg.eig(x.reshape(1, 2) * x.reshape(2, 1)), "np.linalg.eig"),
         (lambda x: np.prod(x), "prod"),
         (lambda x: np.add.accumulate(x), "accumulate"),
     ],

@@ -72,6 +72,27 @@ from .ops import (
     var,
     where,
 )
+from .ops.shape import (
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    rollaxis,
+    tile,
+    vstack,
+)
 from .serialization import load, save
 from .tensor import Tensor
 from .train import fit
@@ -175,4 +196,26 @@ __all__ = [
     "transpose",
     "var",
     "where",
+]
+# NumPy's shape functions (ops/shape.py)
+__all__ += [
+    "append",
+    "array_split",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "column_stack",
+    "dstack",
+    "flip",
+    "fliplr",
+    "flipud",
+    "hstack",
+    "moveaxis",
+    "pad",
+    "ravel",
+    "repeat",
+    "roll",
+    "rollaxis",
+    "tile",
+    "vstack",
 ]

@@ -265,7 +265,6 @@ FUNCTIONS: dict[Any, Any] = {
     np.swapaxes: shape.swapaxes,
     np.expand_dims: shape.expand_dims,
     np.squeeze: _squeeze,
-    np.ravel: lambda a, order="C": shape.flatten(a),
     np.broadcast_to: lambda array, shape, subok=False: shape_ops.broadcast_to(array, shape),
     np.concatenate: _concatenate,
     np.stack: _stack,
@@ -322,6 +321,43 @@ if hasattr(np, "astype"):
     FUNCTIONS[np.astype] = lambda x, dtype, copy=True, **kw: shape.astype(x, dtype)
 
 
+def _no_out_arguments(name: str, function: Any) -> Any:
+    """``function`` refusing NumPy's ``out=``/``dtype=`` (a Tensor result is always new)."""
+
+    def run(*args: Any, out: Any = None, dtype: Any = None, **kwargs: Any) -> Any:
+        if out is not None or dtype is not None:
+            raise TypeError(f"{name} on a Tensor: out= and dtype= are not supported")
+        return function(*args, **kwargs)
+
+    return run
+
+
+# NumPy's shape functions (ops/shape.py).
+FUNCTIONS.update(
+    {
+        np.pad: shape.pad,
+        np.repeat: shape.repeat,
+        np.tile: lambda A, reps: shape_ops.tile(A, reps),
+        np.roll: shape.roll,
+        np.flip: lambda m, axis=None: shape_ops.flip(m, axis),
+        np.fliplr: shape.fliplr,
+        np.flipud: shape.flipud,
+        np.moveaxis: shape.moveaxis,
+        np.rollaxis: shape.rollaxis,
+        np.ravel: lambda a, order="C": shape_ops.ravel(a, order),
+        np.atleast_1d: shape.atleast_1d,
+        np.atleast_2d: shape.atleast_2d,
+        np.atleast_3d: shape.atleast_3d,
+        np.vstack: _no_out_arguments("np.vstack", lambda tup, casting=None: shape_ops.vstack(tup)),
+        np.hstack: _no_out_arguments("np.hstack", lambda tup, casting=None: shape_ops.hstack(tup)),
+        np.dstack: shape.dstack,
+        np.column_stack: shape.column_stack,
+        np.append: shape.append,
+        np.array_split: shape.array_split,
+    }
+)
+
+
 def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
     """``Tensor.__array_ufunc__``: route a NumPy ufunc call to the matching op."""
     if method == "__call__" and not kwargs:  # the common case, kept short
@@ -356,6 +392,13 @@ def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kw
     return implementation(*inputs)
 
 
+def _numpy_name(function: Any) -> str:
+    """``np.linalg.inv``, not ``np.inv``: the name a user would write."""
+    module = getattr(function, "__module__", "numpy") or "numpy"
+    prefix = "np." + module.split(".", 1)[1] + "." if module.startswith("numpy.") else "np."
+    return prefix + function.__name__
+
+
 def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs: dict):
     """``Tensor.__array_function__``: route a NumPy function call to the matching op."""
     implementation = FUNCTIONS.get(function)
@@ -363,7 +406,7 @@ def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs:
         if not _records_graph((args, kwargs)):
             return _outside_graph(function)(*args, **kwargs)
         raise TypeError(
-            f"np.{function.__name__} has no gradient rule in tinygrad_dl, so it cannot run on a "
+            f"{_numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
         )
     return implementation(*args, **kwargs)
