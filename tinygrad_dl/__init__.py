@@ -39,6 +39,7 @@ from .ops import (
     expand_dims,
     flatten,
     leaky_relu,
+    linalg,  # tg.linalg.inv, tg.linalg.norm...: NumPy's and PyTorch's place
     log,
     log1p,
     log_softmax,
@@ -71,6 +72,19 @@ from .ops import (
     transpose,
     var,
     where,
+)
+from .ops.linalg import (
+    cross,
+    diag,
+    diagonal,
+    einsum,
+    inner,
+    kron,
+    outer,
+    tensordot,
+    trace,
+    tril,
+    triu,
 )
 from .ops.shape import (
     append,
@@ -197,8 +211,20 @@ __all__ = [
     "var",
     "where",
 ]
-# NumPy's shape functions (ops/shape.py)
+# linear algebra, products and shape functions (ops/linalg.py, ops/shape.py)
 __all__ += [
+    "linalg",
+    "cross",
+    "diag",
+    "diagonal",
+    "einsum",
+    "inner",
+    "kron",
+    "outer",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
     "append",
     "array_split",
     "atleast_1d",

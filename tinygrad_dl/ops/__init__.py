@@ -5,7 +5,7 @@
 - :mod:`.shape`: reshape, transpose, broadcast, indexing, concatenate/stack/split, casts
 - :mod:`.indexing`: sort, topk, take, gather/take_along_axis, scatter/put_along_axis (out of
   place), index_select, masked_fill, partition
-- :mod:`.linalg`: ``matmul``, ``dot``
+- :mod:`.linalg`: ``matmul``, ``dot``, ``einsum`` and the products on it, diagonals, ``np.linalg``
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
@@ -56,7 +56,21 @@ from .indexing import (
     take_along_axis,
     topk,
 )
-from .linalg import dot, matmul
+from .linalg import (
+    cross,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    kron,
+    matmul,
+    outer,
+    tensordot,
+    trace,
+    tril,
+    triu,
+)
 from .reduce import log_softmax, logsumexp, max, mean, min, softmax, std, sum, var
 from .shape import (
     append,
@@ -138,6 +152,17 @@ __all__ = [
     "topk",
     "dot",
     "matmul",
+    "cross",
+    "diag",
+    "diagonal",
+    "einsum",
+    "inner",
+    "kron",
+    "outer",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
     "append",
     "array_split",
     "atleast_1d",

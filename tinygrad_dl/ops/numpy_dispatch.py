@@ -332,9 +332,41 @@ def _no_out_arguments(name: str, function: Any) -> Any:
     return run
 
 
-# NumPy's shape functions (ops/shape.py).
+# Products, np.linalg and the shape functions (ops/linalg.py, ops/shape.py).
 FUNCTIONS.update(
     {
+        np.einsum: linalg.einsum,
+        np.tensordot: linalg.tensordot,
+        np.inner: linalg.inner,
+        np.outer: _no_out_arguments("np.outer", linalg.outer),
+        np.kron: linalg.kron,
+        np.cross: linalg.cross,
+        np.trace: linalg.trace,
+        np.diag: linalg.diag,
+        np.diagonal: linalg.diagonal,
+        np.tril: linalg.tril,
+        np.triu: linalg.triu,
+        np.linalg.norm: linalg.norm,
+        np.linalg.vector_norm: linalg.vector_norm,
+        np.linalg.matrix_norm: linalg.matrix_norm,
+        np.linalg.inv: linalg.inv,
+        np.linalg.pinv: linalg.pinv,
+        np.linalg.det: linalg.det,
+        np.linalg.slogdet: linalg.slogdet,
+        np.linalg.solve: linalg.solve,
+        np.linalg.cholesky: linalg.cholesky,
+        np.linalg.eigh: linalg.eigh,
+        np.linalg.eigvalsh: linalg.eigvalsh,
+        np.linalg.svd: linalg.svd,
+        np.linalg.svdvals: linalg.svdvals,
+        np.linalg.qr: linalg.qr,
+        np.linalg.matmul: linalg.matmul,
+        np.linalg.outer: linalg.outer,
+        np.linalg.cross: lambda x1, x2, /, *, axis=-1: linalg.cross(x1, x2, axis=axis),
+        np.linalg.trace: lambda x, /, *, offset=0, dtype=None: linalg.trace(
+            x, offset, -2, -1, dtype=dtype
+        ),
+        np.linalg.diagonal: lambda x, /, *, offset=0: linalg.diagonal(x, offset, -2, -1),
         np.pad: shape.pad,
         np.repeat: shape.repeat,
         np.tile: lambda A, reps: shape_ops.tile(A, reps),
