@@ -63,6 +63,7 @@ CASES = {
     "np.tile + np.repeat": (lambda Z: np.repeat(np.tile(Z, 2), 2, axis=0), {}),
     "np.vstack + np.hstack": (lambda Z: np.hstack([np.vstack([Z, Z]), np.vstack([Z, Z])]), {}),
     "np.flip + np.moveaxis": (lambda Z: np.moveaxis(np.flip(Z), 0, 1), {}),
+    "np.gradient": (lambda Z: np.gradient(Z, axis=0), {}),
 }
 
 

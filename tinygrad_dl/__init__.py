@@ -73,6 +73,7 @@ from .ops import (
     var,
     where,
 )
+from .ops.grids import gradient, linspace
 from .ops.linalg import (
     cross,
     diag,
@@ -211,7 +212,7 @@ __all__ = [
     "var",
     "where",
 ]
-# linear algebra, products and shape functions (ops/linalg.py, ops/shape.py)
+# linear algebra, products and shape functions (ops/linalg.py, ops/shape.py, ops/grids.py)
 __all__ += [
     "linalg",
     "cross",
@@ -225,6 +226,8 @@ __all__ += [
     "trace",
     "tril",
     "triu",
+    "gradient",
+    "linspace",
     "append",
     "array_split",
     "atleast_1d",

@@ -6,6 +6,7 @@
 - :mod:`.indexing`: sort, topk, take, gather/take_along_axis, scatter/put_along_axis (out of
   place), index_select, masked_fill, partition
 - :mod:`.linalg`: ``matmul``, ``dot``, ``einsum`` and the products on it, diagonals, ``np.linalg``
+- :mod:`.grids`: ``np.linspace`` with Tensor endpoints and ``np.gradient``
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
@@ -15,7 +16,7 @@ import importlib
 import pkgutil
 
 from ..autograd import Op
-from . import elementwise, indexing, linalg, numpy_dispatch, reduce, shape
+from . import elementwise, grids, indexing, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
 from .elementwise import (
     abs,
@@ -42,6 +43,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .grids import gradient, linspace
 from .indexing import (
     argsort,
     gather,
@@ -163,6 +165,9 @@ __all__ = [
     "trace",
     "tril",
     "triu",
+    "gradient",
+    "linspace",
+    "grids",
     "append",
     "array_split",
     "atleast_1d",

@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor, _new_tensor
 from . import elementwise as ew
-from . import indexing, linalg, reduce, shape
+from . import grids, indexing, linalg, reduce, shape
 
 # NumPy's own parameter names (np.reshape's and np.broadcast_to's ``shape``) shadow the module
 # inside the wrappers below, so they reach it under this name.
@@ -332,7 +332,7 @@ def _no_out_arguments(name: str, function: Any) -> Any:
     return run
 
 
-# Products, np.linalg and the shape functions (ops/linalg.py, ops/shape.py).
+# Products, np.linalg, and the shape and grid functions (ops/linalg.py, shape.py, grids.py).
 FUNCTIONS.update(
     {
         np.einsum: linalg.einsum,
@@ -386,6 +386,8 @@ FUNCTIONS.update(
         np.column_stack: shape.column_stack,
         np.append: shape.append,
         np.array_split: shape.array_split,
+        np.gradient: grids.gradient,
+        np.linspace: grids.linspace,
     }
 )
 
