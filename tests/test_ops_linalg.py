@@ -736,3 +736,23 @@ def test_norm_over_a_matrix_axis_pair_and_keepdims_equals_numpy(data):
     keepdims = data.draw(st.booleans(), label="keepdims")
     out = np.linalg.norm(tg.Tensor(x), order, axis, keepdims)
     np.testing.assert_allclose(out.data, np.linalg.norm(x, order, axis, keepdims), rtol=1e-10)
+
+
+def test_svd_hermitian_gives_numpys_factors_and_a_correct_gradient():
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((3, 3))
+    a = a + a.T
+
+    def loss(t):
+        u, s, vh = np.linalg.svd((t + t.T) / 2, hermitian=True)
+        return s.sum() + (u * np.arange(1.0, 4.0)) @ u.T
+
+    result = np.linalg.svd(tg.Tensor(a), hermitian=True)
+    np.testing.assert_allclose(result.U.data, np.linalg.svd(a, hermitian=True).U)
+    assert check_gradient(loss, a)
+
+
+def test_every_linalg_op_states_its_gradient_rule():
+    ops = [value for value in vars(linalg).values() if isinstance(value, tg.autograd.Op)]
+    assert len(ops) >= 15
+    assert [op.name for op in ops if not op.rule.startswith("d")] == []

@@ -369,10 +369,10 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = False, **kwargs: Any
     ValueError
         Naming the subscripts and every operand shape when they disagree.
     """
+    defaults = {"out": None, "dtype": None, "order": "K", "casting": "safe"}
     for key, value in kwargs.items():
-        if value is not None and not (key == "casting" and value == "safe"):
-            if not (key == "order" and value == "K"):
-                raise TypeError(f"np.einsum on a Tensor: argument {key}= is not supported")
+        if key not in defaults or value != defaults[key]:
+            raise TypeError(f"np.einsum on a Tensor: argument {key}={value!r} is not supported")
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved_subscripts((subscripts,) + operands)
     tensors = [as_tensor(operand) for operand in operands]
@@ -956,8 +956,16 @@ def _svd_shapes(shape: tuple, full: bool) -> list[tuple]:
     return [batch + (rows, left), batch + (k,), batch + (right, columns)]
 
 
-def _svd_forward(x: np.ndarray, full: bool) -> np.ndarray:
-    u, s, vh = _numpy_linalg("svd", np.linalg.svd, x, full_matrices=full)
+class _SVDOptions(NamedTuple):
+    full: bool
+    hermitian: bool
+
+
+def _svd_forward(x: np.ndarray, options: _SVDOptions) -> np.ndarray:
+    # Any valid SVD (hermitian=True's signs included) satisfies the gradient rule below.
+    u, s, vh = _numpy_linalg(
+        "svd", np.linalg.svd, x, full_matrices=options.full, hermitian=options.hermitian
+    )
     return _pack([u, s, vh], x.shape[:-2])
 
 
@@ -965,7 +973,8 @@ def _is_zero(x: Any) -> bool:
     return not np.any(x.data if isinstance(x, Tensor) else x)
 
 
-def _svd_vjp(g, out, inputs, full, needs):
+def _svd_vjp(g, out, inputs, options, needs):
+    full = options.full
     shape = inputs[0].shape
     rows, columns = shape[-2:]
     k = min(rows, columns)
@@ -1035,9 +1044,9 @@ def svd(
     a = as_tensor(a)
     if a.ndim < 2:
         raise LinAlgError(f"np.linalg.svd: expected at least 2 dimensions, got shape {a.shape}")
-    full = bool(full_matrices) and compute_uv
-    packed = record(SVD, _svd_forward(a.data, full), (a,), full)
-    u, s, vh = _unpack(packed, _svd_shapes(a.shape, full))
+    options = _SVDOptions(bool(full_matrices) and compute_uv, bool(hermitian))
+    packed = record(SVD, _svd_forward(a.data, options), (a,), options)
+    u, s, vh = _unpack(packed, _svd_shapes(a.shape, options.full))
     return SVDResult(u, s, vh) if compute_uv else s
 
 

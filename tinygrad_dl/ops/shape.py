@@ -544,11 +544,8 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     x = as_tensor(x)
     shift = int(shift) if isinstance(shift, (int, np.integer)) else tuple(int(s) for s in shift)
     if axis is not None:
-        axis = (
-            _axis_tuple("roll", axis, x.ndim)
-            if not isinstance(axis, (int, np.integer))
-            else (_axis_tuple("roll", axis, x.ndim)[0])
-        )
+        axes = _axis_tuple("roll", axis, x.ndim)
+        axis = axes[0] if isinstance(axis, (int, np.integer)) else axes
     try:
         data = np.roll(x.data, shift, axis)
     except ValueError as error:
