@@ -144,3 +144,11 @@ def test_custom_op_passes_gradcheck_and_gradgradcheck(z):
     assert loss.grad_fn.name == "sigmoid_cross_entropy"
     assert tg.gradcheck(lambda t: apply(BCE, (t, y)), [leaf])
     assert tg.gradgradcheck(lambda t: apply(BCE, (t, y)), [leaf])
+
+
+def test_gradcheck_perturbs_a_non_contiguous_input_instead_of_a_copy_of_it():
+    # A transposed (Fortran-ordered) input: perturbing a reshaped copy would leave the function
+    # unchanged, so the numerical gradient would read 0 and a correct rule would "fail".
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3).T, requires_grad=True)
+    assert not x.data.flags.c_contiguous
+    assert tg.gradcheck(lambda t: (t * t).sum(), [x])

@@ -85,6 +85,17 @@ CASES = {
         lambda Z: Z * (np.round(Z, 1) + np.floor(Z) + np.sign(Z) + np.ceil(Z) + np.trunc(Z)),
         {"away_from": [-3, -2, -1, 0, 1, 2, 3]},
     ),
+    "np.einsum": (lambda Z: np.einsum("ij,kj->ik", Z, Z), {}),
+    "np.tensordot": (lambda Z: np.tensordot(Z, Z, axes=([1], [1])), {}),
+    "np.outer + np.kron": (lambda Z: np.kron(np.outer(Z[0], Z[1]), Z), {}),
+    "np.linalg.norm": (lambda Z: np.linalg.norm(Z, axis=0), {"away_from": 0.0}),
+    "np.linalg.det": (lambda Z: np.linalg.det(Z @ Z.T + np.eye(2)), {}),
+    "np.linalg.inv": (lambda Z: np.linalg.inv(Z @ Z.T + np.eye(2)), {}),
+    "np.pad + np.roll": (lambda Z: np.roll(np.pad(Z, 1, mode="edge"), 1, axis=1), {}),
+    "np.tile + np.repeat": (lambda Z: np.repeat(np.tile(Z, 2), 2, axis=0), {}),
+    "np.vstack + np.hstack": (lambda Z: np.hstack([np.vstack([Z, Z]), np.vstack([Z, Z])]), {}),
+    "np.flip + np.moveaxis": (lambda Z: np.moveaxis(np.flip(Z), 0, 1), {}),
+    "np.gradient": (lambda Z: np.gradient(Z, axis=0), {}),
 }
 
 
@@ -198,8 +209,8 @@ def test_add_reduce_is_sum(x):
     "call, name",
     [
         (lambda x: np.cbrt(x), "np.cbrt"),
-        (lambda x: np.linalg.norm(x), "norm"),
         (lambda x: np.fft.fft(x), "np.fft.fft"),
+        (lambda x: np.linalg.eig(x.reshape(1, 2) * x.reshape(2, 1)), "np.linalg.eig"),
         (lambda x: np.add.accumulate(x), "accumulate"),
     ],
 )

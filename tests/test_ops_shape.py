@@ -242,3 +242,263 @@ def test_transpose_with_bad_axes_names_them_and_the_shape():
 def test_split_into_unequal_sections_is_an_error():
     with pytest.raises(ValueError, match="split"):
         tg.split(tg.Tensor(np.ones(5)), 2)
+
+
+# ==============================================================================================
+# NumPy's shape functions: equal NumPy on random shapes, gradcheck, and the same computation in
+# PyTorch and HIPS autograd (values and gradients).
+# ==============================================================================================
+try:
+    import torch
+except ImportError:  # pragma: no cover - CI installs torch
+    torch = None
+try:
+    import autograd as hips
+    import autograd.numpy as anp
+except ImportError:  # pragma: no cover - CI installs autograd
+    hips = anp = None
+
+
+SHAPE_FUNCTIONS = [
+    "pad constant",
+    "pad edge",
+    "pad reflect",
+    "pad symmetric",
+    "pad wrap",
+    "repeat",
+    "repeat flat",
+    "tile",
+    "roll",
+    "roll tuple",
+    "roll flat",
+    "flip",
+    "flip all",
+    "flipud",
+    "moveaxis",
+    "rollaxis",
+    "ravel",
+    "ravel F",
+    "atleast_3d",
+    "append",
+    "append flat",
+    "vstack",
+    "hstack",
+    "dstack",
+    "column_stack",
+]
+# What HIPS autograd cannot differentiate: pad modes other than constant, repeat with a list,
+# roll with tuples, rollaxis with a negative axis, flip (no vjp) and flipud.
+HIPS_SHAPE_FUNCTIONS = [
+    name
+    for name in SHAPE_FUNCTIONS
+    if name
+    not in {
+        "pad edge",
+        "pad reflect",
+        "pad symmetric",
+        "pad wrap",
+        "repeat",
+        "roll tuple",
+        "rollaxis",
+        "flip",
+        "flip all",
+        "flipud",
+    }
+]
+
+
+@st.composite
+def shape_function_cases(draw, names=SHAPE_FUNCTIONS):
+    """(name, function of (np_module, x), x): a NumPy shape function with random arguments."""
+    x = draw(float_arrays(shapes(min_dims=1, max_dims=3)))
+    ndim = x.ndim
+    axis = draw(st.integers(-ndim, ndim - 1))
+    name = draw(st.sampled_from(names))
+    if name.startswith("pad"):
+        mode = name.split()[1]
+        # Reflect needs widths below the length; the others take any width.
+        limit = min(x.shape) - 1 if mode == "reflect" else 3
+        form = draw(st.sampled_from(["int", "pair", "per axis"]))
+        if form == "int":
+            width = draw(st.integers(0, max(limit, 0)))
+        elif form == "pair":
+            width = (draw(st.integers(0, max(limit, 0))), draw(st.integers(0, max(limit, 0))))
+        else:
+            width = [
+                (draw(st.integers(0, max(n - 1, 0) if mode == "reflect" else 3)),) * 2
+                for n in x.shape
+            ]
+        if mode == "constant":
+            value = draw(st.sampled_from([0.0, -1.5]))
+            return name, lambda m, t: m.pad(t, width, "constant", constant_values=value), x
+        return name, lambda m, t: m.pad(t, width, mode), x
+    if name == "repeat":
+        repeats = draw(st.lists(st.integers(0, 3), min_size=x.shape[axis], max_size=x.shape[axis]))
+        return name, lambda m, t: m.repeat(t, repeats, axis=axis), x
+    if name == "repeat flat":
+        count = draw(st.integers(1, 3))
+        return name, lambda m, t: m.repeat(t, count), x
+    if name == "tile":
+        reps = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=4)))
+        return name, lambda m, t: m.tile(t, reps), x
+    if name == "roll":
+        shift = draw(st.integers(-5, 5))
+        return name, lambda m, t: m.roll(t, shift, axis), x
+    if name == "roll tuple":
+        axes = tuple(draw(st.permutations(range(ndim))))[: draw(st.integers(1, ndim))]
+        shift = tuple(draw(st.integers(-4, 4)) for _ in axes)
+        return name, lambda m, t: m.roll(t, shift, axes), x
+    if name == "roll flat":
+        shift = draw(st.integers(-7, 7))
+        return name, lambda m, t: m.roll(t, shift), x
+    if name == "flip":
+        return name, lambda m, t: m.flip(t, axis), x
+    if name == "flip all":
+        return name, lambda m, t: m.flip(t), x
+    if name == "flipud":
+        return name, lambda m, t: m.flipud(t), x
+    if name == "moveaxis":
+        destination = draw(st.integers(-ndim, ndim - 1))
+        return name, lambda m, t: m.moveaxis(t, axis, destination), x
+    if name == "rollaxis":
+        start = draw(st.integers(0, ndim))
+        return name, lambda m, t: m.rollaxis(t, axis, start), x
+    if name == "ravel":
+        return name, lambda m, t: m.ravel(t), x
+    if name == "ravel F":
+        return name, lambda m, t: m.ravel(t, order="F"), x
+    if name == "atleast_3d":
+        return name, lambda m, t: m.atleast_3d(t[0]), x
+    if name == "append":
+        return name, lambda m, t: m.append(t, t * 2, axis=axis), x
+    if name == "append flat":
+        return name, lambda m, t: m.append(t, t[:1]), x
+    if name == "vstack":
+        return name, lambda m, t: m.vstack([t, t * 3]), x
+    if name == "hstack":
+        return name, lambda m, t: m.hstack([t * 2, t]), x
+    if name == "dstack":
+        return name, lambda m, t: m.dstack([t, t * t]), x
+    return name, lambda m, t: m.column_stack([t, t * 2]), x
+
+
+@given(shape_function_cases())
+def test_numpy_shape_functions_on_tensors_equal_numpy_and_pass_gradcheck(case):
+    _, function, x = case
+    out = function(np, tg.Tensor(x, requires_grad=True))
+    assert isinstance(out, tg.Tensor) and out.requires_grad
+    np.testing.assert_array_equal(out.data, function(np, x))
+    assert check_gradient(lambda t: function(np, t), x)
+
+
+@pytest.mark.skipif(hips is None, reason="HIPS autograd not installed")
+@given(shape_function_cases(HIPS_SHAPE_FUNCTIONS))
+def test_numpy_shape_functions_match_hips_autograd_gradients(case):
+    name, function, x = case
+    leaf = tg.Tensor(x, requires_grad=True)
+    weighted_sum(function(np, leaf)).backward()
+    expected = hips.grad(lambda a: weighted_sum(function(anp, a)))(x)
+    np.testing.assert_allclose(leaf.grad.data, expected, rtol=1e-12, err_msg=name)
+
+
+@given(x=float_arrays(shapes(min_dims=0, max_dims=3)))
+def test_atleast_nd_equal_numpy_for_every_rank(x):
+    for ours, theirs in [
+        (tg.atleast_1d, np.atleast_1d),
+        (tg.atleast_2d, np.atleast_2d),
+        (tg.atleast_3d, np.atleast_3d),
+    ]:
+        out = ours(tg.Tensor(x))
+        np.testing.assert_array_equal(out.data, theirs(x))
+        assert out.shape == theirs(x).shape
+    pair = np.atleast_2d(tg.Tensor(x), tg.Tensor(x))
+    assert len(pair) == 2 and pair[1].shape == np.atleast_2d(x).shape
+
+
+@given(x=float_arrays(shapes(min_dims=1, max_dims=2, max_side=7)), sections=st.integers(1, 5))
+def test_array_split_into_uneven_sections_equals_numpy_and_gradients_reassemble(x, sections):
+    axis = x.ndim - 1
+    pieces = np.array_split(tg.Tensor(x), sections, axis=axis)
+    expected = np.array_split(x, sections, axis=axis)
+    assert [p.shape for p in pieces] == [e.shape for e in expected]
+    for mine, theirs in zip(pieces, expected, strict=True):
+        np.testing.assert_array_equal(mine.data, theirs)
+
+    def weighted_pieces(t):
+        parts = tg.array_split(t, sections, axis)
+        return tg.concatenate([p * (i + 1) for i, p in enumerate(parts)], axis)
+
+    assert check_gradient(weighted_pieces, x)
+
+
+SHAPE_TORCH = {
+    "roll": (lambda t: np.roll(t, (1, -2), (0, 1)), lambda t: torch.roll(t, (1, -2), (0, 1))),
+    "flip": (lambda t: np.flip(t, 1), lambda t: torch.flip(t, (1,))),
+    "fliplr": (np.fliplr, torch.fliplr),
+    "moveaxis": (lambda t: np.moveaxis(t, 0, -1), lambda t: torch.movedim(t, 0, -1)),
+    "repeat": (
+        lambda t: np.repeat(t, [2, 0, 1], axis=0),
+        lambda t: torch.repeat_interleave(t, torch.tensor([2, 0, 1]), dim=0),
+    ),
+    "tile": (lambda t: np.tile(t, (2, 1, 2)), lambda t: torch.tile(t, (2, 1, 2))),
+    "pad constant": (
+        lambda t: np.pad(t, ((1, 0), (2, 1))),
+        lambda t: torch.nn.functional.pad(t, (2, 1, 1, 0)),
+    ),
+    "pad reflect": (
+        lambda t: np.pad(t, ((0, 0), (2, 1)), mode="reflect"),
+        lambda t: torch.nn.functional.pad(t[None], (2, 1), mode="reflect")[0],
+    ),
+    "pad edge": (
+        lambda t: np.pad(t, ((0, 0), (2, 3)), mode="edge"),
+        lambda t: torch.nn.functional.pad(t[None], (2, 3), mode="replicate")[0],
+    ),
+    "vstack": (lambda t: np.vstack([t, t[:1]]), lambda t: torch.vstack([t, t[:1]])),
+    "hstack": (lambda t: np.hstack([t, t]), lambda t: torch.hstack([t, t])),
+    "column_stack": (
+        lambda t: np.column_stack([t[:, 0], t]),
+        lambda t: torch.column_stack([t[:, 0], t]),
+    ),
+}
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed: pip install torch")
+@pytest.mark.parametrize("name", sorted(SHAPE_TORCH))
+def test_shape_functions_match_torch_values_and_gradients(name):
+    ours, theirs = SHAPE_TORCH[name]
+    x = np.random.default_rng(9).standard_normal((3, 4))
+    leaf = tg.Tensor(x, requires_grad=True)
+    out = ours(leaf)
+    weighted_sum(out).backward()
+    reference = torch.tensor(x, requires_grad=True)
+    expected = theirs(reference)
+    weighted_sum(expected).backward()
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(leaf.grad.data, reference.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x: np.pad(x, 1, mode="mean"), "pad: mode 'mean' is not supported"),
+        (lambda x: np.pad(x, ((1, 2, 3),)), "pad: pad_width"),
+        (lambda x: np.pad(x, -1), "negative"),
+        (lambda x: np.moveaxis(x, 0, 5), "moveaxis: axis 5 is out of bounds"),
+        (lambda x: np.repeat(x, [1, 2, 3], axis=0), "repeat:"),
+        (lambda x: np.fliplr(x[0]), "fliplr: needs at least 2 dimensions"),
+        (lambda x: np.array_split(x, 0), "array_split: number of sections"),
+    ],
+)
+def test_shape_function_errors_name_the_function_and_the_problem(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(tg.Tensor(np.ones((2, 3)), requires_grad=True))
+
+
+def test_shape_functions_keep_float32_and_their_graph_under_create_graph():
+    x = tg.Tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    y = np.pad(np.roll(np.flip(x, 0), 1, 1), 1, mode="reflect")
+    assert y.dtype == np.float32
+    (first,) = tg.grad((y * y).sum(), [x], create_graph=True)
+    (second,) = tg.grad(first.sum(), [x])
+    assert first.dtype == np.float32 and first.requires_grad
+    assert np.all(second.data > 0)  # d/dx of 2 * (copies) * x is the positive copy count

@@ -62,6 +62,7 @@ from .ops import (
     gather,
     index_select,
     leaky_relu,
+    linalg,  # tg.linalg.inv, tg.linalg.norm...: NumPy's and PyTorch's place
     log,
     log1p,
     log_softmax,
@@ -104,6 +105,41 @@ from .ops import (
     var,
     where,
 )
+from .ops.grids import gradient
+from .ops.linalg import (
+    cross,
+    diag,
+    diagonal,
+    einsum,
+    inner,
+    kron,
+    outer,
+    tensordot,
+    trace,
+    tril,
+    triu,
+)
+from .ops.shape import (
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    roll,
+    rollaxis,
+    tile,
+    vstack,
+)
 from .rng import manual_seed
 from .serialization import load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype
@@ -128,7 +164,6 @@ __all__ = [
     "func",
     "Function",
     "ops",
-    # model building, the course, saving
     "course",
     "data",
     "fit",
@@ -137,7 +172,6 @@ __all__ = [
     "optim",
     "save",
     "viz",
-    # autograd
     "enable_grad",
     "grad",
     "hvp",
@@ -148,11 +182,9 @@ __all__ = [
     "set_detect_anomaly",
     "set_grad_enabled",
     "value_and_grad",
-    # checking
     "GradcheckError",
     "gradcheck",
     "gradgradcheck",
-    # factories, default dtype and seed
     "arange",
     "eye",
     "from_numpy",
@@ -171,7 +203,6 @@ __all__ = [
     "tensor",
     "zeros",
     "zeros_like",
-    # ops
     "abs",
     "add",
     "argmax",
@@ -232,4 +263,40 @@ __all__ = [
     "transpose",
     "var",
     "where",
+]
+# linear algebra, products and shape functions (ops/linalg.py, ops/shape.py, ops/grids.py)
+__all__ += [
+    "linalg",
+    "cross",
+    "diag",
+    "diagonal",
+    "einsum",
+    "inner",
+    "kron",
+    "outer",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
+    "gradient",
+    "linspace",
+    "append",
+    "array_split",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "column_stack",
+    "dstack",
+    "flip",
+    "fliplr",
+    "flipud",
+    "hstack",
+    "moveaxis",
+    "pad",
+    "ravel",
+    "repeat",
+    "roll",
+    "rollaxis",
+    "tile",
+    "vstack",
 ]

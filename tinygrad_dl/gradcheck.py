@@ -38,7 +38,9 @@ def _float64_inputs(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
     work, checked = [], []
     for position, value in enumerate(inputs):
         if isinstance(value, Tensor) and value.data.dtype.kind == "f":
-            copy = Tensor(np.array(value.data, dtype=np.float64), requires_grad=value.requires_grad)
+            copy = Tensor(
+                np.array(value.data, dtype=np.float64, order="C"), requires_grad=value.requires_grad
+            )
             if value.requires_grad:
                 checked.append(position)
             work.append(copy)

@@ -5,8 +5,9 @@
 - :mod:`.shape`: reshape, transpose, broadcast, indexing, concatenate/stack/split, casts
 - :mod:`.indexing`: sort, topk, take, gather/take_along_axis, scatter/put_along_axis (out of
   place), index_select, masked_fill, partition
-- :mod:`.linalg`: ``matmul``, ``dot``
 - :mod:`.dialect`: the package-level reductions and joins with ``dim=``/``keepdim=`` as well
+- :mod:`.linalg`: ``matmul``, ``dot``, ``einsum`` and the products on it, diagonals, ``np.linalg``
+- :mod:`.grids`: ``np.linspace`` with Tensor endpoints and ``np.gradient``
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
@@ -16,7 +17,7 @@ import importlib
 import pkgutil
 
 from ..autograd import Op
-from . import dialect, elementwise, indexing, linalg, numpy_dispatch, reduce, shape
+from . import dialect, elementwise, grids, indexing, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
 from .dialect import (
     argmax,
@@ -63,6 +64,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .grids import gradient, linspace
 from .indexing import (
     argsort,
     gather,
@@ -77,8 +79,47 @@ from .indexing import (
     take_along_axis,
     topk,
 )
-from .linalg import dot, matmul
-from .shape import astype, broadcast_to, reshape, swapaxes, transpose
+from .linalg import (
+    cross,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    kron,
+    matmul,
+    outer,
+    tensordot,
+    trace,
+    tril,
+    triu,
+)
+from .shape import (
+    append,
+    array_split,
+    astype,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_to,
+    column_stack,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    reshape,
+    roll,
+    rollaxis,
+    swapaxes,
+    tile,
+    transpose,
+    vstack,
+)
 
 __all__ = [
     "all_ops",
@@ -131,6 +172,39 @@ __all__ = [
     "argmax",
     "argmin",
     "cat",
+    "cross",
+    "diag",
+    "diagonal",
+    "einsum",
+    "inner",
+    "kron",
+    "outer",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
+    "gradient",
+    "linspace",
+    "grids",
+    "append",
+    "array_split",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "column_stack",
+    "dstack",
+    "flip",
+    "fliplr",
+    "flipud",
+    "hstack",
+    "moveaxis",
+    "pad",
+    "ravel",
+    "repeat",
+    "roll",
+    "rollaxis",
+    "tile",
+    "vstack",
     "log_softmax",
     "logsumexp",
     "max",

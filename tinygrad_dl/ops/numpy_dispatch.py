@@ -21,7 +21,7 @@ import numpy as np
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor, _new_tensor
 from . import elementwise as ew
-from . import indexing, linalg, reduce, shape
+from . import grids, indexing, linalg, reduce, shape
 
 # NumPy's own parameter names (np.reshape's and np.broadcast_to's ``shape``) shadow the module
 # inside the wrappers below, so they reach it under this name.
@@ -344,7 +344,6 @@ FUNCTIONS: dict[Any, Any] = {
     np.swapaxes: shape.swapaxes,
     np.expand_dims: shape.expand_dims,
     np.squeeze: _squeeze,
-    np.ravel: lambda a, order="C": shape.flatten(a),
     np.broadcast_to: lambda array, shape, subok=False: shape_ops.broadcast_to(array, shape),
     np.concatenate: _concatenate,
     np.stack: _stack,
@@ -415,6 +414,77 @@ def numpy_name(function: Any) -> str:
     return ".".join(parts + [getattr(function, "__name__", repr(function))])
 
 
+def _no_out_arguments(name: str, function: Any) -> Any:
+    """``function`` refusing NumPy's ``out=``/``dtype=`` (a Tensor result is always new)."""
+
+    def run(*args: Any, out: Any = None, dtype: Any = None, **kwargs: Any) -> Any:
+        if out is not None or dtype is not None:
+            raise TypeError(f"{name} on a Tensor: out= and dtype= are not supported")
+        return function(*args, **kwargs)
+
+    return run
+
+
+# Products, np.linalg, and the shape and grid functions (ops/linalg.py, shape.py, grids.py).
+FUNCTIONS.update(
+    {
+        np.einsum: linalg.einsum,
+        np.tensordot: linalg.tensordot,
+        np.inner: linalg.inner,
+        np.outer: _no_out_arguments("np.outer", linalg.outer),
+        np.kron: linalg.kron,
+        np.cross: linalg.cross,
+        np.trace: linalg.trace,
+        np.diag: linalg.diag,
+        np.diagonal: linalg.diagonal,
+        np.tril: linalg.tril,
+        np.triu: linalg.triu,
+        np.linalg.norm: linalg.norm,
+        np.linalg.vector_norm: linalg.vector_norm,
+        np.linalg.matrix_norm: linalg.matrix_norm,
+        np.linalg.inv: linalg.inv,
+        np.linalg.pinv: linalg.pinv,
+        np.linalg.det: linalg.det,
+        np.linalg.slogdet: linalg.slogdet,
+        np.linalg.solve: linalg.solve,
+        np.linalg.cholesky: linalg.cholesky,
+        np.linalg.eigh: linalg.eigh,
+        np.linalg.eigvalsh: linalg.eigvalsh,
+        np.linalg.svd: linalg.svd,
+        np.linalg.svdvals: linalg.svdvals,
+        np.linalg.qr: linalg.qr,
+        np.linalg.matmul: linalg.matmul,
+        np.linalg.outer: linalg.outer,
+        np.linalg.cross: lambda x1, x2, /, *, axis=-1: linalg.cross(x1, x2, axis=axis),
+        np.linalg.trace: lambda x, /, *, offset=0, dtype=None: linalg.trace(
+            x, offset, -2, -1, dtype=dtype
+        ),
+        np.linalg.diagonal: lambda x, /, *, offset=0: linalg.diagonal(x, offset, -2, -1),
+        np.pad: shape.pad,
+        np.repeat: shape.repeat,
+        np.tile: lambda A, reps: shape_ops.tile(A, reps),
+        np.roll: shape.roll,
+        np.flip: lambda m, axis=None: shape_ops.flip(m, axis),
+        np.fliplr: shape.fliplr,
+        np.flipud: shape.flipud,
+        np.moveaxis: shape.moveaxis,
+        np.rollaxis: shape.rollaxis,
+        np.ravel: lambda a, order="C": shape_ops.ravel(a, order),
+        np.atleast_1d: shape.atleast_1d,
+        np.atleast_2d: shape.atleast_2d,
+        np.atleast_3d: shape.atleast_3d,
+        np.vstack: _no_out_arguments("np.vstack", lambda tup, casting=None: shape_ops.vstack(tup)),
+        np.hstack: _no_out_arguments("np.hstack", lambda tup, casting=None: shape_ops.hstack(tup)),
+        np.dstack: shape.dstack,
+        np.column_stack: shape.column_stack,
+        np.append: shape.append,
+        np.array_split: shape.array_split,
+        np.gradient: grids.gradient,
+        np.linspace: grids.linspace,
+    }
+)
+
+
 def array_ufunc(tensor: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
     """``Tensor.__array_ufunc__``: route a NumPy ufunc call to the matching op."""
     if method == "__call__" and not kwargs:  # the common case, kept short
@@ -456,6 +526,7 @@ def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs:
         if not _records_graph((args, kwargs)):
             return _outside_graph(function)(*args, **kwargs)
         raise TypeError(
+            f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
         )

@@ -29,6 +29,25 @@ __all__ = [
     "split",
     "astype",
     "normalize_index",
+    "moveaxis",
+    "rollaxis",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "repeat",
+    "tile",
+    "pad",
+    "ravel",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "vstack",
+    "hstack",
+    "dstack",
+    "column_stack",
+    "append",
+    "array_split",
 ]
 
 
@@ -421,3 +440,319 @@ def astype(x: Any, dtype: Any) -> Tensor:
     if dtype.kind != "f":
         return _new_tensor(x.data.astype(dtype))  # integer/bool results are outside the graph
     return record(ASTYPE, x.data.astype(dtype), (x,), dtype)
+
+
+# -- moving axes -------------------------------------------------------------------------------
+def _axis_tuple(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (int or sequence) as non-negative ints in the given order (no sorting)."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a!r} is out of bounds for an array of dimension {ndim}")
+        result.append(int(a) % ndim)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(result)
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
+    """Move axes to new positions, others keeping their order, as ``np.moveaxis`` (a transpose).
+
+    Raises
+    ------
+    ValueError
+        Naming the axes and the shape when they are out of range or do not pair up.
+    """
+    x = as_tensor(x)
+    source = _axis_tuple("moveaxis", source, x.ndim)
+    destination = _axis_tuple("moveaxis", destination, x.ndim)
+    if len(source) != len(destination):
+        raise ValueError(
+            f"moveaxis: source {source} and destination {destination} must have the same length"
+        )
+    order = [axis for axis in range(x.ndim) if axis not in source]
+    for target, axis in sorted(zip(destination, source)):
+        order.insert(target, axis)
+    return transpose(x, tuple(order))
+
+
+def rollaxis(x: Any, axis: int, start: int = 0) -> Tensor:
+    """Roll ``axis`` backwards until it lies before ``start``, as ``np.rollaxis``."""
+    x = as_tensor(x)
+    axis = _axis_tuple("rollaxis", axis, x.ndim)[0]
+    if not -x.ndim <= start <= x.ndim:
+        raise ValueError(f"rollaxis: start {start} out of range for shape {x.shape}")
+    start = start % (x.ndim + 1) if start < 0 else start
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return x
+    order = [a for a in range(x.ndim) if a != axis]
+    order.insert(start, axis)
+    return transpose(x, tuple(order))
+
+
+# -- flip and roll: permutations whose gradient is the inverse permutation --------------------
+FLIP = Op(
+    "flip",
+    lambda x, axes: np.flip(x, axes),
+    lambda g, out, inputs, axes, needs: (np.flip(g, axes),),
+    rule="dA = flip(dY, axis)",
+)
+
+
+def flip(x: Any, axis: Any = None) -> Tensor:
+    """Reverse the order along ``axis`` (every axis when ``None``), as ``np.flip``."""
+    x = as_tensor(x)
+    axes = None if axis is None else _axis_tuple("flip", axis, x.ndim)
+    return record(FLIP, np.flip(x.data, axes), (x,), axes)
+
+
+def fliplr(x: Any) -> Tensor:
+    """Reverse columns (axis 1), as ``np.fliplr``."""
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"fliplr: needs at least 2 dimensions, got shape {x.shape}")
+    return flip(x, 1)
+
+
+def flipud(x: Any) -> Tensor:
+    """Reverse rows (axis 0), as ``np.flipud``."""
+    x = as_tensor(x)
+    if x.ndim < 1:
+        raise ValueError("flipud: needs at least 1 dimension, got a 0-d tensor")
+    return flip(x, 0)
+
+
+def _negate_shift(shift: Any) -> Any:
+    if isinstance(shift, (int, np.integer)):
+        return -int(shift)
+    return tuple(-int(s) for s in shift)
+
+
+ROLL = Op(
+    "roll",
+    lambda x, extra: np.roll(x, extra[0], extra[1]),
+    lambda g, out, inputs, extra, needs: (np.roll(g, _negate_shift(extra[0]), extra[1]),),
+    rule="dA = roll(dY, -shift, axis)",
+)
+
+
+def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
+    """Shift elements cyclically, as ``np.roll`` (``shift``/``axis`` ints or tuples)."""
+    x = as_tensor(x)
+    shift = int(shift) if isinstance(shift, (int, np.integer)) else tuple(int(s) for s in shift)
+    if axis is not None:
+        axes = _axis_tuple("roll", axis, x.ndim)
+        axis = axes[0] if isinstance(axis, (int, np.integer)) else axes
+    try:
+        data = np.roll(x.data, shift, axis)
+    except ValueError as error:
+        raise ValueError(f"roll: {error} (shape {x.shape}, shift {shift}, axis {axis})") from None
+    return record(ROLL, data, (x,), (shift, axis))
+
+
+# -- repeat, tile, pad: gathers, so the gradient adds every copy back ---------------------------
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
+    """Repeat each element ``repeats`` times along ``axis`` (flattened when ``None``), as
+    ``np.repeat``; an element copied ``r`` times gets the sum of its ``r`` gradients."""
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = flatten(x), 0
+    axis = _axis_tuple("repeat", axis, x.ndim)[0]
+    try:
+        index = np.repeat(np.arange(x.shape[axis]), repeats)
+    except ValueError as error:
+        raise ValueError(
+            f"repeat: {error} (axis {axis} of length {x.shape[axis]}, repeats {repeats!r})"
+        ) from None
+    return getitem(x, (slice(None),) * axis + (index,))
+
+
+def tile(x: Any, reps: Any) -> Tensor:
+    """Repeat the whole array ``reps`` times along each axis, as ``np.tile``.
+
+    A broadcast of interleaved axes, reshaped: the gradient sums the copies (``broadcast_to``'s
+    rule).
+    """
+    x = as_tensor(x)
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: reps {reps} must be non-negative")
+    ndim = max(len(reps), x.ndim)
+    shape = (1,) * (ndim - x.ndim) + x.shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    spread = reshape(x, tuple(s for size in shape for s in (1, size)))
+    copies = broadcast_to(spread, tuple(s for pair in zip(reps, shape) for s in pair))
+    return reshape(copies, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def _pad_widths(pad_width: Any, ndim: int) -> np.ndarray:
+    """Every NumPy form of ``pad_width`` (int, pair, per-axis pairs) as an ``(ndim, 2)`` array."""
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu" or widths.ndim > 2:
+        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (ndim, 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit an array of {ndim} dimensions (give an "
+            f"int, a (before, after) pair, or one pair per axis)"
+        ) from None
+    if np.any(widths < 0):
+        raise ValueError(f"pad: pad_width {pad_width!r} has negative values")
+    return widths
+
+
+PAD = Op(
+    "pad",
+    lambda x, extra: np.pad(x, extra[0], mode="constant", constant_values=extra[1]),
+    lambda g, out, inputs, extra, needs: (
+        g[tuple(slice(int(b), g.shape[i] - int(a)) for i, (b, a) in enumerate(extra[0]))],
+    ),
+    rule="dA = dY[before:-after] (the interior)",
+)
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Tensor:
+    """Pad an array, as ``np.pad``, in modes ``constant``, ``edge``, ``reflect``, ``symmetric``
+    and ``wrap``.
+
+    A constant border gets no gradient (the interior's is ``dY``'s middle); in the other modes
+    each border value is a copy of an interior one, which gets the sum of its copies'
+    gradients.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    pad_width : int, (int, int) or sequence of (int, int)
+        Widths before and after, for every axis or per axis.
+    mode : str
+    **kwargs
+        ``constant_values`` (numbers, in any form NumPy takes) for ``'constant'``;
+        ``reflect_type='even'`` for ``'reflect'``/``'symmetric'``.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported mode or argument, or a width that does not fit the shape.
+    """
+    x = as_tensor(x)
+    widths = _pad_widths(pad_width, x.ndim)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not supported; use one of {_PAD_MODES}")
+    if mode == "constant":
+        unknown = set(kwargs) - {"constant_values"}
+        constant = kwargs.get("constant_values", 0)
+        if isinstance(constant, Tensor):
+            raise TypeError("pad: constant_values must be numbers, not a Tensor")
+    else:
+        unknown = {k for k, v in kwargs.items() if not (k == "reflect_type" and v == "even")}
+    if unknown:
+        raise ValueError(f"pad: argument(s) {sorted(unknown)} are not supported with mode {mode!r}")
+    if mode == "constant":
+        extra = (tuple(map(tuple, widths.tolist())), constant)
+        return record(PAD, PAD.forward(x.data, extra), (x,), extra)
+    if x.size == 0 and widths.any():
+        raise ValueError(f"pad: can't extend empty axes of shape {x.shape} in mode {mode!r}")
+    # Pad the positions, not the values: each output knows which input element it copies.
+    source = np.pad(np.arange(x.size).reshape(x.shape), widths, mode=mode)
+    return getitem(flatten(x), source)
+
+
+def ravel(x: Any, order: str = "C") -> Tensor:
+    """A 1-D tensor of the values, as ``np.ravel`` (``order`` 'C' or 'F')."""
+    x = as_tensor(x)
+    if order == "C":
+        return flatten(x)
+    if order == "F":
+        return flatten(transpose(x))
+    raise ValueError(f"ravel: order must be 'C' or 'F' on a Tensor, got {order!r}")
+
+
+# -- promotion to at least n dimensions, and the stacking helpers built on it -----------------
+def _at_least(x: Any, ndim: int) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim >= ndim:
+        return x
+    if x.ndim == 0:
+        return reshape(x, (1,) * ndim)
+    if x.ndim == 1:  # NumPy puts a vector in a row: (1, n), or (1, n, 1)
+        return reshape(x, (1,) + x.shape + (1,) * (ndim - 2))
+    return reshape(x, x.shape + (1,))  # (m, n) -> (m, n, 1)
+
+
+def _at_least_all(ndim: int, arrays: tuple) -> Any:
+    results = tuple(_at_least(a, ndim) for a in arrays)
+    return results[0] if len(results) == 1 else results
+
+
+def atleast_1d(*arrays: Any) -> Any:
+    """Each input as a Tensor of at least 1 dimension, as ``np.atleast_1d``."""
+    return _at_least_all(1, arrays)
+
+
+def atleast_2d(*arrays: Any) -> Any:
+    """Each input with at least 2 dimensions (``(n,)`` becomes ``(1, n)``), as ``np.atleast_2d``."""
+    return _at_least_all(2, arrays)
+
+
+def atleast_3d(*arrays: Any) -> Any:
+    """Each input with at least 3 dimensions (``(n,)`` becomes ``(1, n, 1)``, ``(m, n)``
+    becomes ``(m, n, 1)``), as ``np.atleast_3d``."""
+    return _at_least_all(3, arrays)
+
+
+def _sequence(op: str, tensors: Any) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a sequence of arrays, got {type(tensors).__name__}")
+    return list(tensors)
+
+
+def vstack(tensors: Sequence[Any]) -> Tensor:
+    """Stack rows: ``concatenate(atleast_2d(...), axis=0)``, as ``np.vstack``."""
+    return concatenate([_at_least(t, 2) for t in _sequence("vstack", tensors)], axis=0)
+
+
+def hstack(tensors: Sequence[Any]) -> Tensor:
+    """Stack columns (axis 1; axis 0 for vectors), as ``np.hstack``."""
+    parts = [_at_least(t, 1) for t in _sequence("hstack", tensors)]
+    return concatenate(parts, axis=0 if parts and parts[0].ndim == 1 else 1)
+
+
+def dstack(tensors: Sequence[Any]) -> Tensor:
+    """Stack along the third axis: ``concatenate(atleast_3d(...), axis=2)``, as ``np.dstack``."""
+    return concatenate([_at_least(t, 3) for t in _sequence("dstack", tensors)], axis=2)
+
+
+def column_stack(tensors: Sequence[Any]) -> Tensor:
+    """Vectors become columns, matrices join along axis 1, as ``np.column_stack``."""
+    parts = []
+    for t in _sequence("column_stack", tensors):
+        t = as_tensor(t)
+        parts.append(reshape(t, (-1, 1)) if t.ndim < 2 else t)
+    return concatenate(parts, axis=1)
+
+
+def append(x: Any, values: Any, axis: int | None = None) -> Tensor:
+    """``x`` followed by ``values`` (both flattened when ``axis`` is ``None``), as ``np.append``."""
+    if axis is None:
+        return concatenate([flatten(as_tensor(x)), flatten(as_tensor(values))], axis=0)
+    return concatenate([x, values], axis=axis)
+
+
+def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """As :func:`split`, but a number of sections need not divide the axis (``np.array_split``):
+    the first ``length % sections`` pieces get one element more."""
+    x = as_tensor(x)
+    if not isinstance(indices_or_sections, (int, np.integer)):
+        return split(x, indices_or_sections, axis)
+    sections = int(indices_or_sections)
+    if sections <= 0:
+        raise ValueError(f"array_split: number of sections must be larger than 0, got {sections}")
+    axis = normalize_axes("array_split", axis, x.ndim)[0]
+    each, extras = divmod(x.shape[axis], sections)
+    sizes = [each + 1] * extras + [each] * (sections - extras)
+    return split(x, list(np.cumsum(sizes)[:-1]), axis)
