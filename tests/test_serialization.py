@@ -443,3 +443,37 @@ def test_temporary_files_of_live_writers_are_left_alone(tmp_path):
         assert mine.exists() and locked.exists()
     save(np.ones(1), tmp_path / "model.npz")  # the lock is gone and the process too: stale
     assert mine.exists() and not locked.exists()
+
+
+def test_open_binary_files_save_and_load_as_numpy_and_torch_allow():
+    import io
+
+    buffer = io.BytesIO()
+    buffer.write(b"leading bytes")  # read and written from the current position
+    save({"w": np.arange(3.0)}, buffer)
+    buffer.seek(len(b"leading bytes"))
+    np.testing.assert_array_equal(load(buffer)["w"], np.arange(3.0))
+    with pytest.raises(SerializationError, match="<BytesIO>.*not a zip archive"):
+        load(io.BytesIO(b"plain text"))
+    with pytest.raises(TypeError, match="opened in text mode; open it with 'rb'"):
+        load(io.StringIO("text"))
+
+
+def test_a_pipe_is_read_up_to_max_bytes(tmp_path):
+    import io
+
+    class Pipe(io.RawIOBase):  # not seekable, like sys.stdin.buffer
+        def __init__(self, data):
+            self.stream = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            return self.stream.readinto(buffer)
+
+    save({"w": np.ones(1000)}, tmp_path / "m.npz")
+    data = (tmp_path / "m.npz").read_bytes()
+    np.testing.assert_array_equal(load(io.BufferedReader(Pipe(data)))["w"], np.ones(1000))
+    with pytest.raises(SerializationError, match="longer than max_bytes=0"):
+        load(io.BufferedReader(Pipe(data + bytes(2 << 20))), max_bytes=0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import math
 import os
@@ -360,8 +361,8 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
         What to save, nested at most ``MAX_DEPTH`` (100) levels. Tensors come back as Tensors
         (with their ``requires_grad`` flag, without their graph), arrays as arrays, Python
         numbers as Python numbers.
-    path : str or os.PathLike
-        Target file; its folder must exist.
+    path : str, os.PathLike or binary file object
+        Target file; its folder must exist. An open file is written as it is (not atomically).
 
     Raises
     ------
@@ -379,8 +380,27 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": structure}
     members = dict(encoder.arrays)
     members[META_KEY] = np.array(json.dumps(meta))
+    if hasattr(path, "write"):  # an open binary file, as np.savez and torch.save take
+        np.savez(path, **members)
+        return
     with atomic_write(path) as handle:
         np.savez(handle, **members)
+
+
+def _read_stream(stream: Any, shown: str, max_bytes: int | None) -> io.BytesIO:
+    """A pipe or socket, read into memory (zip needs to seek), at most about ``max_bytes``."""
+    limit = None if max_bytes is None else max_bytes + (1 << 20)  # arrays plus the zip's framing
+    data = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise _not_ours(shown, f"the stream is longer than max_bytes={max_bytes:,} allows")
+    return io.BytesIO(data)
+
+
+def _seekable(handle: Any) -> bool:
+    try:
+        return bool(handle.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _not_ours(path: str, reason: str) -> SerializationError:
@@ -561,8 +581,8 @@ def load(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BY
 
     Parameters
     ----------
-    path : str or os.PathLike
-        A file written by :func:`save`.
+    path : str, os.PathLike or binary file object
+        A file written by :func:`save` (an open file is read from its current position).
     max_bytes : int or None
         The most bytes the file's arrays may take once read; default ``DEFAULT_MAX_BYTES``
         (4 GiB). A compressed archive can ask for 1,000 times its own size, so the file's size
@@ -581,18 +601,28 @@ def load(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BY
         If the file is corrupt, truncated, pickled, larger than ``max_bytes``, or was not
         written by :func:`save`. The message names the file and what is wrong.
     """
-    shown = os.fspath(path)
-    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
+    if max_bytes is not None and (
+        not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0
+    ):
         raise ValueError(f"load: max_bytes must be a non-negative int or None, got {max_bytes!r}")
     tensor_type = _tensor_type()
-    with contextlib.suppress(OSError):
-        mode = os.stat(shown).st_mode
-        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            raise _not_ours(shown, "it is not a regular file (a device, FIFO or socket)")
-    with open(shown, "rb") as handle:
+    with contextlib.ExitStack() as stack:
+        if hasattr(path, "read"):  # an open binary file, as np.load and torch.load take
+            shown = str(getattr(path, "name", f"<{type(path).__name__}>"))
+            handle = path if _seekable(path) else _read_stream(path, shown, max_bytes)
+        else:
+            shown = os.fspath(path)
+            with contextlib.suppress(OSError):
+                mode = os.stat(shown).st_mode
+                if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+                    raise _not_ours(shown, "it is not a regular file (a device, FIFO or socket)")
+            handle = stack.enter_context(open(shown, "rb"))
+        start = handle.tell()
+        head = handle.read(8)
+        if not isinstance(head, bytes):
+            raise TypeError(f"load: {shown} is opened in text mode; open it with 'rb'")
+        handle.seek(start)
         try:
-            head = handle.read(8)
-            handle.seek(0)
             if not head.startswith(b"PK"):
                 raise _not_ours(shown, _foreign_kind(head))
             with zipfile.ZipFile(handle) as archive:
