@@ -477,3 +477,23 @@ def test_a_pipe_is_read_up_to_max_bytes(tmp_path):
     np.testing.assert_array_equal(load(io.BufferedReader(Pipe(data)))["w"], np.ones(1000))
     with pytest.raises(SerializationError, match="longer than max_bytes=0"):
         load(io.BufferedReader(Pipe(data + bytes(2 << 20))), max_bytes=0)
+
+
+def test_empty_paths_and_trailing_slashes_fail_as_open_fails(tmp_path):
+    for bad in ("", os.fspath(tmp_path / "m.npz") + os.sep):
+        with pytest.raises(OSError) as expected:
+            open(bad, "wb")
+        with pytest.raises(type(expected.value)):
+            save(np.ones(1), bad)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")
+def test_replacing_another_users_file_keeps_its_owner_and_mode(tmp_path):
+    target = tmp_path / "theirs.npz"
+    save(np.ones(1), target)
+    os.chown(target, 65534, 65534)
+    os.chmod(target, 0o664)
+    save(np.zeros(1), target)
+    info = os.stat(target)
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (65534, 65534, 0o664)

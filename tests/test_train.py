@@ -455,3 +455,14 @@ def test_other_layouts_are_clear_errors_naming_the_expected_layout(data, error, 
     model = _model()
     with pytest.raises(error, match=match):
         fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), data, progress=False)
+
+
+def test_an_infinite_learning_rate_is_refused_before_any_update():
+    X, Y = load_flower(m=20, layout="batch")
+    model = _model()
+    before = [p.data.copy() for p in model.parameters()]
+    opt = optim.SGD(model.parameters(), lr=float("inf"))
+    with pytest.raises(ValueError, match=r"lr=inf \(param group 0\) at the start of epoch 1"):
+        fit(model, nn.BCEWithLogitsLoss(), opt, (X, Y), progress=False)
+    for param, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(param.data, old)

@@ -217,6 +217,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
         If ``path`` is a folder.
     """
     shown = os.fspath(path)
+    if not shown:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), shown)
+    if shown.endswith((os.sep, os.altsep or os.sep)):  # realpath would drop the slash
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), shown)
     target = os.path.realpath(shown)  # through symbolic links, as open() goes
     directory, name = os.path.split(target)
     try:

@@ -402,6 +402,25 @@ def _first_non_finite_gradient(watched: list[tuple[str, Tensor]]) -> tuple[str, 
     return None
 
 
+def _check_hyperparameters(optimizer: Any, epoch: int) -> None:
+    """An infinite or NaN learning rate (or momentum, ...) writes NaN even from finite gradients.
+
+    Checked at every epoch's start, after the scheduler has had its say.
+    """
+    for index, group in enumerate(getattr(optimizer, "param_groups", ())):
+        for key, value in group.items():
+            values = value if isinstance(value, tuple) else (value,)
+            if any(
+                isinstance(v, int | float) and not isinstance(v, bool) and not math.isfinite(v)
+                for v in values
+            ):
+                raise ValueError(
+                    f"fit: the optimiser's {key}={value!r} (param group {index}) at the start of "
+                    f"epoch {epoch} is not finite; the update would write inf/NaN into the "
+                    "parameters, so nothing was changed"
+                )
+
+
 def _non_finite_advice(x: Any, y: Any, optimizer: Any) -> str:
     """Where NaN/inf usually come from, with what this batch and optimiser show."""
     hints = []
@@ -488,7 +507,8 @@ def fit(
     TypeError
         If ``data`` is not one of the layouts above, or can be iterated only once.
     ValueError
-        If ``X`` and ``y`` have different numbers of examples.
+        If ``X`` and ``y`` have different numbers of examples, or a hyperparameter of the
+        optimiser (``lr``, ``momentum``, ...) is infinite or NaN at an epoch's start.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -516,6 +536,7 @@ def fit(
         for epoch in range(1, epochs + 1):
             totals = {"loss": 0.0, **{name: 0.0 for name in resolved}}
             count = 0
+            _check_hyperparameters(optimizer, epoch)
             stopped = abandoned = False
             for batch_number, batch in enumerate(batches, start=1):
                 if interrupts.requested:
