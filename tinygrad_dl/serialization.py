@@ -142,7 +142,7 @@ def _remove_stale_temporaries(directory: str) -> None:
             os.close(fd)
 
 
-def _create_temporary(directory: str, name: str) -> tuple[int, str]:
+def _create_temporary(directory: str, name: str, shown: str) -> tuple[int, str]:
     flags = (
         os.O_WRONLY
         | os.O_CREAT
@@ -160,6 +160,8 @@ def _create_temporary(directory: str, name: str) -> tuple[int, str]:
             fd = os.open(temporary, flags, 0o666)
         except FileExistsError:
             continue
+        except OSError as error:  # a read-only file system, a full disk: name the user's file
+            raise type(error)(error.errno, error.strerror, shown) from None
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
         return fd, temporary
@@ -258,7 +260,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
             shown,
         )
     _remove_stale_temporaries(directory)
-    fd, temporary = _create_temporary(directory, name)
+    fd, temporary = _create_temporary(directory, name, shown)
     try:
         # Closing the handle releases the lock: only after the rename, so a concurrent save
         # never takes our temporary file for a dead process's.
