@@ -1,6 +1,7 @@
 """Tests for tinygrad_dl.train: fit, its history and metrics, and the progress reporting."""
 
 import io
+import os
 import sys
 
 import numpy as np
@@ -255,3 +256,213 @@ def test_accuracy_and_binary_accuracy():
         accuracy(np.zeros((3, 2)), np.zeros(2))
     with pytest.raises(ValueError, match="predictions for"):
         binary_accuracy(np.zeros(3), np.zeros(2))
+
+
+# -- interrupts ---------------------------------------------------------------------------------
+
+
+def _manual_steps(steps, batches, lr=0.3):
+    """The same SGD-with-momentum training as a plain loop, for ``steps`` steps."""
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    loss_fn = nn.BCEWithLogitsLoss()
+    done = 0
+    while done < steps:
+        for x, y in batches:
+            if done == steps:
+                break
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+            done += 1
+    return model, opt
+
+
+def _assert_same_state(model, opt, other_model, other_opt):
+    for a, b in zip(model.parameters(), other_model.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    state, other = opt.state_dict()["state"], other_opt.state_dict()["state"]
+    assert state.keys() == other.keys()
+    for key in state:
+        assert state[key]["step"] == other[key]["step"]
+        np.testing.assert_array_equal(state[key]["momentum_buffer"], other[key]["momentum_buffer"])
+
+
+def _interrupting_loss(at_call, interrupt):
+    loss_fn = nn.BCEWithLogitsLoss()
+    calls = []
+
+    def loss(output, target):
+        calls.append(1)
+        if len(calls) == at_call:
+            interrupt()
+        return loss_fn(output, target)
+
+    return loss
+
+
+def test_keyboard_interrupt_from_the_loss_stops_after_the_last_completed_step(capsys):
+    X, Y = load_flower(m=40, layout="batch")
+    batches = [(X[i : i + 10], Y[i : i + 10]) for i in range(0, 40, 10)]  # 4 steps an epoch
+
+    def interrupt():
+        raise KeyboardInterrupt
+
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    # The 7th loss raises: 6 steps are complete (one epoch and two batches of the second).
+    history = fit(model, _interrupting_loss(7, interrupt), opt, batches, epochs=5, progress=False)
+    assert history.interrupted and len(history["loss"]) == 1
+    line = capsys.readouterr().err
+    assert "training interrupted (KeyboardInterrupt) during batch 3 of epoch 2" in line
+    assert "history of 1 completed epoch" in line
+    _assert_same_state(model, opt, *_manual_steps(6, batches))
+
+
+def test_ctrl_c_from_another_thread_finishes_the_step_then_stops():
+    import signal
+    import threading
+
+    X, Y = load_flower(m=40, layout="batch")
+
+    def interrupt():  # a real SIGINT, sent from another thread mid-step
+        sender = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT))
+        sender.start()
+        sender.join()
+
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    out = io.StringIO()
+    history = fit(
+        model, _interrupting_loss(3, interrupt), opt, (X, Y), epochs=10, progress="log", file=out
+    )
+    # Full batch: the third step completes, its epoch is recorded, the fourth never starts.
+    assert history.interrupted and len(history["loss"]) == 3
+    assert "interrupted (KeyboardInterrupt) before batch 1 of epoch 4" in out.getvalue()
+    _assert_same_state(model, opt, *_manual_steps(3, [(X, Y)]))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_a_second_ctrl_c_stops_at_once():
+    import signal
+
+    X, Y = load_flower(m=20, layout="batch")
+
+    def interrupt_twice():
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+
+    model = _model()
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            model,
+            _interrupting_loss(2, interrupt_twice),
+            optim.SGD(model.parameters(), lr=0.1),
+            (X, Y),
+            epochs=5,
+            progress=False,
+        )
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# -- non-finite values --------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the NaNs are the point
+def test_a_non_finite_gradient_stops_before_the_update_and_names_the_parameter():
+    X, Y = load_flower(m=20, layout="batch")
+    model = _model()
+    before = [p.data.copy() for p in model.parameters()]
+
+    def loss(output, target):  # 0 at the start, with a NaN gradient: d sqrt(u)/du = inf at 0
+        return tg.sqrt(((output - output.detach()) ** 2).sum())
+
+    with pytest.raises(FloatingPointError) as caught:
+        fit(model, loss, optim.SGD(model.parameters(), lr=0.1), (X, Y), progress=False)
+    message = str(caught.value)
+    assert "gradient of 0.weight became nan at epoch 1, batch 1 (the loss was 0)" in message
+    assert "NaN/inf" in message and "learning rate (lr=0.1 now)" in message
+    for param, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(param.data, old)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the NaNs are the point
+def test_diverging_training_stops_with_finite_parameters_and_names_the_inputs():
+    X, Y = load_flower(m=20, layout="batch")
+    model = nn.Linear(2, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=1e60)
+    with pytest.raises(FloatingPointError, match=r"loss became inf .*\(lr=1e\+60 now\)"):
+        fit(model, nn.MSELoss(), opt, (X * 10, Y), epochs=50, progress=False)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(FloatingPointError, match="this batch's inputs x hold 1 NaN/inf values"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (bad, Y), progress=False)
+
+
+# -- data layouts -------------------------------------------------------------------------------
+
+
+def test_lists_and_tuples_of_numbers_train_exactly_as_arrays():
+    X, Y = load_flower(m=20, layout="batch")
+    results = []
+    for data in [(X, Y), [X, Y], (X.tolist(), Y.tolist()), [tuple(map(tuple, X)), Y.tolist()]]:
+        model = _model()
+        history = fit(
+            model,
+            nn.BCEWithLogitsLoss(),
+            optim.SGD(model.parameters(), lr=0.5),
+            data,
+            epochs=3,
+            progress=False,
+        )
+        results.append((history["loss"], [p.data.copy() for p in model.parameters()]))
+    for losses, params in results[1:]:
+        assert losses == results[0][0]
+        for a, b in zip(params, results[0][1]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_list_of_equally_shaped_batches_is_batches_not_one_stacked_array():
+    # x and y of the same shape: np.asarray would happily stack [(x1, y1), (x2, y2)].
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((4, 1)), rng.standard_normal((4, 1))) for _ in range(2)]
+    model = nn.Linear(1, 1, rng=0)
+    manual = nn.Linear(1, 1, rng=0)
+    fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), batches, progress=False)
+    opt = optim.SGD(manual.parameters(), lr=0.1)
+    for x, y in batches:
+        opt.zero_grad()
+        nn.MSELoss()(manual(x), y).backward()
+        opt.step()
+    np.testing.assert_array_equal(model.weight.data, manual.weight.data)
+
+
+@pytest.mark.parametrize(
+    "data, error, match",
+    [
+        ((np.zeros((4, 2)),), TypeError, r"batch 1 of data is an array of shape \(4, 2\)"),
+        ([np.zeros((4, 2))] * 3, TypeError, r"not an \(x, y\) pair; fit takes an \(X, y\) pair"),
+        ({"X": np.zeros((4, 2))}, TypeError, "data is a dict"),
+        (5, TypeError, "data is a int"),
+        ((np.zeros((4, 2)), np.zeros((3, 1))), ValueError, r"same number of examples m.*X\.T"),
+        (([[1.0, 2.0], [3.0]], [0, 1]), TypeError, "X of data does not convert to an array"),
+        ([(np.zeros((2, 2)), np.zeros((2, 1)), np.zeros(2))], TypeError, "a tuple of 3 items"),
+    ],
+    ids=["one-array", "three-arrays", "dict", "int", "rows-differ", "ragged", "triple"],
+)
+def test_other_layouts_are_clear_errors_naming_the_expected_layout(data, error, match):
+    model = _model()
+    with pytest.raises(error, match=match):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), data, progress=False)
+
+
+def test_an_infinite_learning_rate_is_refused_before_any_update():
+    X, Y = load_flower(m=20, layout="batch")
+    model = _model()
+    before = [p.data.copy() for p in model.parameters()]
+    opt = optim.SGD(model.parameters(), lr=float("inf"))
+    with pytest.raises(ValueError, match=r"lr=inf \(param group 0\) at the start of epoch 1"):
+        fit(model, nn.BCEWithLogitsLoss(), opt, (X, Y), progress=False)
+    for param, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(param.data, old)

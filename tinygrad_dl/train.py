@@ -12,7 +12,9 @@ log with carriage returns.
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
@@ -22,7 +24,7 @@ import numpy as np
 from .autograd import no_grad
 from .tensor import Tensor
 
-__all__ = ["Progress", "accuracy", "binary_accuracy", "fit"]
+__all__ = ["History", "Progress", "accuracy", "binary_accuracy", "fit"]
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -221,20 +223,80 @@ class Progress:
 # -- fit ----------------------------------------------------------------------------------------
 
 
-def _batches(data: Any) -> Iterable[tuple[Any, Any]]:
+_LAYOUT = (
+    "fit takes an (X, y) pair of arrays (X of shape (m, ...) and y with m rows; Tensors and "
+    "nested lists of numbers work too), a list of (x, y) batches, or a DataLoader"
+)
+
+
+def _is_one_array(value: Any) -> bool:
+    """An array, a Tensor, or nested lists/tuples of plain numbers (which NumPy converts).
+
+    A list or tuple that holds arrays is structure (a pair, or a list of batches), never one
+    array: ``[(x1, y1), (x2, y2)]`` must not be stacked into an array of two batches.
+    """
+    if isinstance(value, np.ndarray | Tensor):
+        return True
+    # Nested lists of numbers are regular, so their first elements, all the way down, tell.
+    while isinstance(value, list | tuple) and len(value) > 0:
+        value = value[0]
+    return isinstance(value, int | float | complex | np.generic)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray | Tensor):
+        return f"an array of shape {tuple(value.shape)}"
+    if isinstance(value, list | tuple):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def _pair(x: Any, y: Any, what: str) -> tuple[Any, Any]:
+    """An (X, y) pair as arrays (Tensors kept), with as many rows in y as examples in X."""
+    arrays = []
+    for name, value in (("X", x), ("y", y)):
+        if not isinstance(value, Tensor):
+            try:
+                value = np.asarray(value)
+            except (ValueError, TypeError) as error:
+                raise TypeError(
+                    f"fit: {name} of {what} does not convert to an array ({error}); {_LAYOUT}"
+                ) from None
+        arrays.append(value)
+    x, y = arrays
+    if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"fit: X of {what} has shape {tuple(x.shape)} and y has shape {tuple(y.shape)}: they "
+            "need the same number of examples m along axis 0 (batch-first; for the course's "
+            f"(n_x, m) layout pass X.T and Y.T); {_LAYOUT}"
+        )
+    return x, y
+
+
+def _batches(data: Any, what: str = "data") -> Iterable[Any]:
     """The epoch's batches: a full-batch (X, y) pair, or a re-iterable source of pairs."""
-    if (
-        isinstance(data, tuple | list)
-        and len(data) == 2
-        and all(isinstance(a, np.ndarray | Tensor) for a in data)
-    ):
-        return [tuple(data)]
-    if iter(data) is data:
+    if isinstance(data, list | tuple) and len(data) == 2 and all(map(_is_one_array, data)):
+        return [_pair(data[0], data[1], what)]
+    if isinstance(data, Mapping | np.ndarray | Tensor | str | bytes):
+        raise TypeError(f"fit: {what} is {_describe(data)}; {_LAYOUT}")
+    try:
+        is_one_shot = iter(data) is data
+    except TypeError:
+        raise TypeError(f"fit: {what} is {_describe(data)}; {_LAYOUT}") from None
+    if is_one_shot:
         raise TypeError(
-            "fit: data is a one-shot iterator (a generator?); pass a DataLoader, a list of "
+            f"fit: {what} is a one-shot iterator (a generator?); pass a DataLoader, a list of "
             "batches, or an (X, y) pair so that every epoch can iterate it again"
         )
     return data
+
+
+def _unpack(batch: Any, number: int, what: str) -> tuple[Any, Any]:
+    if isinstance(batch, list | tuple) and len(batch) == 2:
+        return batch[0], batch[1]
+    raise TypeError(
+        f"fit: batch {number} of {what} is {_describe(batch)}, not an (x, y) pair; {_LAYOUT}"
+    )
 
 
 def _as_input(x: Any) -> Tensor:
@@ -251,7 +313,8 @@ def _evaluate(
         model.eval()
     try:
         with no_grad():
-            for x, y in _batches(data):
+            for number, batch in enumerate(_batches(data, "val_data"), start=1):
+                x, y = _unpack(batch, number, "val_data")
                 output = model(_as_input(x))
                 n = len(_array(y))
                 totals["loss"] += float(loss_fn(output, y).item()) * n
@@ -262,6 +325,118 @@ def _evaluate(
         if was_training and hasattr(model, "train"):
             model.train()
     return {name: value / count for name, value in totals.items()}
+
+
+class History(dict):
+    """What :func:`fit` returns: a dict of per-epoch lists, and whether Ctrl-C stopped it.
+
+    Attributes
+    ----------
+    interrupted : bool
+        True when training stopped early on a ``KeyboardInterrupt``; the lists then hold the
+        epochs that were completed.
+    """
+
+    interrupted: bool = False
+
+
+class _Interrupts:
+    """Ctrl-C during fit: the first one stops training after the current step, a second at once.
+
+    Only in the main thread (where Python runs signal handlers) and only when nobody else has
+    installed a SIGINT handler; the previous handler comes back when fit returns. The handler
+    only sets a flag: printing from a signal handler can break a half-written line.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise _StopNow
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class _StopNow(KeyboardInterrupt):
+    """A second Ctrl-C: leave fit at once, as Python normally would."""
+
+
+def _watched_parameters(model: Any, optimizer: Any) -> list[tuple[str, Tensor]]:
+    """The parameters the optimiser updates, named as the model names them where it can."""
+    names = {}
+    if hasattr(model, "named_parameters"):
+        names = {id(param): name for name, param in model.named_parameters()}
+    params = [p for group in getattr(optimizer, "param_groups", ()) for p in group["params"]]
+    if not params and hasattr(model, "parameters"):
+        params = list(model.parameters())
+    return [(names.get(id(p), f"parameter {i}"), p) for i, p in enumerate(params)]
+
+
+def _first_non_finite_gradient(watched: list[tuple[str, Tensor]]) -> tuple[str, str] | None:
+    """The first parameter whose gradient holds NaN or inf, and which, or None.
+
+    Runs every step, so it is one ``sum`` per gradient (a NaN or inf anywhere makes the sum
+    non-finite); the exact test runs only then, to tell it from a sum that merely overflowed.
+    """
+    for name, param in watched:
+        grad = param.grad
+        if grad is None:
+            continue
+        grad = grad.data if isinstance(grad, Tensor) else grad
+        total = grad.sum()
+        if total - total != 0 and not np.isfinite(grad).all():  # inf - inf and NaN are NaN
+            return name, "nan" if np.isnan(grad).any() else "inf"
+    return None
+
+
+def _check_hyperparameters(optimizer: Any, epoch: int) -> None:
+    """An infinite or NaN learning rate (or momentum, ...) writes NaN even from finite gradients.
+
+    Checked at every epoch's start, after the scheduler has had its say.
+    """
+    for index, group in enumerate(getattr(optimizer, "param_groups", ())):
+        for key, value in group.items():
+            values = value if isinstance(value, tuple) else (value,)
+            if any(
+                isinstance(v, int | float) and not isinstance(v, bool) and not math.isfinite(v)
+                for v in values
+            ):
+                raise ValueError(
+                    f"fit: the optimiser's {key}={value!r} (param group {index}) at the start of "
+                    f"epoch {epoch} is not finite; the update would write inf/NaN into the "
+                    "parameters, so nothing was changed"
+                )
+
+
+def _non_finite_advice(x: Any, y: Any, optimizer: Any) -> str:
+    """Where NaN/inf usually come from, with what this batch and optimiser show."""
+    hints = []
+    for name, value in (("inputs x", x), ("targets y", y)):
+        with np.errstate(all="ignore"):
+            array = np.asarray(_array(value))
+            if array.dtype.kind in "fc" and not np.isfinite(array).all():
+                bad = int(array.size - np.isfinite(array).sum())
+                hints.append(f"this batch's {name} hold {bad} NaN/inf values")
+    rates = sorted({group.get("lr") for group in getattr(optimizer, "param_groups", ())} - {None})
+    rate = f" (lr={', '.join(map(str, rates))} now)" if rates else ""
+    hints.append(
+        "check the inputs for NaN/inf (np.isfinite(X).all()), try a smaller learning rate"
+        f"{rate}, or standardise the inputs"
+    )
+    return "; ".join(hints)
 
 
 def fit(
@@ -277,8 +452,17 @@ def fit(
     progress: bool | str | None = None,
     log_every: int | None = None,
     file: IO[str] | None = None,
-) -> dict[str, list[float]]:
+) -> History:
     """Train ``model`` for ``epochs`` passes over ``data`` and return the history.
+
+    Ctrl-C stops training cleanly: the step in progress finishes (so the model and the
+    optimiser's state are from the same step), a line says training was interrupted, and the
+    history of the completed epochs is returned with ``history.interrupted = True``; a second
+    Ctrl-C stops at once. A ``KeyboardInterrupt`` raised by your own code (the model, the loss)
+    abandons the step it was raised in before its update, and stops the same way.
+
+    A NaN or infinite loss or gradient stops training *before* the update that would write it
+    into the parameters: they keep their values from the step before.
 
     Parameters
     ----------
@@ -290,6 +474,8 @@ def fit(
         Its ``zero_grad`` and ``step`` are called once per batch.
     data : DataLoader, list of (x, y) batches, or an (X, y) pair
         An (X, y) pair of arrays is one full batch per epoch (the course's gradient descent).
+        Arrays are batch-first (``X`` of shape ``(m, ...)``, ``y`` with ``m`` rows); Tensors and
+        nested lists of numbers work too. A list or tuple holding arrays is a list of batches.
     epochs : int
         Number of passes.
     val_data : same kinds as ``data``, optional
@@ -308,17 +494,21 @@ def fit(
 
     Returns
     -------
-    dict[str, list[float]]
-        One value per epoch for ``"loss"``, each metric, and ``"val_loss"``/``"val_<metric>"``
-        with ``val_data``. Training metrics are averaged over the epoch's batches as they were
-        computed (in training mode, before each update).
+    History
+        A dict with one value per completed epoch for ``"loss"``, each metric, and
+        ``"val_loss"``/``"val_<metric>"`` with ``val_data``. Training metrics are averaged
+        over the epoch's batches as they were computed (in training mode, before each update).
 
     Raises
     ------
     FloatingPointError
-        If the loss becomes NaN or infinite (naming the epoch and batch).
+        If the loss or a gradient becomes NaN or infinite (naming the epoch, the batch and the
+        parameter); the parameters are as before that step.
     TypeError
-        If ``data`` can be iterated only once.
+        If ``data`` is not one of the layouts above, or can be iterated only once.
+    ValueError
+        If ``X`` and ``y`` have different numbers of examples, or a hyperparameter of the
+        optimiser (``lr``, ``momentum``, ...) is infinite or NaN at an epoch's start.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -331,34 +521,70 @@ def fit(
         for name, metric in metrics.items()
     }
     batches = _batches(data)
-    history: dict[str, list[float]] = {"loss": [], **{name: [] for name in resolved}}
+    history = History(loss=[], **{name: [] for name in resolved})
     if val_data is not None:
-        _batches(val_data)
+        _batches(val_data, "val_data")
         history["val_loss"] = []
         history.update({f"val_{name}": [] for name in resolved})
+    watched = _watched_parameters(model, optimizer)
     if hasattr(model, "train"):
         model.train()
-    with Progress(epochs, desc="epoch", mode=progress, every=log_every, file=file) as bar:
+    with (
+        _Interrupts() as interrupts,
+        Progress(epochs, desc="epoch", mode=progress, every=log_every, file=file) as bar,
+    ):
         for epoch in range(1, epochs + 1):
             totals = {"loss": 0.0, **{name: 0.0 for name in resolved}}
             count = 0
-            for batch_number, (x, y) in enumerate(batches, start=1):
-                optimizer.zero_grad()
-                output = model(_as_input(x))
-                loss = loss_fn(output, y)
-                value = float(loss.item())
-                if not math.isfinite(value):
+            _check_hyperparameters(optimizer, epoch)
+            stopped = abandoned = False
+            for batch_number, batch in enumerate(batches, start=1):
+                if interrupts.requested:
+                    stopped = True
+                    break
+                x, y = _unpack(batch, batch_number, "data")
+                try:
+                    optimizer.zero_grad()
+                    output = model(_as_input(x))
+                    loss = loss_fn(output, y)
+                    value = float(loss.item())
+                    where = f"at epoch {epoch}, batch {batch_number}"
+                    if not math.isfinite(value):
+                        raise FloatingPointError(
+                            f"fit: the loss became {value} {where}; the parameters are as "
+                            f"before this step; {_non_finite_advice(x, y, optimizer)}"
+                        )
+                    loss.backward()
+                except _StopNow:
+                    raise
+                except KeyboardInterrupt:
+                    # Raised by the model or the loss: the step is abandoned before its update.
+                    interrupts.requested = stopped = abandoned = True
+                    break
+                bad = _first_non_finite_gradient(watched)
+                if bad is not None:
                     raise FloatingPointError(
-                        f"fit: the loss became {value} at epoch {epoch}, batch {batch_number}; "
-                        "try a smaller learning rate or standardised inputs"
+                        f"fit: the gradient of {bad[0]} became {bad[1]} {where} (the loss was "
+                        f"{value:.4g}); the update was not applied, the parameters are as "
+                        f"before this step; {_non_finite_advice(x, y, optimizer)}"
                     )
-                loss.backward()
                 optimizer.step()
                 n = len(_array(y))
                 totals["loss"] += value * n
                 for name, metric in resolved.items():
                     totals[name] += metric(output.data, _array(y)) * n
                 count += n
+            if stopped:
+                history.interrupted = True
+                when = "during" if abandoned else "before"
+                _say(
+                    bar,
+                    file,
+                    f"fit: training interrupted (KeyboardInterrupt) {when} batch {batch_number} "
+                    f"of epoch {epoch}; the model and optimiser are as after the last completed "
+                    f"step; returning the history of {epoch - 1} completed epoch(s)",
+                )
+                break
             if count == 0:
                 raise ValueError("fit: data produced no batches")
             for name, total in totals.items():
@@ -371,4 +597,14 @@ def fit(
                     history[f"val_{name}"].append(value)
                     shown[f"val_{name}"] = value
             bar.update(**shown)
+        if interrupts.requested and not history.interrupted:
+            _say(bar, file, "fit: KeyboardInterrupt as the last epoch ended; training finished")
     return history
+
+
+def _say(bar: Progress, file: IO[str] | None, line: str) -> None:
+    """A line the user must see even with ``progress=False`` (then on stderr, or ``file``)."""
+    if bar.mode == "off":
+        print(line, file=file if file is not None else sys.stderr, flush=True)
+    else:
+        bar.write(line)
