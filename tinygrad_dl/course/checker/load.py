@@ -21,9 +21,13 @@ import ast
 import base64
 import contextlib
 import copy
+import importlib
+import importlib.abc
+import importlib.util
 import inspect
 import io
 import json
+import linecache
 import os
 import select
 import struct
@@ -33,6 +37,7 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,6 +265,50 @@ class _Capture(io.TextIOBase):
         return {"lines": lines, "first": first}
 
 
+class LoadError(Exception):
+    """The learner's file raised while loading (its message says where)."""
+
+
+class _Anything:
+    """Stands for matplotlib in the child: every attribute, call and item is another one."""
+
+    def __getattr__(self, name: str) -> _Anything:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Anything:
+        return self
+
+    def __getitem__(self, key: Any) -> _Anything:
+        return self
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+
+class _NoPlots(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports of matplotlib give :class:`_Anything`: a check draws nothing, and importing the
+    real matplotlib costs more than the whole check of a file."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            return importlib.util.spec_from_loader(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec: Any) -> Any:
+        module = types.ModuleType(spec.name)
+        module.__path__ = []
+        module.__getattr__ = lambda name: _Anything()  # type: ignore[method-assign]
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        pass
+
+
 class _IPythonStub:
     """``get_ipython()`` in a notebook run outside Jupyter: every method does nothing."""
 
@@ -269,7 +318,7 @@ class _IPythonStub:
 
 def _where(error: BaseException, filename: str) -> str:
     frames = traceback.extract_tb(error.__traceback__)
-    own = [f for f in frames if f.filename == filename] or frames
+    own = [f for f in frames if f.filename.startswith(filename)] or frames
     frame = own[-1] if own else None
     where = f" (at {Path(frame.filename).name}:{frame.lineno}: {frame.line})" if frame else ""
     return f"{type(error).__name__}: {error}{where}"
@@ -284,16 +333,13 @@ class _Learner:
         self.filename = str(path)
         self.namespace: dict[str, Any] = {}
         if path.suffix == ".ipynb":
-            self._run_cells(notebook_cells(path))
-        elif defs_only:
-            self._run_cells([(0, path.read_text(encoding="utf-8"))])
+            self._run_cells(notebook_cells(path), defs_only=True)
+        elif (path.parent / "__init__.py").is_file() and not defs_only:
+            self._import()  # a module of a package: its relative imports need the package
         else:
-            self._import()
+            self._run_cells([(0, path.read_text(encoding="utf-8"))], defs_only)
 
     def _import(self) -> None:
-        import importlib
-        import importlib.util
-
         parts, root = [self.path.stem], self.path.parent
         while (root / "__init__.py").is_file():  # inside a package: relative imports work
             parts.insert(0, root.name)
@@ -308,29 +354,44 @@ class _Learner:
             spec.loader.exec_module(module)
         self.namespace = module.__dict__
 
-    def _run_cells(self, cells: list[tuple[int, str]]) -> None:
+    def _run_cells(self, cells: list[tuple[int, str]], defs_only: bool) -> None:
+        """Run each top-level statement; definitions only, or all of them (a ``.py`` file).
+
+        An import that fails (h5py not installed, a course helper file not beside the
+        learner's) is listed and skipped either way. Any other error skips the statement in
+        definitions-only mode and stops the load otherwise.
+        """
         ns = self.namespace
         ns.update(__name__="learner", __file__=self.filename, get_ipython=_IPythonStub)
         ns.setdefault("display", print)
         for number, source in cells:
             where = f"cell {number}, " if number else ""
+            # One name per cell, known to linecache, so tracebacks quote the learner's line.
+            filename = f"{self.filename} (cell {number})" if number else self.filename
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
-                tree = ast.parse(source, self.filename)
+                tree = ast.parse(source, filename)
             except SyntaxError as error:
                 self.skipped.append(f"{where}line {error.lineno}: syntax error ({error.msg})")
                 continue
             for node in tree.body:
                 text = f"{where}line {node.lineno}: {_first_line(source, node)}"
-                if not _kept(node):
+                if defs_only and not _kept(node):
                     self.skipped.append(text)
                     continue
-                code = compile(ast.Module([node], []), self.filename, "exec")
+                code = compile(ast.Module([node], []), filename, "exec")
                 try:
                     exec(code, ns)  # noqa: S102 - running the learner's code is the job
                 except ImportError as error:
                     # A helper the checker does not need (h5py, a missing testCases file).
                     self.skipped.append(f"{text} (could not import: {error})")
                 except Exception as error:
+                    if not defs_only:
+                        raise LoadError(
+                            f"line {node.lineno} raised {_where(error, self.filename)}; to check "
+                            "only the definitions of a file that trains or loads data when it "
+                            "runs, use --defs-only"
+                        ) from None
                     self.skipped.append(f"{text} (raised {_where(error, self.filename)})")
 
     def functions(self) -> dict[str, dict]:
@@ -340,7 +401,7 @@ class _Learner:
             code = getattr(value, "__code__", None)
             if not inspect.isfunction(value) or code is None:
                 continue
-            if os.path.abspath(code.co_filename) != os.path.abspath(self.filename):
+            if not code.co_filename.startswith(self.filename):
                 continue
             try:
                 parameters = inspect.signature(value).parameters.values()
@@ -434,6 +495,7 @@ def serve() -> None:
         request = _receive(protocol_in)
         path = Path(request["path"])
         os.chdir(path.parent)  # the course's notebooks open datasets/... relative to themselves
+        sys.meta_path.insert(0, _NoPlots())
         sys.path.insert(0, str(path.parent))
         from . import week2, week3, week4
 
@@ -447,6 +509,8 @@ def serve() -> None:
             }
         except SystemExit as error:
             reply = {"exited": f"called sys.exit({error.code!r}) while loading"}
+        except LoadError as error:
+            reply = {"load_error": str(error)}
         except BaseException as error:
             reply = {"load_error": _where(error, str(path))}
         reply["printed"] = capture.summary()
@@ -621,13 +685,10 @@ class Child:
     def close(self) -> None:
         """Stop the child (politely, then by force)."""
         if self.process.poll() is None:
-            with contextlib.suppress(OSError):
-                _send(self.process.stdin, {"op": "stop"})
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            # Nothing of the child's is needed any more, and a learner's thread or atexit
+            # handler must not hold the check up: stop it at once.
+            self.process.kill()
+            self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close()

@@ -21,7 +21,7 @@ def format_report(report: FileReport, verbose: bool = False) -> str:
     week = f"week {report.week}" if report.week else "week unknown"
     lines = [f"Checking {report.path} ({week}, {report.mode})"]
     if report.skipped:
-        lines.append(f"Skipped {len(report.skipped)} statement(s) that train, plot or load data:")
+        lines.append(f"Skipped {len(report.skipped)} statement(s):")
         shown = report.skipped if verbose else report.skipped[:5]
         lines += [f"    {text}" for text in shown]
         if len(shown) < len(report.skipped):

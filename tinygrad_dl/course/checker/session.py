@@ -47,7 +47,7 @@ class FileReport:
     skipped: list[str] = field(default_factory=list)
     printed: dict = field(default_factory=lambda: {"lines": 0, "first": []})
     unchecked: str | None = None
-    mode: str = "import"
+    mode: str = "all statements"
 
     @property
     def exit_code(self) -> int:
@@ -172,7 +172,8 @@ def check_file(
 
     path = Path(path)
     notebook = path.suffix == ".ipynb"
-    report = FileReport(str(path), mode="definitions only" if notebook or defs_only else "import")
+    mode = "definitions only" if notebook or defs_only else "all statements"
+    report = FileReport(str(path), mode=mode)
     if not path.is_file():
         report.unchecked = f"{path}: no such file"
         return report

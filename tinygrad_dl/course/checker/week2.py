@@ -94,7 +94,7 @@ def check_optimize(session: Session) -> None:
                 step = first[f"d{key}"]
                 candidates[key] = [
                     (
-                        "moves uphill: the update is w - learning_rate * dw, not +",
+                        f"moves uphill: the update is {key} - learning_rate * d{key}, not +",
                         value + learning_rate * step,
                     ),
                     ("takes the step twice", value - 2 * learning_rate * step),

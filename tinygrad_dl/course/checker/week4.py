@@ -541,7 +541,7 @@ def update_candidates(parameters: dict, grads: dict, learning_rate: float) -> di
     return {
         key: [
             (
-                "moves uphill: the update is W - learning_rate * dW, not +",
+                f"moves uphill: the update is {key} - learning_rate * d{key}, not +",
                 value + learning_rate * grads[f"d{key}"],
             ),
             ("takes the step twice", value - 2 * learning_rate * grads[f"d{key}"]),
