@@ -328,6 +328,8 @@ class _Learner:
     """The learner's namespace in the child, and how to call into it."""
 
     def __init__(self, path: Path, defs_only: bool):
+        # Bound before the learner's code runs (see serve): patching these later does nothing.
+        self._tools = (encode, decode, _changed_arguments, _deepcopy)
         self.path = path
         self.skipped: list[str] = []
         self.filename = str(path)
@@ -423,16 +425,17 @@ class _Learner:
         function = self.namespace.get(request.get("target", name))
         if not callable(function):
             return {"error": f"{name} is not defined"}
-        args = decode(request.get("args", []))
-        kwargs = decode(request.get("kwargs", {}))
-        before = copy.deepcopy((args, kwargs))
+        encode_value, decode_value, changed_arguments, deepcopy = self._tools
+        args = decode_value(request.get("args", []))
+        kwargs = decode_value(request.get("kwargs", {}))
+        before = deepcopy((args, kwargs))
         saved = {key: self.namespace.get(key) for key in substitutes}
         self.namespace.update(substitutes)
         if request.get("seed") is not None:
             np.random.seed(request["seed"])
         try:
             value = function(*args, **kwargs)
-            reply = {"value": encode(value)}
+            reply = {"value": encode_value(value)}
         except Exception as error:
             reply = {"error": _where(error, self.filename)}
         finally:
@@ -441,14 +444,20 @@ class _Learner:
                     self.namespace.pop(key, None)
                 else:
                     self.namespace[key] = old
-        reply["changed"] = _changed_arguments(function, before, (args, kwargs))
+        reply["changed"] = changed_arguments(function, before, (args, kwargs))
         return reply
+
+
+# Bound when this module loads, before any learner code: a file that patches numpy or copy
+# cannot hide an input it changed in place.
+_array_equal = np.array_equal
+_deepcopy = copy.deepcopy
 
 
 def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+        return a.shape == b.shape and a.dtype == b.dtype and _array_equal(a, b, equal_nan=True)
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -480,6 +489,9 @@ def _leftover_threads() -> list[str]:
 
 def serve() -> None:
     """The child's main loop: load the file named by the first request, then answer calls."""
+    # The loop below uses these local names only, bound before the learner's code runs, so a
+    # file that patches this module's functions does not change what the child answers.
+    send, receive, call = _send, _receive, _Learner.call
     protocol_in = os.fdopen(os.dup(0), "rb")
     protocol_out = os.fdopen(os.dup(1), "wb")
     # The learner's own reads and writes go nowhere near the protocol.
@@ -492,7 +504,7 @@ def serve() -> None:
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the child
     learner = None
     try:
-        request = _receive(protocol_in)
+        request = receive(protocol_in)
         path = Path(request["path"])
         os.chdir(path.parent)  # the course's notebooks open datasets/... relative to themselves
         sys.meta_path.insert(0, _NoPlots())
@@ -515,12 +527,12 @@ def serve() -> None:
             reply = {"load_error": _where(error, str(path))}
         reply["printed"] = capture.summary()
         reply["threads"] = _leftover_threads()
-        _send(protocol_out, reply)
+        send(protocol_out, reply)
         if learner is None:
             return
         while True:
             try:
-                request = _receive(protocol_in)
+                request = receive(protocol_in)
             except EOFError:
                 return
             if request.get("op") == "stop":
@@ -531,14 +543,14 @@ def serve() -> None:
                 name: table[name] for name in request.get("substitute", ()) if name in table
             }
             try:
-                reply = learner.call(request, substitutes)
+                reply = call(learner, request, substitutes)
             except SystemExit as error:
                 reply = {"exited": f"called sys.exit({error.code!r}) in {request.get('name')}"}
             except BaseException as error:
                 reply = {"error": _where(error, str(path))}
             reply["printed"] = capture.summary()
             reply["threads"] = _leftover_threads()
-            _send(protocol_out, reply)
+            send(protocol_out, reply)
             if "exited" in reply:
                 return
     finally:
