@@ -120,3 +120,18 @@ def test_a_file_with_no_graded_function_or_a_missing_file_cannot_be_checked(tmp_
     empty.write_text("x = 1\n")
     assert "none of the course's graded functions" in check_file(empty).unchecked
     assert check_file(tmp_path / "missing.py").exit_code == 2
+
+
+def test_the_example_assignment_passes_every_function_it_defines(capsys):
+    example = Path(__file__).parents[1] / "examples" / "my_assignment.py"
+    assert main(["--impl", str(example)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  L_model_forward" in out and "PASS  L_model_backward" in out
+    assert "All 2 graded functions passed." in out
+
+
+def test_help_says_that_impl_executes_the_file(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert "--impl EXECUTES the given file" in " ".join(capsys.readouterr().out.split())
