@@ -108,11 +108,34 @@ def test_a_notebook_lists_what_definitions_only_mode_skipped_and_summarises_prin
     assert "Your code printed 1 line(s); the first 1:" in format_report(report)
 
 
-def test_a_file_that_trains_at_import_needs_defs_only_and_then_passes():
+def test_a_file_that_trains_at_import_passes_with_or_without_defs_only():
     path = CORPUS / "week4_app" / "correct.py"
+    every = check_file(path)  # the training statements raise (no data here): listed, skipped
+    assert every.exit_code == 0 and every.mode == "all statements"
+    assert any("load_data()" in text for text in every.skipped)
+    only = check_file(path, defs_only=True)
+    assert only.exit_code == 0 and only.mode == "definitions only"
+    assert any("L_layer_model(train_x" in text for text in only.skipped)
+
+
+def test_a_top_level_test_call_that_trips_over_the_bug_does_not_hide_it(tmp_path):
+    source = (CORPUS / "week4" / "linear_forward_no_bias.py").read_text()
+    path = tmp_path / "assignment.py"
+    for helper in ("dnn_utils.py", "testCases.py"):
+        (tmp_path / helper).write_text((CORPUS / "week4" / helper).read_text())
+    path.write_text(source + "\nassert np.allclose(Z, [[3.26295337, -1.23429987]])\n")
     report = check_file(path)
-    assert report.exit_code == 2 and "--defs-only" in report.unchecked
-    assert check_file(path, defs_only=True).exit_code == 0
+    assert report.exit_code == 1 and [r.name for r in report.results if not r.passed] == [
+        "linear_forward"
+    ]
+    assert any("AssertionError" in text for text in report.skipped)
+
+
+def test_a_file_that_does_not_parse_cannot_be_checked(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def propagate(w, b, X, Y:\n    pass\n")
+    report = check_file(path)
+    assert report.exit_code == 2 and "syntax error at line 1" in report.unchecked
 
 
 def test_a_file_with_no_graded_function_or_a_missing_file_cannot_be_checked(tmp_path):

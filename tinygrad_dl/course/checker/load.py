@@ -359,9 +359,10 @@ class _Learner:
     def _run_cells(self, cells: list[tuple[int, str]], defs_only: bool) -> None:
         """Run each top-level statement; definitions only, or all of them (a ``.py`` file).
 
-        An import that fails (h5py not installed, a course helper file not beside the
-        learner's) is listed and skipped either way. Any other error skips the statement in
-        definitions-only mode and stops the load otherwise.
+        A statement that raises (an import of h5py that is not installed, a test call that
+        trips over the learner's own bug, a data file that is not there) is listed and skipped,
+        and the load goes on: the checks then say which function is wrong. A ``.py`` file that
+        does not parse does not load.
         """
         ns = self.namespace
         ns.update(__name__="learner", __file__=self.filename, get_ipython=_IPythonStub)
@@ -374,6 +375,11 @@ class _Learner:
             try:
                 tree = ast.parse(source, filename)
             except SyntaxError as error:
+                if not number:
+                    raise LoadError(
+                        f"syntax error at line {error.lineno}: {error.msg}: "
+                        f"{(error.text or '').strip()}"
+                    ) from None
                 self.skipped.append(f"{where}line {error.lineno}: syntax error ({error.msg})")
                 continue
             for node in tree.body:
@@ -388,13 +394,7 @@ class _Learner:
                     # A helper the checker does not need (h5py, a missing testCases file).
                     self.skipped.append(f"{text} (could not import: {error})")
                 except Exception as error:
-                    if not defs_only:
-                        raise LoadError(
-                            f"line {node.lineno} raised {_where(error, self.filename)}; to check "
-                            "only the definitions of a file that trains or loads data when it "
-                            "runs, use --defs-only"
-                        ) from None
-                    self.skipped.append(f"{text} (raised {_where(error, self.filename)})")
+                    self.skipped.append(f"{text} (raised {_where(error, filename)})")
 
     def functions(self) -> dict[str, dict]:
         """The functions the learner's file itself defines, with their parameter names."""
