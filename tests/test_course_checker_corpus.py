@@ -158,3 +158,13 @@ def test_help_says_that_impl_executes_the_file(capsys):
         main(["--help"])
     assert info.value.code == 0
     assert "--impl EXECUTES the given file" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("week", ["week2", "week3", "week4"])
+def test_verbose_shows_the_whole_backward_against_autodiff_and_central_differences(week):
+    report = check_file(CORPUS / week / "correct.py")
+    quiet, verbose = format_report(report), format_report(report, verbose=True)
+    assert "vs autodiff" not in quiet
+    notes = re.findall(r"vs autodiff (\S+), vs central differences (\S+)", verbose)
+    assert len(notes) >= 2
+    assert all(float(a) < 1e-12 and float(c) < 1e-6 for a, c in notes), verbose

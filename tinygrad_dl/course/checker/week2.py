@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import logistic
 from ..cost import cross_entropy_cost
+from .backprop import whole_backward_notes
 from .compare import diagnose, diagnose_all
 from .session import Failed, Session, unpack
 from .week4 import cost_candidates
@@ -62,7 +63,9 @@ def check_initialize_with_zeros(session: Session) -> None:
 
 
 def check_propagate(session: Session) -> None:
-    for w, b, X_case, Y_case in [(W, B, X, Y), _random(4, 6, 1), _random(3, 2, 2)]:
+    for number, (w, b, X_case, Y_case) in enumerate(
+        [(W, B, X, Y), _random(4, 6, 1), _random(3, 2, 2)]
+    ):
         grads, cost = unpack(
             "propagate", session.run("propagate", w, b, X_case, Y_case), ("grads", "cost")
         )
@@ -77,6 +80,16 @@ def check_propagate(session: Session) -> None:
         )
         if problem:
             raise Failed(problem)
+        if number == 1:
+            notes = whole_backward_notes(
+                lambda p, X=X_case, Y=Y_case: cross_entropy_cost(
+                    logistic.forward(p["w"], p["b"], X), Y
+                ),
+                {"w": w, "b": b},
+                grads,
+            )
+            for note in notes:
+                session.note(note)
 
 
 def check_optimize(session: Session) -> None:

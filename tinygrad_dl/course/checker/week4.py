@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import activations, deep, shallow
 from ..cost import cross_entropy_cost
+from .backprop import whole_backward_notes
 from .compare import diagnose, diagnose_all
 from .session import Failed, Session, unpack
 
@@ -461,26 +462,6 @@ def _backward_with(AL: np.ndarray, Y: np.ndarray, caches: list, hidden: str, out
     return grads
 
 
-def _central_difference_note(
-    session: Session, parameters: dict, X: np.ndarray, Y: np.ndarray, got: dict
-) -> None:
-    """``--verbose``: the learner's dW^[l] and db^[l] against central differences of J."""
-    from ...gradcheck import central_differences
-    from .compare import relative_difference
-
-    work = {key: np.array(value, dtype=np.float64) for key, value in parameters.items()}
-    for key, value in work.items():
-        numeric = central_differences(
-            lambda: cross_entropy_cost(deep.L_model_forward(X, work)[0], Y), value
-        )
-        theirs = got.get(f"d{key}")
-        if theirs is not None and np.size(theirs) == value.size:
-            difference = relative_difference(np.ravel(theirs), numeric[:, 0])
-            session.note(
-                f"d{key} vs central differences of J: relative difference {difference:.1e}"
-            )
-
-
 def check_L_model_backward(session: Session) -> None:
     for number, (dims, m) in enumerate(NETWORKS):
         parameters, X, Y = _network(dims, m, 20 + number)
@@ -533,7 +514,12 @@ def check_L_model_backward(session: Session) -> None:
         if problem:
             raise Failed(problem)
         if number == 0:
-            _central_difference_note(session, parameters, X, Y, got)
+            for note in whole_backward_notes(
+                lambda p, X=X, Y=Y: cross_entropy_cost(deep.L_model_forward(X, p)[0], Y),
+                parameters,
+                got,
+            ):
+                session.note(note)
 
 
 def update_candidates(parameters: dict, grads: dict, learning_rate: float) -> dict[str, list]:
