@@ -97,3 +97,13 @@ def test_an_exit_or_a_hang_in_the_child_is_unchecked_never_a_pass(tmp_path):
         pytest.raises(Unchecked, match="did not finish within 1 s"),
     ):
         child.call(4, "spin")
+
+
+def test_a_tinygrad_dl_folder_beside_the_learner_file_cannot_replace_the_child(tmp_path):
+    fake = tmp_path / "tinygrad_dl"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise SystemExit(0)\n")
+    path = tmp_path / "f.py"
+    path.write_text("def fine(x):\n    return x + 1\n")
+    with Child(path, timeout=30) as child:
+        np.testing.assert_array_equal(child.call(4, "fine", np.zeros(2)).value, np.ones(2))

@@ -573,7 +573,9 @@ class Call:
     changed: list[str] = field(default_factory=list)
 
 
-_CHILD = "from tinygrad_dl.course.checker.load import serve; serve()"
+# ``python -c`` puts the working directory (the learner's folder) first on sys.path: drop it, so
+# a tinygrad_dl/ or numpy.py beside the learner's file cannot stand in for the checker's child.
+_CHILD = "import sys; sys.path.pop(0); from tinygrad_dl.course.checker.load import serve; serve()"
 
 
 class Child:
