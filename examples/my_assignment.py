@@ -2,10 +2,12 @@
 
     python -m tinygrad_dl check --impl examples/my_assignment.py
 
-The checker finds ``L_model_forward`` and ``L_model_backward`` by their course names and compares
-every ``dW^[l]``, ``db^[l]`` and ``dA^[l-1]`` with autodiff and central differences on random
-networks. ``examples/check_your_backprop.py`` plants a bug in this backward pass and shows the
-checker naming the layer where it is.
+The checker runs this file in a separate process, finds the course's graded functions by their
+names (here ``L_model_forward`` and ``L_model_backward``) and checks each against the course's
+formulas: ``AL`` and every cache of the forward pass, then every ``dW^[l]``, ``db^[l]`` and
+``dA^[l-1]`` of the backward pass, on the course's test inputs and on random networks.
+``examples/check_your_backprop.py`` plants a bug in this backward pass and shows
+``check_backprop`` naming the layer where it is.
 """
 
 import numpy as np

@@ -117,9 +117,34 @@ def test_predictions_outside_0_1_or_nan_get_a_clear_error(A):
         deep.compute_cost(A, np.array([[1.0, 0.0]]))
 
 
-def test_labels_outside_0_1_get_a_clear_error():
-    with pytest.raises(ValueError, match=r"labels Y must lie in \[0, 1\]"):
-        deep.compute_cost(np.array([[0.5, 0.5]]), np.array([[2.0, -1.0]]))
+def test_labels_outside_0_1_warn_and_keep_the_formula():
+    A, Y = np.array([[0.5, 0.8]]), np.array([[2.0, -1.0]])
+    with pytest.warns(UserWarning, match=r"compute_cost: labels Y usually lie in \[0, 1\]"):
+        cost = deep.compute_cost(A, Y)
+    expected = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    assert cost == pytest.approx(expected, rel=1e-12)
+
+
+def test_two_layer_model_trains_on_real_valued_labels_like_the_course_part_2_test():
+    # The course's part-2 test passes Y = randn(1, 10): a warning, then the same formulas.
+    rng = np.random.RandomState(1)
+    X, Y = rng.randn(10, 10), rng.randn(1, 10)
+    with pytest.warns(UserWarning, match="labels Y usually lie in"):
+        parameters, costs = deep.two_layer_model(X, Y, (10, 4, 1), num_iterations=2)
+    W1, b1, W2, b2 = (
+        deep.initialize_parameters(10, 4, 1, seed=1)[k] for k in ("W1", "b1", "W2", "b2")
+    )
+    for _ in range(2):  # the course's formulas written out
+        A1 = np.maximum(0, W1 @ X + b1)
+        A2 = 1 / (1 + np.exp(-(W2 @ A1 + b2)))
+        dZ2 = A2 - Y
+        dW2, db2 = dZ2 @ A1.T / 10, dZ2.sum(axis=1, keepdims=True) / 10
+        dZ1 = (W2.T @ dZ2) * (A1 > 0)
+        dW1, db1 = dZ1 @ X.T / 10, dZ1.sum(axis=1, keepdims=True) / 10
+        W1, b1, W2, b2 = W1 - 0.0075 * dW1, b1 - 0.0075 * db1, W2 - 0.0075 * dW2, b2 - 0.0075 * db2
+    for key, value in (("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)):
+        np.testing.assert_allclose(parameters[key], value, rtol=1e-9, atol=1e-15, err_msg=key)
+    assert len(costs) == 1 and np.isfinite(costs[0])
 
 
 @pytest.mark.parametrize("compute_cost", COSTS)

@@ -283,3 +283,52 @@ def test_predict_thresholds_AL_at_one_half_and_reports_accuracy(capsys):
     p = deep.predict(X, y, parameters)
     np.testing.assert_array_equal(p, (AL > 0.5).astype(float))
     assert capsys.readouterr().out.strip() == f"Accuracy: {8 / 9}"
+
+
+def test_the_step_by_step_functions_reproduce_the_course_published_outputs():
+    # Each block rebuilds one of the course's test cases (its seed and draw order) and checks
+    # the expected output printed in the notebook, to its 8 decimals.
+    def published(value, expected):
+        np.testing.assert_allclose(value, expected, rtol=0, atol=5e-9)
+
+    np.random.seed(1)  # linear_forward_test_case
+    A, W, b = np.random.randn(3, 2), np.random.randn(1, 3), np.random.randn(1, 1)
+    published(deep.linear_forward(A, W, b)[0], [[3.26295337, -1.23429987]])
+
+    np.random.seed(2)  # linear_activation_forward_test_case
+    A_prev, W, b = np.random.randn(3, 2), np.random.randn(1, 3), np.random.randn(1, 1)
+    published(
+        deep.linear_activation_forward(A_prev, W, b, "sigmoid")[0], [[0.96890023, 0.11013289]]
+    )
+    published(deep.linear_activation_forward(A_prev, W, b, "relu")[0], [[3.43896131, 0.0]])
+
+    np.random.seed(6)  # L_model_forward_test_case_2hidden
+    X = np.random.randn(5, 4)
+    shapes = [("W1", (4, 5)), ("b1", (4, 1)), ("W2", (3, 4)), ("b2", (3, 1)), ("W3", (1, 3)),
+              ("b3", (1, 1))]  # fmt: skip
+    parameters = {key: np.random.randn(*shape) for key, shape in shapes}
+    AL, caches = deep.L_model_forward(X, parameters)
+    published(AL, [[0.03921668, 0.70498921, 0.19734387, 0.04728177]])
+    assert len(caches) == 3
+
+    # compute_cost_test_case
+    cost = deep.compute_cost(np.array([[0.8, 0.9, 0.4]]), np.array([[1, 1, 0]]))
+    assert cost == pytest.approx(0.2797765635793422, rel=1e-12)
+
+    np.random.seed(1)  # linear_backward_test_case
+    dZ, A, W, b = (np.random.randn(*s) for s in ((3, 4), (5, 4), (3, 5), (3, 1)))
+    dA_prev, dW, db = deep.linear_backward(dZ, (A, W, b))
+    published(dA_prev[:, 0], [-1.15171336, 0.60345879, -0.4319552, -0.38981415, -2.52214926])
+    published(dW[0], [0.07313866, -0.0976715, -0.87585828, 0.73763362, 0.00785716])
+    published(db, [[-0.14713786], [-0.11313155], [-0.13209101]])
+
+    np.random.seed(2)  # update_parameters_test_case: parameters from seed 2, grads from seed 3
+    parameters = {k: np.random.randn(*s) for k, s in (("W1", (3, 4)), ("b1", (3, 1)),
+                                                       ("W2", (1, 3)), ("b2", (1, 1)))}  # fmt: skip
+    np.random.seed(3)
+    grads = {f"d{k}": np.random.randn(*v.shape) for k, v in parameters.items()}
+    updated = deep.update_parameters(parameters, grads, 0.1)
+    published(updated["W1"][0], [-0.59562069, -0.09991781, -2.14584584, 1.82662008])
+    published(updated["b1"], [[-0.04659241], [-1.28888275], [0.53405496]])
+    published(updated["W2"], [[-0.55569196, 0.0354055, 1.32964895]])
+    published(updated["b2"], [[-0.84610769]])

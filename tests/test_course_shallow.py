@@ -204,3 +204,10 @@ def test_unseeded_initialisation_draws_from_the_global_generator():
     np.random.seed(7)
     np.testing.assert_array_equal(parameters["W1"], np.random.randn(2, 3) * 0.01)
     np.testing.assert_array_equal(parameters["W2"], np.random.randn(1, 2) * 0.01)
+
+
+def test_compute_cost_reproduces_the_course_published_value():
+    np.random.seed(1)  # compute_cost_test_case: boolean labels drawn from randn > 0
+    Y = np.random.randn(1, 3) > 0
+    A2 = np.array([[0.5002307, 0.49985831, 0.50023963]])
+    assert shallow.compute_cost(A2, Y) == pytest.approx(0.6930587610394646, rel=1e-12)

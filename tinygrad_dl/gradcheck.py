@@ -15,7 +15,13 @@ import numpy as np
 from .autograd import enable_grad, grad
 from .tensor import Tensor
 
-__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_jacobian"]
+__all__ = [
+    "GradcheckError",
+    "central_differences",
+    "gradcheck",
+    "gradgradcheck",
+    "numerical_jacobian",
+]
 
 
 class GradcheckError(RuntimeError):
@@ -57,22 +63,56 @@ def _flat_values(fn: Callable, work: list[Any]) -> np.ndarray:
     return np.concatenate([np.asarray(o.data, dtype=np.float64).ravel() for o in outputs])
 
 
+def central_differences(
+    f: Callable[[], Any], array: np.ndarray, eps: float = 1e-6, indices: Any = None
+) -> np.ndarray:
+    """``(f(x + eps e_k) - f(x - eps e_k)) / (2 eps)`` for each entry ``k`` of ``array``.
+
+    The one central-difference routine of the project (``gradcheck`` and the course checker
+    both use it). ``array`` is perturbed in place, one entry at a time, and restored; ``f()``
+    reads it and returns a float or an array (flattened to float64).
+
+    Parameters
+    ----------
+    f : callable
+        No arguments; the value at the current contents of ``array``.
+    array : ndarray
+        The variable, contiguous so that a flat view perturbs it.
+    eps : float
+        Step; the error is ``O(eps^2)`` plus rounding ``O(ulp / eps)``.
+    indices : sequence of int, optional
+        Flat indices to probe (default: every entry).
+
+    Returns
+    -------
+    ndarray of shape (len(indices), f().size)
+        Row ``k`` is the derivative of ``f`` with respect to the ``k``-th probed entry.
+
+    Raises
+    ------
+    ValueError
+        If ``array`` is not contiguous (a flat view could not perturb it).
+    """
+    flat = array.reshape(-1)
+    if not np.shares_memory(flat, array):
+        raise ValueError("central_differences: array must be contiguous so it can be perturbed")
+    rows = []
+    for index in range(flat.size) if indices is None else indices:
+        original = flat[index]
+        flat[index] = original + eps
+        plus = np.asarray(f(), dtype=np.float64).ravel()
+        flat[index] = original - eps
+        minus = np.asarray(f(), dtype=np.float64).ravel()
+        flat[index] = original
+        rows.append((plus - minus) / (2 * eps))
+    if not rows:
+        return np.zeros((0, np.asarray(f()).size))
+    return np.stack(rows)
+
+
 def numerical_jacobian(fn: Callable, work: list[Any], position: int, eps: float) -> np.ndarray:
     """``J[j, k] = d out_j / d input_k`` by central differences, for the input at ``position``."""
-    data = work[position].data
-    flat = data.reshape(-1)  # a view: perturbing it perturbs the input
-    columns = []
-    for k in range(flat.size):
-        original = flat[k]
-        flat[k] = original + eps
-        plus = _flat_values(fn, work)
-        flat[k] = original - eps
-        minus = _flat_values(fn, work)
-        flat[k] = original
-        columns.append((plus - minus) / (2 * eps))
-    if not columns:
-        return np.zeros((_flat_values(fn, work).size, 0))
-    return np.stack(columns, axis=1)
+    return central_differences(lambda: _flat_values(fn, work), work[position].data, eps).T
 
 
 def _analytic_jacobians(fn: Callable, work: list[Any], checked: list[int]) -> list[np.ndarray]:

@@ -13,16 +13,13 @@ difference ``||a - b|| / (||a|| + ||b||)`` for every gradient, pass/fail, and th
 your gradients part from the reference: that is where the bug is (a missing ``1/m``, a
 transposed ``A^[l-1]``, the wrong ``g'``).
 
-``python -m tinygrad_dl check`` runs it on the project's own formulas over random networks;
-``--impl my_assignment.py`` loads your functions by the course's names.
+``python -m tinygrad_dl check`` (without ``--impl``) runs it on the project's own formulas over
+random networks.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import inspect
-import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from . import deep, logistic, shallow
-from ._layout import is_tensor
-from .cost import cross_entropy_cost
+from ...gradcheck import central_differences
+from .. import deep, logistic, shallow
+from .._layout import is_tensor
+from ..cost import cross_entropy_cost
+from .compare import relative_difference
 
 STYLES = ("deep", "shallow", "logistic")
 _SIGNATURES = {
@@ -43,29 +42,13 @@ _SIGNATURES = {
 }
 
 
-def relative_difference(a: Any, b: Any) -> float:
-    """``||a - b|| / (||a|| + ||b||)``, 0 when both are zero (the course's gradient-check ratio).
-
-    Parameters
-    ----------
-    a, b : array-like
-        Same shape.
-
-    Returns
-    -------
-    float
-    """
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    denominator = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if denominator == 0 else float(np.linalg.norm(a - b) / denominator)
-
-
 def numerical_gradient(
     cost: Callable[[], float], array: np.ndarray, eps: float = 1e-6
 ) -> np.ndarray:
     """Central differences ``(J(theta + eps) - J(theta - eps)) / (2 eps)`` for every entry.
 
     ``array`` is perturbed in place, one entry at a time, and restored; ``cost()`` reads it.
+    This is :func:`tinygrad_dl.gradcheck.central_differences` for a scalar ``J``.
 
     Parameters
     ----------
@@ -81,19 +64,7 @@ def numerical_gradient(
     ndarray
         ``dJ/d array``, shaped like ``array``.
     """
-    flat = array.reshape(-1)
-    if not np.shares_memory(flat, array):
-        raise ValueError("numerical_gradient: array must be contiguous so it can be perturbed")
-    gradient = np.empty(flat.size)
-    for index in range(flat.size):
-        original = flat[index]
-        flat[index] = original + eps
-        plus = cost()
-        flat[index] = original - eps
-        minus = cost()
-        flat[index] = original
-        gradient[index] = (plus - minus) / (2 * eps)
-    return gradient.reshape(array.shape)
+    return central_differences(cost, array, eps).reshape(array.shape)
 
 
 @dataclass
@@ -303,20 +274,11 @@ def _central_differences(
     picker = np.random.RandomState(0)
     result = {}
     for key, value in work.items():
-        flat = value.reshape(-1)
-        indices = np.arange(flat.size)
-        if flat.size > max_entries:
-            indices = np.sort(picker.choice(flat.size, max_entries, replace=False))
-        derivatives = np.empty(indices.size)
-        for position, index in enumerate(indices):
-            original = flat[index]
-            flat[index] = original + eps
-            plus = run.cost(X, work)
-            flat[index] = original - eps
-            minus = run.cost(X, work)
-            flat[index] = original
-            derivatives[position] = (plus - minus) / (2 * eps)
-        result[f"d{key}"] = (indices, derivatives)
+        indices = np.arange(value.size)
+        if value.size > max_entries:
+            indices = np.sort(picker.choice(value.size, max_entries, replace=False))
+        derivatives = central_differences(lambda: run.cost(X, work), value, eps, indices)
+        result[f"d{key}"] = (indices, derivatives[:, 0])
     return result
 
 
@@ -577,29 +539,7 @@ def random_network(
     raise RuntimeError(f"random_network: no suitable draw for {list(layer_dims)}")
 
 
-def _load(path: str) -> Any:
-    file = Path(path).resolve()
-    if not file.is_file():
-        raise FileNotFoundError(f"check: --impl {path}: no such file")
-    # A file inside a package (relative imports) is imported as a module of that package.
-    parts, root = [file.stem], file.parent
-    while (root / "__init__.py").is_file():
-        parts.insert(0, root.name)
-        root = root.parent
-    # The learner's file may import its neighbours (dnn_utils.py, testCases.py, ...).
-    sys.path.insert(0, str(root))
-    try:
-        if len(parts) > 1:
-            return importlib.import_module(".".join(parts))
-        spec = importlib.util.spec_from_file_location(f"_tinygrad_dl_impl_{file.stem}", file)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(root))
-
-
-def _checks(module: Any, seed: int) -> list[tuple[str, BackpropReport]]:
+def backprop_checks(module: Any, seed: int) -> list[tuple[str, BackpropReport]]:
     """Every check the module's functions allow, on the command's random networks."""
     functions = {
         name: getattr(module, name, None)
@@ -653,7 +593,7 @@ def _checks(module: Any, seed: int) -> list[tuple[str, BackpropReport]]:
     return results
 
 
-class _CourseFunctions:
+class CourseFunctions:
     """The project's own formulas under the course's names."""
 
     L_model_forward = staticmethod(deep.L_model_forward)
@@ -663,65 +603,36 @@ class _CourseFunctions:
     propagate = staticmethod(logistic.propagate)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tinygrad_dl check [--impl FILE] [--seed N]``; returns the exit status.
+def whole_backward_notes(
+    cost: Callable[[dict[str, Any]], Any], parameters: dict[str, Any], grads: dict[str, Any]
+) -> list[str]:
+    """The learner's whole backward pass against autodiff and central differences of ``J``.
 
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments after ``check``.
+    ``cost(parameters)`` is the course's forward pass and cross-entropy; it runs on arrays (for
+    central differences) and on Tensors (for autodiff). The checker's verdict compares with the
+    course's formulas; these two independent references are shown under ``--verbose``.
 
     Returns
     -------
-    int
-        0 when every gradient matches, 1 on any failure, 2 for a usage error (missing file,
-        no course functions in it).
+    list of str
+        One line per parameter: ``dW1: vs autodiff 1.2e-16, vs central differences 3.4e-10``.
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m tinygrad_dl check",
-        description=(
-            "Check hand-derived backprop against autodiff and central differences, layer by "
-            "layer, on random networks with ReLU hidden layers. Without --impl, checks the "
-            "project's own formulas."
-        ),
-    )
-    parser.add_argument(
-        "--impl",
-        metavar="FILE",
-        help="a Python file defining the course's functions: L_model_forward and "
-        "L_model_backward (week 4), forward_propagation and backward_propagation (week 3), "
-        "and/or propagate (week 2)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random networks")
-    args = parser.parse_args(argv)
-    if args.impl:
-        try:
-            module = _load(args.impl)
-        except FileNotFoundError as error:
-            print(error, file=sys.stderr)
-            return 2
-        except Exception as error:
-            print(f"check: could not import {args.impl}: {_describe(error)}", file=sys.stderr)
-            return 1
-        source = args.impl
-    else:
-        module, source = _CourseFunctions, "tinygrad_dl.course (the project's own formulas)"
-    results = _checks(module, args.seed)
-    if not results:
-        print(
-            f"check: {args.impl} defines none of the course's functions: L_model_forward + "
-            "L_model_backward, forward_propagation + backward_propagation, or propagate",
-            file=sys.stderr,
+    import tinygrad_dl as tg
+
+    tensors = {key: tg.Tensor(np.array(value, dtype=np.float64), requires_grad=True)
+               for key, value in parameters.items()}  # fmt: skip
+    results = tg.grad(cost(tensors), list(tensors.values()))
+    autodiff = {key: result.data for key, result in zip(tensors, results)}
+    work = {key: np.array(value, dtype=np.float64) for key, value in parameters.items()}
+    notes = []
+    for key, value in work.items():
+        numeric = central_differences(lambda: cost(work), value)[:, 0]
+        theirs = grads.get(f"d{key}") if isinstance(grads, dict) else None
+        if theirs is None or np.size(theirs) != value.size:
+            continue
+        theirs = np.ravel(np.asarray(theirs, dtype=np.float64))
+        notes.append(
+            f"d{key}: vs autodiff {relative_difference(theirs, autodiff[key].ravel()):.1e}, "
+            f"vs central differences {relative_difference(theirs, numeric):.1e}"
         )
-        return 2
-    print(f"Checking {source}\n")
-    for title, report in results:
-        print(f"== {title}")
-        print(report.format())
-        print()
-    failed = [title for title, report in results if not report.passed]
-    if failed:
-        print(f"{len(failed)} of {len(results)} checks FAILED: " + "; ".join(failed))
-        return 1
-    print(f"All {len(results)} check{'s' if len(results) != 1 else ''} passed.")
-    return 0
+    return notes

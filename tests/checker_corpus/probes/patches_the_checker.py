@@ -1,0 +1,55 @@
+# expect: FAIL L_model_backward
+# says: is the 1/m missing
+import numpy as np
+
+
+def L_model_forward(X, parameters):
+    caches, A, L = [], X, len(parameters) // 2
+    for l in range(1, L + 1):
+        W, b = parameters["W" + str(l)], parameters["b" + str(l)]
+        Z = np.dot(W, A) + b
+        caches.append(((A, W, b), Z))
+        A = 1 / (1 + np.exp(-Z)) if l == L else np.maximum(0, Z)
+    return A, caches
+
+
+def L_model_backward(AL, Y, caches):
+    grads, L, m = {}, len(caches), AL.shape[1]
+    dA = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    for l in reversed(range(1, L + 1)):
+        (A_prev, W, b), Z = caches[l - 1]
+        if l == L:
+            s = 1 / (1 + np.exp(-Z))
+            dZ = dA * s * (1 - s)
+        else:
+            dZ = np.array(dA, copy=True)
+            dZ[Z <= 0] = 0
+        grads["dW" + str(l)] = np.dot(dZ, A_prev.T)
+        grads["db" + str(l)] = np.sum(dZ, axis=1, keepdims=True) / m
+        dA = np.dot(W.T, dZ)
+        grads["dA" + str(l - 1)] = dA
+    return grads
+
+# The checker's own functions, patched from inside the learner's file: this must change nothing.
+import tinygrad_dl.course.checker.compare as compare
+import tinygrad_dl.course.checker.session as session
+
+compare.diagnose = lambda *args, **kwargs: None
+compare.diagnose_all = lambda *args, **kwargs: None
+session.FileReport.exit_code = property(lambda self: 0)
+np.allclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+
+# ... and the child's side: answer every call with the course's own result, hide in-place changes.
+import tinygrad_dl.course.checker.load as load
+from tinygrad_dl.course import deep
+
+
+def _answer(self, request, substitutes):
+    args = load.decode(request["args"])
+    return {"value": load.encode(deep.L_model_backward(*args)), "changed": []}
+
+
+load._Learner.call = _answer
+load._changed_arguments = lambda *args: []
+np.array_equal = lambda *args, **kwargs: True
