@@ -188,7 +188,7 @@ def test_cross_entropy_passes_gradcheck_and_gradgradcheck():
     for reduction in ("mean", "sum", "none"):
 
         def loss(z, reduction=reduction):
-            out = F.cross_entropy(z, y, reduction)
+            out = F.cross_entropy(z, y, reduction=reduction)
             return out if reduction != "none" else (out * np.arange(1.0, 5.0)).sum()
 
         assert tg.gradcheck(loss, (z,))
@@ -215,11 +215,15 @@ def test_cross_entropy_single_example_and_reductions():
 
 def test_cross_entropy_errors_are_clear():
     Z = np.zeros((3, 4))
-    with pytest.raises(TypeError, match="integer class labels.*argmax"):
-        F.cross_entropy(Z, np.eye(4)[[0, 1, 2]])
+    with pytest.raises(TypeError, match="integer class labels or float probabilities"):
+        F.cross_entropy(Z, np.array([True, False, True]))
+    with pytest.raises(ValueError, match=r"probability targets must have the input's shape"):
+        F.cross_entropy(Z, np.eye(4)[[0, 1]])
+    with pytest.raises(TypeError, match="third argument is weight.*reduction='sum'"):
+        F.cross_entropy(Z, np.array([0, 1, 2]), "sum")
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\].*from 0 to 4"):
         F.cross_entropy(Z, np.array([0, 4, 1]))
-    with pytest.raises(ValueError, match=r"logits \(m, C\) and labels \(m,\).*\(3, 4\) and \(2,\)"):
+    with pytest.raises(ValueError, match=r"input \(m, C\).*labels \(m,\).*\(3, 4\) and \(2,\)"):
         F.cross_entropy(Z, np.array([0, 1]))
 
 
