@@ -480,3 +480,40 @@ def test_trained_model_graduates_to_pytorch():
         expected = twin(torch.from_numpy(X)).numpy()
     with tg.no_grad():
         np.testing.assert_allclose(model(X).data, expected, rtol=1e-12, atol=1e-12)
+
+
+# -- buffers and PyTorch state dicts ---------------------------------------------------------
+
+
+def test_buffers_are_in_the_state_dict_after_the_parameters_and_follow_to():
+    layer = nn.BatchNorm1d(3)
+    layer.register_buffer("scratch", np.zeros(2), persistent=False)
+    assert list(layer.state_dict()) == [
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
+    assert [name for name, _ in layer.named_buffers()][-1] == "scratch"
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    layer.float()
+    assert layer.running_mean.dtype == np.float32 and layer.scratch.dtype == np.float32
+    assert layer.num_batches_tracked.dtype == np.int64
+    with pytest.raises(TypeError, match="cannot assign ndarray to buffer 'running_mean'"):
+        layer.running_mean = np.zeros(3)
+
+
+def test_load_state_dict_reads_torch_tensors_and_asks_for_a_dtype_cast():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    model = _shallow(rng=1)
+    before = _snapshot(model)
+    with pytest.raises(StateDictError, match=r"dtype float32 in the state dict, float64.*dtype="):
+        model.load_state_dict(theirs.state_dict())
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])  # nothing half-loaded
+    model.load_state_dict(theirs.state_dict(), dtype=np.float64)
+    assert model[0].weight.dtype == np.float64
+    np.testing.assert_array_equal(model[0].weight.data, theirs[0].weight.detach().double().numpy())
+    model.load_state_dict(theirs.double().state_dict())  # same dtype: no cast needed

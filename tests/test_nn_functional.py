@@ -278,3 +278,40 @@ def test_functional_activations_accept_arrays():
     np.testing.assert_allclose(F.relu(x).data, [0, 0.5])
     np.testing.assert_allclose(F.softmax(x).data.sum(), 1.0)
     np.testing.assert_allclose(np.exp(F.log_softmax(x).data), F.softmax(x).data)
+
+
+# -- one_hot, normalize, softmax's dim ------------------------------------------------------
+
+
+def test_one_hot_matches_torch():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    labels = np.array([[0, 3], [2, 1]])
+    for classes in (-1, 6):
+        ours = F.one_hot(labels, classes)
+        theirs = torch.nn.functional.one_hot(torch.tensor(labels), classes)
+        assert ours.dtype == np.int64
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\].*from 0 to 3"):
+        F.one_hot(labels, 3)
+
+
+@pytest.mark.parametrize("p, dim", [(2.0, 1), (1.0, 0), (3.0, -1)])
+def test_normalize_matches_torch(p, dim):
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = F.normalize(ours, p=p, dim=dim)
+    expected = torch.nn.functional.normalize(theirs, p=p, dim=dim)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    weighted_sum(out).backward()
+    weighted_sum(expected).backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_takes_dim_or_axis_but_not_both():
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    np.testing.assert_allclose(F.softmax(x, dim=0).data, F.softmax(x, axis=0).data)
+    np.testing.assert_allclose(F.log_softmax(x, 0).data.sum(), F.log_softmax(x, axis=0).data.sum())
+    with pytest.raises(TypeError, match="dim .* or axis .*not both"):
+        F.softmax(x, dim=0, axis=0)
