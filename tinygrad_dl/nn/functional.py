@@ -145,7 +145,12 @@ def _linear_vjp(grad, out, inputs, extra, needs):
 
 # One node for x W^T + b instead of three (transpose, matmul, add): less per-step overhead,
 # and no gradient is computed for an input x that does not require one (the data).
-_LINEAR = Op("linear", _linear_forward, _linear_vjp)
+_LINEAR = Op(
+    "linear",
+    _linear_forward,
+    _linear_vjp,
+    rule="dX = dZ W, dW = dZ^T X, db = sum(dZ) over the batch",
+)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -269,7 +274,12 @@ def _bce_logits_vjp(grad, out, inputs, reduction, needs):
     return grad_z, grad_y
 
 
-_BCE_WITH_LOGITS = Op("binary_cross_entropy_with_logits", _bce_logits_forward, _bce_logits_vjp)
+_BCE_WITH_LOGITS = Op(
+    "binary_cross_entropy_with_logits",
+    _bce_logits_forward,
+    _bce_logits_vjp,
+    rule="dZ = (sigmoid(Z) - Y) / m * dJ, dY = -Z / m * dJ",
+)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -330,7 +340,12 @@ def _bce_vjp(grad, out, inputs, reduction, needs):
     return grad_p, grad_y
 
 
-_BCE = Op("binary_cross_entropy", _bce_forward, _bce_vjp)
+_BCE = Op(
+    "binary_cross_entropy",
+    _bce_forward,
+    _bce_vjp,
+    rule="dA = (A - Y) / (A (1 - A) m) * dJ, dY = -(log A - log(1 - A)) / m * dJ",
+)
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -399,7 +414,12 @@ def _cross_entropy_vjp(grad, out, inputs, extra, needs):
     return ((probs - onehot) / m * grad,)
 
 
-_CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+_CROSS_ENTROPY = Op(
+    "cross_entropy",
+    _cross_entropy_forward,
+    _cross_entropy_vjp,
+    rule="dZ = (softmax(Z) - onehot(y)) / m * dJ",
+)
 
 
 def cross_entropy(
