@@ -65,7 +65,7 @@ def test_bce_with_logits_passes_gradcheck_and_gradgradcheck_for_logits_and_soft_
     for reduction in ("mean", "sum"):
 
         def loss(z, y, reduction=reduction):
-            return F.binary_cross_entropy_with_logits(z, y, reduction)
+            return F.binary_cross_entropy_with_logits(z, y, reduction=reduction)
 
         assert tg.gradcheck(loss, (z, y))
         assert tg.gradgradcheck(loss, (z, y))

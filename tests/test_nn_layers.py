@@ -98,3 +98,18 @@ def test_flatten_and_unflatten_errors():
         nn.Unflatten(1, (5, 2))(np.zeros((3, 12)))
     with pytest.raises(ValueError, match="start_dim 2 comes after end_dim 1"):
         nn.Flatten(2, 1)(np.zeros((2, 3, 4)))
+
+
+def test_inplace_flags_are_accepted_and_compute_the_same_values():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    for inplace, plain in [
+        (nn.ReLU(inplace=True), nn.ReLU()),
+        (nn.LeakyReLU(0.2, inplace=True), nn.LeakyReLU(0.2)),
+        (nn.ELU(inplace=True), nn.ELU()),
+        (nn.SiLU(inplace=True), nn.SiLU()),
+        (nn.Hardtanh(inplace=True), nn.Hardtanh()),
+        (nn.Dropout(0.5, inplace=True).eval(), nn.Identity()),
+    ]:
+        before = x.copy()
+        np.testing.assert_array_equal(inplace(tg.Tensor(x)).data, plain(tg.Tensor(x)).data)
+        np.testing.assert_array_equal(x, before)  # the input is never overwritten

@@ -178,3 +178,40 @@ def test_loss_errors_are_clear():
         nn.KLDivLoss("avg")
     with pytest.raises(ValueError, match="delta must be positive"):
         F.huber_loss(x, x, delta=0.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("use_weight, use_pos_weight", [(True, False), (False, True), (True, True)])
+def test_bce_with_logits_weight_and_pos_weight_match_torch(reduction, use_weight, use_pos_weight):
+    torch = import_torch()
+    rng = np.random.default_rng(10)
+    z, y = rng.standard_normal((4, 3)) * 3, rng.uniform(size=(4, 3))
+    weight = rng.uniform(0.5, 2.0, size=(4, 1)) if use_weight else None
+    pos_weight = np.array([0.5, 2.0, 3.0]) if use_pos_weight else None
+
+    def torch_or_none(a):
+        return None if a is None else torch.tensor(a)
+
+    assert_module_matches(
+        nn.BCEWithLogitsLoss(weight, reduction=reduction, pos_weight=pos_weight),
+        torch.nn.BCEWithLogitsLoss(
+            torch_or_none(weight), reduction=reduction, pos_weight=torch_or_none(pos_weight)
+        ),
+        z,
+        y,
+    )
+    p = 1 / (1 + np.exp(-z))
+    if use_weight:
+        assert_module_matches(
+            nn.BCELoss(weight, reduction=reduction),
+            torch.nn.BCELoss(torch.tensor(weight), reduction=reduction),
+            p,
+            y,
+        )
+
+
+def test_bce_refuses_reduction_in_the_weight_position():
+    with pytest.raises(TypeError, match="third argument is weight.*reduction='sum'"):
+        F.binary_cross_entropy_with_logits(np.zeros(2), np.zeros(2), "sum")
+    with pytest.raises(TypeError, match="BCELoss: the third argument is weight"):
+        nn.BCELoss("sum")

@@ -96,3 +96,20 @@ def test_batch_norm_gradient_passes_gradcheck_and_errors_are_clear():
 def test_layer_norm_rejects_a_mismatched_shape():
     with pytest.raises(ValueError, match=r"does not end in normalized_shape \(4,\)"):
         nn.LayerNorm(4)(tg.Tensor(np.zeros((2, 3))))
+
+
+def test_functional_batch_norm_updates_plain_array_statistics_as_torch():
+    torch = import_torch()
+    x = np.random.default_rng(7).standard_normal((5, 3, 2))
+    ours_mean, ours_var = np.zeros(3), np.ones(3)
+    theirs_mean, theirs_var = (
+        torch.zeros(3, dtype=torch.float64),
+        torch.ones(3, dtype=torch.float64),
+    )
+    out = nn.functional.batch_norm(x, ours_mean, ours_var, training=True, momentum=0.3)
+    expected = torch.nn.functional.batch_norm(
+        torch.tensor(x), theirs_mean, theirs_var, training=True, momentum=0.3
+    )
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours_mean, theirs_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_var, theirs_var.numpy(), rtol=1e-12)

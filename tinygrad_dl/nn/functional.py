@@ -282,7 +282,14 @@ _BCE_WITH_LOGITS = Op(
 )
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
     """Binary cross-entropy on logits ``Z``, stable for any ``Z`` (no overflow, no NaN).
 
     ``J = (1/m) sum(-(Y log A + (1 - Y) log(1 - A)))`` with ``A = sigmoid(Z)``, computed as
@@ -295,8 +302,13 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
         Logits ``Z``, any shape (``(m, 1)`` batch-first or the course's ``(1, m)``).
     target : array_like or Tensor
         Labels ``Y`` in ``[0, 1]`` (hard or soft), same shape as ``input``.
+    weight : array_like, optional
+        Rescales each element's loss (broadcast against the input), as PyTorch.
     reduction : {"mean", "sum", "none"}
         ``m`` is the number of elements.
+    pos_weight : array_like, optional
+        Weight of the positive term, per class (broadcast along the last axis):
+        ``-(p Y log A + (1 - Y) log(1 - A))``.
 
     Returns
     -------
@@ -306,10 +318,38 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     ------
     ValueError
         If the shapes differ or ``reduction`` is unknown.
+    TypeError
+        If ``weight`` is a string (the old positional ``reduction``).
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _no_positional_reduction("binary_cross_entropy_with_logits", weight)
     input, target = _pair("binary_cross_entropy_with_logits", input, target)
-    return apply(_BCE_WITH_LOGITS, (input, target), reduction)
+    if weight is None and pos_weight is None:
+        return apply(_BCE_WITH_LOGITS, (input, target), reduction)
+    # PyTorch's weighted form: (1 - Y) Z + (1 + (p - 1) Y) log(1 + e^-Z), softplus being stable.
+    if pos_weight is None:
+        log_weight: Any = 1.0
+    else:
+        log_weight = (_constant(pos_weight, input.dtype) - 1.0) * target + 1.0
+    loss = (1.0 - target) * input + log_weight * (-input).softplus()
+    if weight is not None:
+        loss = loss * _constant(weight, input.dtype)
+    return _reduced(loss, reduction)
+
+
+def _no_positional_reduction(function: str, weight: Any) -> None:
+    if isinstance(weight, str):
+        raise TypeError(
+            f"{function}: the third argument is weight (PyTorch's order); pass "
+            f"reduction={weight!r} by keyword"
+        )
+
+
+def _constant(value: Any, dtype: np.dtype) -> Any:
+    """A weight as an array of ``dtype`` (a Tensor that requires grad stays in the graph)."""
+    if isinstance(value, Tensor):
+        return value if value.requires_grad else value.data.astype(dtype, copy=False)
+    return np.asarray(value, dtype=dtype)
 
 
 _LOG_FLOOR = -100.0  # PyTorch's clamp: log(0) counts as -100, so A = 0 or 1 gives a finite J
@@ -348,7 +388,9 @@ _BCE = Op(
 )
 
 
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Any, target: Any, weight: Any = None, *, reduction: str = "mean"
+) -> Tensor:
     """Binary cross-entropy on probabilities ``A``: the course's cost.
 
     ``J = -(1/m) sum(Y log A + (1 - Y) log(1 - A))``; logarithms are clamped at -100 as in
@@ -361,6 +403,8 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
         Probabilities ``A`` in ``[0, 1]``.
     target : array_like or Tensor
         Labels ``Y``, same shape.
+    weight : array_like, optional
+        Rescales each element's loss (broadcast against the input), as PyTorch.
     reduction : {"mean", "sum", "none"}
 
     Returns
@@ -372,8 +416,11 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     ValueError
         If an input value lies outside ``[0, 1]`` (or is NaN), the shapes differ, or
         ``reduction`` is unknown.
+    TypeError
+        If ``weight`` is a string (the old positional ``reduction``).
     """
     _check_reduction("binary_cross_entropy", reduction)
+    _no_positional_reduction("binary_cross_entropy", weight)
     input, target = _pair("binary_cross_entropy", input, target)
     data = input.data
     if not np.all((data >= 0) & (data <= 1)):
@@ -382,7 +429,10 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
             f"binary_cross_entropy: input must be probabilities in [0, 1], found {bad!r}; "
             "for logits use binary_cross_entropy_with_logits"
         )
-    return apply(_BCE, (input, target), reduction)
+    if weight is None:
+        return apply(_BCE, (input, target), reduction)
+    loss = apply(_BCE, (input, target), "none") * _constant(weight, input.dtype)
+    return _reduced(loss, reduction)
 
 
 def _cross_entropy_forward(z: np.ndarray, extra: tuple[np.ndarray, str]) -> np.ndarray:
@@ -529,11 +579,7 @@ def cross_entropy(
 def _class_weights(function: str, weight: Any) -> np.ndarray | None:
     if weight is None:
         return None
-    if isinstance(weight, str):
-        raise TypeError(
-            f"{function}: the third argument is weight (PyTorch's order); pass "
-            f"reduction={weight!r} by keyword"
-        )
+    _no_positional_reduction(function, weight)
     weights = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
     if weights.ndim != 1 or weights.dtype.kind not in "iuf":
         raise ValueError(
@@ -964,6 +1010,11 @@ def batch_norm(
     x = _tensor(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
+    # Plain arrays work as running statistics too (updated in place all the same).
+    if running_mean is not None and not isinstance(running_mean, Tensor):
+        running_mean = Tensor(np.asarray(running_mean))
+    if running_var is not None and not isinstance(running_var, Tensor):
+        running_var = Tensor(np.asarray(running_var))
     channels = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, channels) + (1,) * (x.ndim - 2)

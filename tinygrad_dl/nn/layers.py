@@ -186,7 +186,15 @@ class Sequential(Module):
 
 
 class ReLU(Module):
-    """``max(0, x)`` element-wise."""
+    """``max(0, x)`` element-wise.
+
+    ``inplace`` is accepted for PyTorch's code and ignored: the result is always a new Tensor
+    (same values and gradients; an in-place change would clash with the graph's saved arrays).
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Any) -> Tensor:
         return F.relu(x)
@@ -195,9 +203,10 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """``max(negative_slope x, x)`` element-wise (0.01, the course's slope, by default)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
 
     def forward(self, x: Any) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -221,7 +230,10 @@ class Sigmoid(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (any constructor arguments are ignored, as in PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Any:
         return x
@@ -239,11 +251,12 @@ class Dropout(Module):
         Where the masks are drawn from; an int makes the sequence of masks reproducible.
     """
 
-    def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
         self.p = p
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
         self.rng = resolve_rng(rng)
 
     def forward(self, x: Any) -> Tensor:
@@ -345,6 +358,10 @@ class GELU(Module):
 class SiLU(Module):
     """``x sigmoid(x)``."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
+
     def forward(self, x: Any) -> Tensor:
         return F.silu(x)
 
@@ -352,9 +369,10 @@ class SiLU(Module):
 class ELU(Module):
     """``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
 
     def forward(self, x: Any) -> Tensor:
         return F.elu(x, self.alpha)
@@ -381,8 +399,9 @@ class Softplus(Module):
 class Hardtanh(Module):
     """``x`` clipped to ``[min_val, max_val]``."""
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val = min_val
@@ -398,11 +417,12 @@ class Hardtanh(Module):
 class Dropout2d(Module):
     """Channel dropout for ``(N, C, H, W)``: whole channels zeroed with probability ``p``."""
 
-    def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be in [0, 1], got {p!r}")
         self.p = p
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
         self.rng = resolve_rng(rng)
 
     def forward(self, x: Any) -> Tensor:

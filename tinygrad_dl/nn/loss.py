@@ -38,30 +38,42 @@ class _WeightedLoss(_Loss):
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(reduction)
         F._class_weights(type(self).__name__, weight)
-        # A buffer, as in PyTorch: it is in the state dict and follows .to(dtype).
-        self.register_buffer(
-            "weight",
-            None
-            if weight is None
-            else Tensor(
-                np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float64)
-            ),
-        )
+        _optional_buffer(self, "weight", weight)
         self.ignore_index = ignore_index
+
+
+def _optional_buffer(module: Module, name: str, value: Any) -> None:
+    # A buffer, as in PyTorch: it is in the state dict and follows .to(dtype).
+    F._no_positional_reduction(type(module).__name__, value)
+    if value is not None:
+        value = Tensor(np.asarray(value.data if isinstance(value, Tensor) else value, dtype=float))
+    module.register_buffer(name, value)
 
 
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities (see ``functional.binary_cross_entropy``)."""
 
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        _optional_buffer(self, "weight", weight)
+
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits, stable; its gradient is the course's ``(A - Y)/m``."""
+    """Binary cross-entropy on logits, stable; its gradient is the course's ``(A - Y)/m``
+    (see ``functional.binary_cross_entropy_with_logits`` for ``weight`` and ``pos_weight``)."""
+
+    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None):
+        super().__init__(reduction)
+        _optional_buffer(self, "weight", weight)
+        _optional_buffer(self, "pos_weight", pos_weight)
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -327,6 +327,28 @@ class Module:
         """Cast the parameters to float64, the course's dtype (see :meth:`to`)."""
         return self.to(np.float64)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradient tracking of every parameter (to freeze layers); returns ``self``."""
+        for param in self.parameters():
+            param.requires_grad = bool(requires_grad)
+        return self
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at the dotted path ``target`` (``""`` is this module).
+
+        Raises
+        ------
+        AttributeError
+            Naming the first missing part.
+        """
+        module: Module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
+            module = child
+        return module
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``None``, or zero-filled in place)."""
         for param in self.parameters():
