@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         model,
         nn.CrossEntropyLoss(),
         optim.Adam(model.parameters(), lr=args.learning_rate),
-        DataLoader(X_train, y_train, batch_size=args.batch_size, rng=args.seed),
+        DataLoader(X_train, y_train, batch_size=args.batch_size, shuffle=True, rng=args.seed),
         epochs=args.epochs,
         val_data=(X_test, y_test),
         metrics=["accuracy"],

@@ -8,9 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tinygrad_dl as tg
 from tinygrad_dl.data import (
     DataLoader,
+    Dataset,
     StandardScaler,
+    TensorDataset,
     load_breast_cancer,
     load_digits,
     load_flower,
@@ -157,7 +160,7 @@ def test_minibatches_reject_bad_batch_size():
 
 
 def test_dataloader_reshuffles_every_epoch_and_counts_batches():
-    loader = DataLoader(np.arange(10.0), np.arange(10), batch_size=4, rng=0)
+    loader = DataLoader(np.arange(10.0), np.arange(10), batch_size=4, shuffle=True, rng=0)
     assert len(loader) == 3
     epoch1 = np.concatenate([y for _, y in loader])
     epoch2 = np.concatenate([y for _, y in loader])
@@ -267,3 +270,135 @@ def test_importing_data_module_imports_no_optional_package():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- Dataset, TensorDataset, DataLoader as PyTorch's -----------------------------------------
+
+
+def _torch_batches(torch_loader):
+    return [[t.numpy() for t in batch] for batch in torch_loader]
+
+
+@pytest.mark.parametrize("batch_size, drop_last", [(1, False), (3, False), (3, True), (10, False)])
+def test_dataloader_batches_equal_torchs_in_order(batch_size, drop_last):
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    X, y = np.arange(14.0).reshape(7, 2), np.arange(7)
+    ours = DataLoader(X, y, batch_size=batch_size, drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
+        batch_size=batch_size,
+        drop_last=drop_last,
+    )
+    assert len(ours) == len(theirs)
+    got = [[t.data for t in batch] for batch in ours]
+    expected = _torch_batches(theirs)
+    assert len(got) == len(expected)
+    for (gx, gy), (ex, ey) in zip(got, expected):
+        np.testing.assert_array_equal(gx, ex)
+        np.testing.assert_array_equal(gy, ey)
+
+
+def test_dataloader_accepts_a_dataset_a_pair_or_one_array_and_yields_tensors():
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    for loader in (
+        DataLoader(X, y, batch_size=4),
+        DataLoader((X, y), batch_size=4),
+        DataLoader(TensorDataset(X, tg.Tensor(y)), batch_size=4),
+    ):
+        xb, yb = next(iter(loader))
+        assert isinstance(xb, tg.Tensor) and isinstance(yb, tg.Tensor)
+        assert xb.shape == (4, 2) and yb.dtype == y.dtype and not xb.requires_grad
+    single = list(DataLoader(X, batch_size=4))
+    assert isinstance(single[0], tg.Tensor) and [b.shape for b in single] == [(4, 2), (2, 2)]
+
+
+def test_dataloader_collates_a_custom_dataset_like_torch():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+
+    class Ours(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.full(3, float(i)), i, {"twice": 2.0 * i}
+
+    class Theirs(torch.utils.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return torch.full((3,), float(i), dtype=torch.float64), i, {"twice": 2.0 * i}
+
+    for (x, i, d), (tx, ti, td) in zip(
+        DataLoader(Ours(), batch_size=2), torch.utils.data.DataLoader(Theirs(), batch_size=2)
+    ):
+        np.testing.assert_array_equal(x.data, tx.numpy())
+        np.testing.assert_array_equal(i.data, ti.numpy())
+        np.testing.assert_array_equal(d["twice"].data, td["twice"].numpy())
+        assert i.dtype == np.int64 and d["twice"].dtype == np.float64
+
+
+def test_dataloader_shuffle_is_a_permutation_reproducible_by_generator():
+    X = np.arange(20)
+
+    def epoch(loader):
+        return np.concatenate([b.data for b in loader])
+
+    a, b = (
+        DataLoader(X, batch_size=6, shuffle=True, generator=5),
+        DataLoader(X, batch_size=6, shuffle=True, generator=5),
+    )
+    first = epoch(a)
+    np.testing.assert_array_equal(first, epoch(b))
+    assert sorted(first) == list(range(20)) and not np.array_equal(first, X)
+    np.testing.assert_array_equal(epoch(DataLoader(X, batch_size=6)), X)  # no shuffle by default
+
+
+def test_dataloader_errors_are_clear():
+    with pytest.raises(ValueError, match=r"same number of examples.*\(3, 2\), \(4,\)"):
+        DataLoader(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        DataLoader(np.zeros(3), batch_size=0)
+    with pytest.raises(TypeError, match="generator= or rng="):
+        DataLoader(np.zeros(3), generator=1, rng=1)
+
+
+def test_train_test_split_course_layout_splits_columns():
+    X = np.arange(20.0).reshape(2, 10)
+    Y = (np.arange(10) % 2).reshape(1, 10)
+    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, test_size=3, rng=0, layout="course")
+    assert X_train.shape == (2, 7) and X_test.shape == (2, 3) and Y_test.shape == (1, 3)
+    np.testing.assert_array_equal(X_test[1] - X_test[0], 10.0)  # columns stayed whole
+    np.testing.assert_array_equal(Y_test[0], X_test[0] % 2)
+
+
+def test_train_test_split_and_scaler_agree_with_scikit_learn():
+    from sklearn import model_selection, preprocessing
+
+    X, y = np.random.default_rng(0).standard_normal((30, 3)), np.arange(30) % 3
+    ours = train_test_split(X, y, test_size=0.3, stratify=y, rng=4)
+    theirs = model_selection.train_test_split(X, y, test_size=9, stratify=y, random_state=4)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(
+        StandardScaler(axis=1).fit_transform(X.T).T,
+        preprocessing.StandardScaler().fit_transform(X),
+    )
+
+
+def test_without_scikit_learn_the_message_says_what_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError("No module named 'sklearn'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    monkeypatch.setattr("importlib.import_module", lambda name: no_sklearn(name))
+    with pytest.raises(ImportError, match=r"pip install 'tinygrad-dl\[data\]'"):
+        StandardScaler().fit(np.zeros((3, 2)))
+    with pytest.raises(ImportError, match=r"pip install 'tinygrad-dl\[data\]'"):
+        train_test_split(np.arange(10))

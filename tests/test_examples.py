@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ("logistic_regression", "shallow_network_flower", "digits_mlp")
+EXAMPLES = ("logistic_regression", "shallow_network_flower", "digits_mlp", "digits_cnn")
 
 pytest.importorskip("sklearn", reason="scikit-learn (extra 'data') not installed")
 pytest.importorskip("matplotlib", reason="matplotlib (extra 'viz') not installed")
@@ -63,6 +63,17 @@ def test_digits_network_beats_95_percent_and_survives_save_and_load(tmp_path, ca
     assert accuracy >= 95.0 and reloaded == accuracy, text
     assert (tmp_path / "model.npz").stat().st_size > 0
     assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_digits_cnn_beats_97_percent_and_pytorch_predicts_the_same(tmp_path, capsys):
+    status = _load("digits_cnn").main(["--out", str(tmp_path)])
+    text = capsys.readouterr().out
+    assert status == 0, text
+    (accuracy,) = _percentages(r"test accuracy: (\d+\.\d+)%", text)
+    assert accuracy >= 97.0, text
+    if importlib.util.find_spec("torch") is not None:
+        assert "PyTorch with the same state dict: the same predictions" in text, text
+    assert (tmp_path / "model.npz").stat().st_size > 0
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

@@ -480,3 +480,90 @@ def test_trained_model_graduates_to_pytorch():
         expected = twin(torch.from_numpy(X)).numpy()
     with tg.no_grad():
         np.testing.assert_allclose(model(X).data, expected, rtol=1e-12, atol=1e-12)
+
+
+# -- buffers and PyTorch state dicts ---------------------------------------------------------
+
+
+def test_buffers_are_in_the_state_dict_after_the_parameters_and_follow_to():
+    layer = nn.BatchNorm1d(3)
+    layer.register_buffer("scratch", np.zeros(2), persistent=False)
+    assert list(layer.state_dict()) == [
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
+    assert [name for name, _ in layer.named_buffers()][-1] == "scratch"
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    layer.float()
+    assert layer.running_mean.dtype == np.float32 and layer.scratch.dtype == np.float32
+    assert layer.num_batches_tracked.dtype == np.int64
+    with pytest.raises(TypeError, match="cannot assign ndarray to buffer 'running_mean'"):
+        layer.running_mean = np.zeros(3)
+
+
+def test_load_state_dict_reads_torch_tensors_and_asks_for_a_dtype_cast():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    model = _shallow(rng=1)
+    before = _snapshot(model)
+    with pytest.raises(StateDictError, match=r"dtype float32 in the state dict, float64.*dtype="):
+        model.load_state_dict(theirs.state_dict())
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])  # nothing half-loaded
+    model.load_state_dict(theirs.state_dict(), dtype=np.float64)
+    assert model[0].weight.dtype == np.float64
+    np.testing.assert_array_equal(model[0].weight.data, theirs[0].weight.detach().double().numpy())
+    model.load_state_dict(theirs.double().state_dict())  # same dtype: no cast needed
+
+
+def test_requires_grad_freezes_parameters_and_get_submodule_walks_dotted_paths():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Sequential(nn.Tanh(), nn.Linear(3, 1, rng=1)))
+    model[0].requires_grad_(False)
+    model(np.ones((4, 2))).sum().backward()
+    assert model[0].weight.grad is None and model[1][1].weight.grad is not None
+    assert model.get_submodule("1.1") is model[1][1]
+    with pytest.raises(AttributeError, match="Sequential has no submodule '7'"):
+        model.get_submodule("1.7")
+
+
+def test_pytorch_in_place_initialisers_have_pytorchs_spread():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    weight = nn.Parameter(np.zeros((400, 300)))
+    checks = [
+        (
+            lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=0),
+            1 / math.sqrt(300) / math.sqrt(3),
+        ),
+        (
+            lambda w: nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu", generator=1),
+            math.sqrt(2 / 400),
+        ),
+        (
+            lambda w: nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain("tanh"), generator=2),
+            5 / 3 * math.sqrt(2 / 700),
+        ),
+        (lambda w: nn.init.xavier_normal_(w, generator=3), math.sqrt(2 / 700)),
+        (lambda w: nn.init.normal_(w, 0.0, 0.02, generator=4), 0.02),
+        (lambda w: nn.init.uniform_(w, -1.0, 1.0, generator=5), 1 / math.sqrt(3)),
+        (lambda w: nn.init.trunc_normal_(w, std=0.5, a=-1.0, b=1.0, generator=6), None),
+    ]
+    for fill, std in checks:
+        array = weight.data
+        assert fill(weight) is weight and weight.data is array  # in place, same array
+        if std is not None:
+            assert weight.data.std() == pytest.approx(std, rel=0.03)
+    assert np.abs(weight.data).max() <= 1.0
+    for name in ("relu", "tanh", "leaky_relu", "linear", "selu"):
+        assert nn.init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name))
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(
+        torch.nn.init.calculate_gain("leaky_relu", 0.2)
+    )
+    bias = nn.Parameter(np.ones(3))
+    np.testing.assert_array_equal(nn.init.zeros_(bias).data, 0.0)
+    np.testing.assert_array_equal(nn.init.constant_(bias, 0.5).data, 0.5)
+    np.testing.assert_array_equal(nn.init.eye_(nn.Parameter(np.zeros((2, 3)))).data, np.eye(2, 3))
+    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out'"):
+        nn.init.kaiming_normal_(weight, mode="fan")

@@ -65,7 +65,7 @@ def test_bce_with_logits_passes_gradcheck_and_gradgradcheck_for_logits_and_soft_
     for reduction in ("mean", "sum"):
 
         def loss(z, y, reduction=reduction):
-            return F.binary_cross_entropy_with_logits(z, y, reduction)
+            return F.binary_cross_entropy_with_logits(z, y, reduction=reduction)
 
         assert tg.gradcheck(loss, (z, y))
         assert tg.gradgradcheck(loss, (z, y))
@@ -188,7 +188,7 @@ def test_cross_entropy_passes_gradcheck_and_gradgradcheck():
     for reduction in ("mean", "sum", "none"):
 
         def loss(z, reduction=reduction):
-            out = F.cross_entropy(z, y, reduction)
+            out = F.cross_entropy(z, y, reduction=reduction)
             return out if reduction != "none" else (out * np.arange(1.0, 5.0)).sum()
 
         assert tg.gradcheck(loss, (z,))
@@ -215,11 +215,15 @@ def test_cross_entropy_single_example_and_reductions():
 
 def test_cross_entropy_errors_are_clear():
     Z = np.zeros((3, 4))
-    with pytest.raises(TypeError, match="integer class labels.*argmax"):
-        F.cross_entropy(Z, np.eye(4)[[0, 1, 2]])
+    with pytest.raises(TypeError, match="integer class labels or float probabilities"):
+        F.cross_entropy(Z, np.array([True, False, True]))
+    with pytest.raises(ValueError, match=r"probability targets must have the input's shape"):
+        F.cross_entropy(Z, np.eye(4)[[0, 1]])
+    with pytest.raises(TypeError, match="third argument is weight.*reduction='sum'"):
+        F.cross_entropy(Z, np.array([0, 1, 2]), "sum")
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\].*from 0 to 4"):
         F.cross_entropy(Z, np.array([0, 4, 1]))
-    with pytest.raises(ValueError, match=r"logits \(m, C\) and labels \(m,\).*\(3, 4\) and \(2,\)"):
+    with pytest.raises(ValueError, match=r"input \(m, C\).*labels \(m,\).*\(3, 4\) and \(2,\)"):
         F.cross_entropy(Z, np.array([0, 1]))
 
 
@@ -274,3 +278,40 @@ def test_functional_activations_accept_arrays():
     np.testing.assert_allclose(F.relu(x).data, [0, 0.5])
     np.testing.assert_allclose(F.softmax(x).data.sum(), 1.0)
     np.testing.assert_allclose(np.exp(F.log_softmax(x).data), F.softmax(x).data)
+
+
+# -- one_hot, normalize, softmax's dim ------------------------------------------------------
+
+
+def test_one_hot_matches_torch():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    labels = np.array([[0, 3], [2, 1]])
+    for classes in (-1, 6):
+        ours = F.one_hot(labels, classes)
+        theirs = torch.nn.functional.one_hot(torch.tensor(labels), classes)
+        assert ours.dtype == np.int64
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\].*from 0 to 3"):
+        F.one_hot(labels, 3)
+
+
+@pytest.mark.parametrize("p, dim", [(2.0, 1), (1.0, 0), (3.0, -1)])
+def test_normalize_matches_torch(p, dim):
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = F.normalize(ours, p=p, dim=dim)
+    expected = torch.nn.functional.normalize(theirs, p=p, dim=dim)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    weighted_sum(out).backward()
+    weighted_sum(expected).backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_takes_dim_or_axis_but_not_both():
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    np.testing.assert_allclose(F.softmax(x, dim=0).data, F.softmax(x, axis=0).data)
+    np.testing.assert_allclose(F.log_softmax(x, 0).data.sum(), F.log_softmax(x, axis=0).data.sum())
+    with pytest.raises(TypeError, match="dim .* or axis .*not both"):
+        F.softmax(x, dim=0, axis=0)

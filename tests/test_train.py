@@ -466,3 +466,46 @@ def test_an_infinite_learning_rate_is_refused_before_any_update():
         fit(model, nn.BCEWithLogitsLoss(), opt, (X, Y), progress=False)
     for param, old in zip(model.parameters(), before):
         np.testing.assert_array_equal(param.data, old)
+
+
+def test_fit_batch_size_trains_on_shuffled_minibatches_of_a_pair():
+    X, Y = load_flower(m=80, layout="batch")
+    model = _model()
+    np.random.seed(0)
+    steps = []
+    optimizer = optim.SGD(model.parameters(), lr=0.5)
+    original_step = optimizer.step
+
+    def counting_step():
+        steps.append(1)
+        original_step()
+
+    optimizer.step = counting_step
+    history = fit(
+        model, nn.BCEWithLogitsLoss(), optimizer, (X, Y), epochs=2, batch_size=32, progress=False
+    )
+    assert len(steps) == 2 * 3  # ceil(80 / 32) batches per epoch
+    assert len(history["loss"]) == 2
+    with pytest.raises(TypeError, match="batch_size= needs data as an \\(X, y\\) pair"):
+        fit(
+            model,
+            nn.BCEWithLogitsLoss(),
+            optimizer,
+            DataLoader(X, Y, batch_size=8),
+            batch_size=4,
+            progress=False,
+        )
+
+
+def test_fit_unknown_metric_lists_the_known_ones():
+    X, Y = load_flower(m=20, layout="batch")
+    model = _model()
+    with pytest.raises(ValueError, match="unknown metric 'acc'; known: accuracy"):
+        fit(
+            model,
+            nn.BCEWithLogitsLoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (X, Y),
+            metrics=["acc"],
+            progress=False,
+        )

@@ -22,6 +22,8 @@ from .rng import RandomLike, resolve_rng
 
 __all__ = [
     "DataLoader",
+    "Dataset",
+    "TensorDataset",
     "StandardScaler",
     "load_breast_cancer",
     "load_digits",
@@ -164,66 +166,215 @@ def minibatches(
             yield tuple(a[index] for a in arrays)
 
 
-class DataLoader:
-    """A re-iterable source of minibatches: each ``for`` loop is one epoch.
+class Dataset:
+    """A map-style data set, as PyTorch's: subclass it with ``__getitem__(index)`` returning one
+    example and ``__len__``; :class:`DataLoader` batches the examples.
+
+    Examples
+    --------
+    >>> class Squares(Dataset):
+    ...     def __len__(self):
+    ...         return 5
+    ...     def __getitem__(self, index):
+    ...         return float(index), float(index) ** 2
+    >>> [y.tolist() for _, y in DataLoader(Squares(), batch_size=2)]
+    [[0.0, 1.0], [4.0, 9.0], [16.0]]
+    """
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no __getitem__()")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} has no __len__()")
+
+
+class TensorDataset(Dataset):
+    """Arrays or Tensors of equal length along axis 0, indexed together: example ``i`` is
+    ``(X[i], y[i], ...)``.
 
     Parameters
     ----------
-    *arrays : numpy.ndarray
-        Batch-first arrays of equal length (for example ``X`` and ``y``).
+    *tensors : Tensor or array_like
+        Batch-first, all with the same number of examples ``m``.
+
+    Raises
+    ------
+    ValueError
+        If their lengths differ (naming the shapes).
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        self.tensors = tuple(_values(t) for t in tensors)
+        self._length = _check_same_length("TensorDataset", self.tensors)
+
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def _values(x: Any) -> np.ndarray:
+    from .tensor import Tensor
+
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _collate(examples: list[Any]) -> Any:
+    """PyTorch's default collate: stack arrays and numbers into Tensors, field by field."""
+    from .tensor import Tensor
+
+    first = examples[0]
+    if isinstance(first, tuple | list):
+        return tuple(_collate([example[i] for example in examples]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: _collate([example[key] for example in examples]) for key in first}
+    values = [e.data if isinstance(e, Tensor) else e for e in examples]
+    if isinstance(first, bool | int | float | np.generic | np.ndarray | Tensor):
+        return Tensor(np.stack([np.asarray(v) for v in values]))
+    return examples  # strings and other objects: a plain list, as PyTorch
+
+
+class DataLoader:
+    """Minibatches of a data set as Tensors, PyTorch's way: each ``for`` loop is one epoch.
+
+    Accepts a :class:`Dataset`, arrays ``DataLoader(X, y, ...)``, a pair ``DataLoader((X, y),
+    ...)`` or one array ``DataLoader(X, ...)``. Arrays and :class:`TensorDataset` are sliced a
+    whole batch at a time (no per-example Python work); other data sets are indexed per example
+    and collated (numbers and arrays stacked into Tensors, tuples field by field).
+
+    Parameters
+    ----------
+    dataset : Dataset, array_like, Tensor or tuple of them
+        Batch-first (for the course's ``(n_x, m)`` layout pass ``X.T``).
+    *more : array_like or Tensor
+        Further arrays of the same length (``DataLoader(X, y)``).
     batch_size : int
-        Examples per batch.
+        Examples per batch (PyTorch's default 1).
     shuffle : bool
-        Reshuffle at the start of every epoch.
+        Draw a new order at every epoch (off by default, as PyTorch).
     drop_last : bool
         Drop a last partial batch.
-    rng : Generator, RandomState, int or None
-        Source of the shuffles; an int makes the whole sequence of epochs reproducible.
+    generator : Generator, RandomState, int or None
+        Source of the shuffles; an int makes the whole sequence of epochs reproducible;
+        ``None`` draws from NumPy's global state (``tg.manual_seed``/``np.random.seed``).
+    rng : same as ``generator``
+        This project's older name for it.
+
+    Yields
+    ------
+    Tensor, or tuple of Tensors
+        One Tensor per array (a single array gives plain Tensors).
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``batch_size`` or arrays of different lengths.
 
     Examples
     --------
     >>> import numpy as np
-    >>> loader = DataLoader(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2, rng=0)
-    >>> [len(y) for x, y in loader]
-    [2, 2, 1]
+    >>> loader = DataLoader(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2)
+    >>> [tuple(y.tolist()) for x, y in loader]
+    [(0, 1), (2, 3), (4,)]
     """
 
     def __init__(
         self,
-        *arrays: Any,
-        batch_size: int = 32,
-        shuffle: bool = True,
+        dataset: Any,
+        *more: Any,
+        batch_size: int = 1,
+        shuffle: bool = False,
         drop_last: bool = False,
+        generator: RandomLike = None,
         rng: RandomLike = None,
     ) -> None:
-        self.arrays = tuple(np.asarray(a) for a in arrays)
-        self.num_examples = _check_same_length("DataLoader", self.arrays)
+        if generator is not None and rng is not None:
+            raise TypeError("DataLoader: give generator= or rng= (the same thing), not both")
+        if isinstance(dataset, Dataset):
+            if more:
+                raise TypeError("DataLoader: pass a Dataset alone, or arrays (X, y, ...)")
+            self.dataset = dataset
+            self._single = False
+        else:
+            arrays = tuple(dataset) if isinstance(dataset, tuple | list) and not more else None
+            if arrays is not None and all(_is_array_like(a) for a in arrays):
+                self._single = False
+            else:
+                arrays = (dataset, *more)
+                self._single = not more
+            self.dataset = TensorDataset(*arrays)
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        # Resolve once so that successive epochs continue one stream (different shuffles).
-        self.rng = resolve_rng(rng)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        # Resolved once so that successive epochs continue one stream (different shuffles).
+        self.generator = resolve_rng(generator if generator is not None else rng)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
-        return minibatches(
-            *self.arrays,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            drop_last=self.drop_last,
-            rng=self.rng,
-        )
+    @property
+    def num_examples(self) -> int:
+        """The number of examples in the data set."""
+        return len(self.dataset)
+
+    def __iter__(self) -> Iterator[Any]:
+        from .tensor import Tensor
+
+        m = len(self.dataset)
+        order = self.generator.permutation(m) if self.shuffle else None
+        stop = m - m % self.batch_size if self.drop_last else m
+        sliceable = isinstance(self.dataset, TensorDataset)
+        for start in range(0, stop, self.batch_size):
+            index: Any = (
+                slice(start, start + self.batch_size)
+                if order is None
+                else order[start : start + self.batch_size]
+            )
+            if sliceable:
+                batch = tuple(Tensor(t[index]) for t in self.dataset.tensors)
+                yield batch[0] if self._single else batch
+            else:
+                positions = range(m)[index] if order is None else index
+                yield _collate([self.dataset[int(i)] for i in positions])
 
     def __len__(self) -> int:
-        full, rest = divmod(self.num_examples, self.batch_size)
+        full, rest = divmod(len(self.dataset), self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
     def __repr__(self) -> str:
         return (
-            f"DataLoader(num_examples={self.num_examples}, batch_size={self.batch_size}, "
+            f"DataLoader(num_examples={len(self.dataset)}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last})"
         )
+
+
+def _is_array_like(value: Any) -> bool:
+    from .tensor import Tensor
+
+    return isinstance(value, np.ndarray | Tensor) or (
+        type(value).__module__.startswith("torch") and hasattr(value, "numpy")
+    )
+
+
+def _sklearn(function: str, module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(f"sklearn.{module}")
+    except ImportError as error:
+        raise ImportError(
+            f"tinygrad_dl.data.{function} uses scikit-learn: {_SKLEARN_HINT}"
+        ) from error
+
+
+def _random_state(rng: RandomLike) -> Any:
+    """scikit-learn's ``random_state`` for our ``rng=``: an int or a RandomState as they are; a
+    Generator (which scikit-learn does not take) draws the seed."""
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**31 - 1))
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return int(rng)
+    return resolve_rng(rng)  # a RandomState, NumPy's global one for None; TypeError otherwise
 
 
 def train_test_split(
@@ -232,13 +383,14 @@ def train_test_split(
     shuffle: bool = True,
     stratify: np.ndarray | None = None,
     rng: RandomLike = None,
+    layout: Literal["batch", "course"] = "batch",
 ) -> list[np.ndarray]:
-    """Split batch-first arrays into a training and a test part, like scikit-learn's.
+    """Split arrays into a training and a test part: scikit-learn's ``train_test_split``.
 
     Parameters
     ----------
     *arrays : array_like
-        Arrays with the examples along axis 0, all of the same length ``m``.
+        All with the same number of examples ``m``.
     test_size : float or int
         A fraction in ``(0, 1)`` of the examples (rounded up) or a count in ``[1, m - 1]``.
     shuffle : bool
@@ -246,19 +398,30 @@ def train_test_split(
     stratify : array_like or None
         Class labels: each class keeps its proportion in both parts (needs ``shuffle``).
     rng : Generator, RandomState, int or None
-        Source of the shuffle.
+        Source of the shuffle (scikit-learn's ``random_state``).
+    layout : {"batch", "course"}
+        ``"batch"``: examples along axis 0. ``"course"``: the course's ``(n_x, m)`` and
+        ``(1, m)`` arrays, examples along axis 1 (the parts keep that layout).
 
     Returns
     -------
     list of numpy.ndarray
-        ``[a_train, a_test, b_train, b_test, ...]`` for the arrays given.
+        ``[a_train, a_test, b_train, b_test, ...]``.
 
     Raises
     ------
     ValueError
         If the arrays differ in length or ``test_size`` leaves either part empty.
+    ImportError
+        Without scikit-learn, saying what to install.
     """
+    if layout not in ("batch", "course"):
+        raise ValueError(f"train_test_split: layout must be 'batch' or 'course', got {layout!r}")
     arrays = tuple(np.asarray(a) for a in arrays)
+    if layout == "course":
+        arrays = tuple(a.T for a in arrays)
+        if stratify is not None:
+            stratify = np.asarray(stratify).T
     m = _check_same_length("train_test_split", arrays)
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
         n_test = int(np.ceil(test_size * m))
@@ -274,48 +437,30 @@ def train_test_split(
         )
     if stratify is not None and not shuffle:
         raise ValueError("train_test_split: stratify needs shuffle=True")
-    generator = resolve_rng(rng) if shuffle else None
     if stratify is not None:
-        labels = np.asarray(stratify)
-        if labels.shape[:1] != (m,):
+        stratify = np.asarray(stratify)
+        if stratify.shape[:1] != (m,):
             raise ValueError(
-                f"train_test_split: stratify must have {m} labels along axis 0, "
-                f"got shape {labels.shape}"
+                f"train_test_split: stratify must have {m} labels along the example axis, "
+                f"got shape {stratify.shape}"
             )
-        test_index = _stratified_test_index(labels.reshape(m, -1)[:, 0], n_test, generator)
-        is_test = np.zeros(m, dtype=bool)
-        is_test[test_index] = True
-        train_index = generator.permutation(np.flatnonzero(~is_test))
-        test_index = generator.permutation(test_index)
-    else:
-        order = generator.permutation(m) if generator is not None else np.arange(m)
-        train_index, test_index = order[: m - n_test], order[m - n_test :]
-    out: list[np.ndarray] = []
-    for a in arrays:
-        out += [a[train_index], a[test_index]]
-    return out
-
-
-def _stratified_test_index(
-    labels: np.ndarray, n_test: int, generator: np.random.Generator | np.random.RandomState
-) -> np.ndarray:
-    classes, inverse = np.unique(labels, return_inverse=True)
-    counts = np.bincount(inverse)
-    # Largest remainder: each class gets its share of n_test, the rounding goes to the
-    # classes whose exact share lost the most.
-    exact = counts * n_test / labels.shape[0]
-    take = np.floor(exact).astype(int)
-    short = n_test - take.sum()
-    take[np.argsort(-(exact - take), kind="stable")[:short]] += 1
-    picked = []
-    for k in range(classes.shape[0]):
-        members = np.flatnonzero(inverse == k)
-        picked.append(generator.permutation(members)[: take[k]])
-    return np.sort(np.concatenate(picked))
+        stratify = stratify.reshape(m, -1)[:, 0]
+    split = _sklearn("train_test_split", "model_selection").train_test_split
+    parts = split(
+        *arrays,
+        test_size=n_test,
+        shuffle=shuffle,
+        stratify=stratify,
+        random_state=_random_state(rng) if shuffle else None,
+    )
+    if layout == "course":
+        parts = [np.ascontiguousarray(part.T) for part in parts]
+    return parts
 
 
 class StandardScaler:
-    """Standardise features to zero mean and unit variance, with statistics from training data.
+    """Standardise features to zero mean and unit variance, with statistics from training data:
+    scikit-learn's ``StandardScaler``, with the course's layout as an option.
 
     Fit on the training set only, then transform both sets with the same ``mean_`` and
     ``scale_``: the test set must not leak into the statistics. A feature that is constant in the
@@ -325,6 +470,11 @@ class StandardScaler:
     ----------
     axis : int
         The example axis: 0 for batch-first ``(m, n_x)`` data, 1 for the course's ``(n_x, m)``.
+
+    Attributes
+    ----------
+    mean_, scale_ : numpy.ndarray
+        Shaped to broadcast against the data (``(1, n_x)``, or ``(n_x, 1)`` with ``axis=1``).
     """
 
     def __init__(self, axis: int = 0) -> None:
@@ -333,14 +483,32 @@ class StandardScaler:
         self.axis = axis
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
+        self._scaler: Any = None
+
+    def _batch_first(self, X: Any, method: str) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(
+                f"StandardScaler.{method}: expected 2-D data with examples along axis "
+                f"{self.axis}, got shape {X.shape}"
+            )
+        return X.T if self.axis == 1 else X
+
+    def _fitted(self, method: str) -> Any:
+        if self._scaler is None:
+            raise RuntimeError(f"StandardScaler.{method}: call fit() first")
+        return self._scaler
+
+    def _check_features(self, X: np.ndarray, method: str) -> None:
+        expected = self._fitted(method).n_features_in_
+        if X.shape[1] != expected:
+            raise ValueError(
+                f"StandardScaler.{method}: fitted on {expected} features along axis "
+                f"{1 - self.axis}, got shape {X.T.shape if self.axis == 1 else X.shape}"
+            )
 
     def fit(self, X: Any) -> StandardScaler:
         """Compute ``mean_`` and ``scale_`` (population standard deviation) of ``X``.
-
-        Parameters
-        ----------
-        X : array_like
-            2-D data with the examples along ``axis``.
 
         Returns
         -------
@@ -351,16 +519,16 @@ class StandardScaler:
         ------
         ValueError
             If ``X`` is not 2-D or has no examples.
+        ImportError
+            Without scikit-learn, saying what to install.
         """
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[self.axis] == 0:
-            raise ValueError(
-                f"StandardScaler.fit: expected 2-D data with examples along axis {self.axis}, "
-                f"got shape {X.shape}"
-            )
-        self.mean_ = X.mean(axis=self.axis, keepdims=True)
-        std = X.std(axis=self.axis, keepdims=True)
-        self.scale_ = np.where(std > 0, std, 1.0)
+        data = self._batch_first(X, "fit")
+        if data.shape[0] == 0:
+            raise ValueError(f"StandardScaler.fit: no examples in data of shape {np.shape(X)}")
+        self._scaler = _sklearn("StandardScaler", "preprocessing").StandardScaler().fit(data)
+        shape = (1, -1) if self.axis == 0 else (-1, 1)
+        self.mean_ = self._scaler.mean_.reshape(shape)
+        self.scale_ = self._scaler.scale_.reshape(shape)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -373,16 +541,11 @@ class StandardScaler:
         ValueError
             If ``X`` has a different number of features than the data it was fitted on.
         """
-        if self.mean_ is None or self.scale_ is None:
-            raise RuntimeError("StandardScaler.transform: call fit() first")
-        X = np.asarray(X, dtype=np.float64)
-        feature_axis = 1 - self.axis
-        if X.ndim != 2 or X.shape[feature_axis] != self.mean_.shape[feature_axis]:
-            raise ValueError(
-                f"StandardScaler.transform: fitted on {self.mean_.shape[feature_axis]} features "
-                f"along axis {feature_axis}, got shape {X.shape}"
-            )
-        return (X - self.mean_) / self.scale_
+        self._fitted("transform")
+        data = self._batch_first(X, "transform")
+        self._check_features(data, "transform")
+        out = self._scaler.transform(data)
+        return out.T if self.axis == 1 else out
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
@@ -390,9 +553,11 @@ class StandardScaler:
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo :meth:`transform`: ``X * scale_ + mean_``."""
-        if self.mean_ is None or self.scale_ is None:
-            raise RuntimeError("StandardScaler.inverse_transform: call fit() first")
-        return np.asarray(X, dtype=np.float64) * self.scale_ + self.mean_
+        self._fitted("inverse_transform")
+        data = self._batch_first(X, "inverse_transform")
+        self._check_features(data, "inverse_transform")
+        out = self._scaler.inverse_transform(data)
+        return out.T if self.axis == 1 else out
 
 
 def _sklearn_datasets(function: str) -> Any:

@@ -95,9 +95,15 @@ def binary_accuracy(output: Any, target: Any, threshold: float = 0.5) -> float:
     return float(np.mean((predictions.ravel() > threshold) == (labels.ravel() > 0.5)))
 
 
+_METRIC_NAMES = ("accuracy",)
+
+
 def _resolve_metric(name: str, loss_fn: Any) -> Metric:
-    if name != "accuracy":
-        raise ValueError(f"fit: unknown metric {name!r}; pass a function f(output, target)")
+    if name not in _METRIC_NAMES:
+        raise ValueError(
+            f"fit: unknown metric {name!r}; known: {', '.join(_METRIC_NAMES)} (or pass a "
+            "function f(output, target))"
+        )
     from .nn.loss import BCELoss, BCEWithLogitsLoss
 
     if isinstance(loss_fn, BCEWithLogitsLoss):
@@ -452,6 +458,7 @@ def fit(
     progress: bool | str | None = None,
     log_every: int | None = None,
     file: IO[str] | None = None,
+    batch_size: int | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``data`` and return the history.
 
@@ -491,6 +498,10 @@ def fit(
         Epochs between log lines.
     file : file object, optional
         Where progress goes (``sys.stdout``).
+    batch_size : int, optional
+        With an (X, y) pair as ``data``: train on shuffled minibatches of this size (a
+        :class:`~tinygrad_dl.data.DataLoader`, drawing from NumPy's global random state)
+        instead of one full batch.
 
     Returns
     -------
@@ -520,6 +531,15 @@ def fit(
         name: (_resolve_metric(metric, loss_fn) if isinstance(metric, str) else metric)
         for name, metric in metrics.items()
     }
+    if batch_size is not None:
+        if not (isinstance(data, tuple | list) and len(data) == 2):
+            raise TypeError(
+                "fit: batch_size= needs data as an (X, y) pair; a DataLoader sets its own "
+                "batch_size"
+            )
+        from .data import DataLoader
+
+        data = DataLoader(*data, batch_size=batch_size, shuffle=True)
     batches = _batches(data)
     history = History(loss=[], **{name: [] for name in resolved})
     if val_data is not None:

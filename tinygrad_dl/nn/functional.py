@@ -15,26 +15,60 @@ course's ``(1, m)`` layout, since they only need input and target to have the sa
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..autograd import Op, apply
 from ..rng import RandomLike, resolve_rng
 from ..tensor import Tensor
+from .conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    interpolate,
+    max_pool2d,
+    pad,
+)
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
+    "elu",
+    "embedding",
+    "gelu",
+    "hardtanh",
+    "huber_loss",
+    "interpolate",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
+    "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
     "relu",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]
 
@@ -45,7 +79,7 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
-# -- activations ------------------------------------------------------------------------------
+# -- activations -------------------------------------------------------------------------------
 
 
 def relu(x: Any) -> Tensor:
@@ -68,14 +102,21 @@ def sigmoid(x: Any) -> Tensor:
     return _tensor(x).sigmoid()
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (PyTorch's ``dim``)."""
-    return _tensor(x).softmax(axis=axis)
+def _dim_or_axis(function: str, dim: Any, axis: Any) -> int:
+    if dim is not None and axis is not None:
+        raise TypeError(f"{function}: give dim (PyTorch) or axis (NumPy), not both")
+    chosen = dim if dim is not None else axis
+    return -1 if chosen is None else chosen
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis``, stable for any input."""
-    return _tensor(x).log_softmax(axis=axis)
+def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Softmax along ``dim`` (NumPy's ``axis``; the last axis by default)."""
+    return _tensor(x).softmax(axis=_dim_or_axis("softmax", dim, axis))
+
+
+def log_softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Log-softmax along ``dim`` (NumPy's ``axis``; the last axis by default), stable."""
+    return _tensor(x).log_softmax(axis=_dim_or_axis("log_softmax", dim, axis))
 
 
 def _linear_forward(x: np.ndarray, weight: np.ndarray, *rest: Any) -> np.ndarray:
@@ -104,7 +145,12 @@ def _linear_vjp(grad, out, inputs, extra, needs):
 
 # One node for x W^T + b instead of three (transpose, matmul, add): less per-step overhead,
 # and no gradient is computed for an input x that does not require one (the data).
-_LINEAR = Op("linear", _linear_forward, _linear_vjp)
+_LINEAR = Op(
+    "linear",
+    _linear_forward,
+    _linear_vjp,
+    rule="dX = dZ W, dW = dZ^T X, db = sum(dZ) over the batch",
+)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -228,10 +274,22 @@ def _bce_logits_vjp(grad, out, inputs, reduction, needs):
     return grad_z, grad_y
 
 
-_BCE_WITH_LOGITS = Op("binary_cross_entropy_with_logits", _bce_logits_forward, _bce_logits_vjp)
+_BCE_WITH_LOGITS = Op(
+    "binary_cross_entropy_with_logits",
+    _bce_logits_forward,
+    _bce_logits_vjp,
+    rule="dZ = (sigmoid(Z) - Y) / m * dJ, dY = -Z / m * dJ",
+)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
     """Binary cross-entropy on logits ``Z``, stable for any ``Z`` (no overflow, no NaN).
 
     ``J = (1/m) sum(-(Y log A + (1 - Y) log(1 - A)))`` with ``A = sigmoid(Z)``, computed as
@@ -244,8 +302,13 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
         Logits ``Z``, any shape (``(m, 1)`` batch-first or the course's ``(1, m)``).
     target : array_like or Tensor
         Labels ``Y`` in ``[0, 1]`` (hard or soft), same shape as ``input``.
+    weight : array_like, optional
+        Rescales each element's loss (broadcast against the input), as PyTorch.
     reduction : {"mean", "sum", "none"}
         ``m`` is the number of elements.
+    pos_weight : array_like, optional
+        Weight of the positive term, per class (broadcast along the last axis):
+        ``-(p Y log A + (1 - Y) log(1 - A))``.
 
     Returns
     -------
@@ -255,10 +318,38 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     ------
     ValueError
         If the shapes differ or ``reduction`` is unknown.
+    TypeError
+        If ``weight`` is a string (the old positional ``reduction``).
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _no_positional_reduction("binary_cross_entropy_with_logits", weight)
     input, target = _pair("binary_cross_entropy_with_logits", input, target)
-    return apply(_BCE_WITH_LOGITS, (input, target), reduction)
+    if weight is None and pos_weight is None:
+        return apply(_BCE_WITH_LOGITS, (input, target), reduction)
+    # PyTorch's weighted form: (1 - Y) Z + (1 + (p - 1) Y) log(1 + e^-Z), softplus being stable.
+    if pos_weight is None:
+        log_weight: Any = 1.0
+    else:
+        log_weight = (_constant(pos_weight, input.dtype) - 1.0) * target + 1.0
+    loss = (1.0 - target) * input + log_weight * (-input).softplus()
+    if weight is not None:
+        loss = loss * _constant(weight, input.dtype)
+    return _reduced(loss, reduction)
+
+
+def _no_positional_reduction(function: str, weight: Any) -> None:
+    if isinstance(weight, str):
+        raise TypeError(
+            f"{function}: the third argument is weight (PyTorch's order); pass "
+            f"reduction={weight!r} by keyword"
+        )
+
+
+def _constant(value: Any, dtype: np.dtype) -> Any:
+    """A weight as an array of ``dtype`` (a Tensor that requires grad stays in the graph)."""
+    if isinstance(value, Tensor):
+        return value if value.requires_grad else value.data.astype(dtype, copy=False)
+    return np.asarray(value, dtype=dtype)
 
 
 _LOG_FLOOR = -100.0  # PyTorch's clamp: log(0) counts as -100, so A = 0 or 1 gives a finite J
@@ -289,10 +380,17 @@ def _bce_vjp(grad, out, inputs, reduction, needs):
     return grad_p, grad_y
 
 
-_BCE = Op("binary_cross_entropy", _bce_forward, _bce_vjp)
+_BCE = Op(
+    "binary_cross_entropy",
+    _bce_forward,
+    _bce_vjp,
+    rule="dA = (A - Y) / (A (1 - A) m) * dJ, dY = -(log A - log(1 - A)) / m * dJ",
+)
 
 
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Any, target: Any, weight: Any = None, *, reduction: str = "mean"
+) -> Tensor:
     """Binary cross-entropy on probabilities ``A``: the course's cost.
 
     ``J = -(1/m) sum(Y log A + (1 - Y) log(1 - A))``; logarithms are clamped at -100 as in
@@ -305,6 +403,8 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
         Probabilities ``A`` in ``[0, 1]``.
     target : array_like or Tensor
         Labels ``Y``, same shape.
+    weight : array_like, optional
+        Rescales each element's loss (broadcast against the input), as PyTorch.
     reduction : {"mean", "sum", "none"}
 
     Returns
@@ -316,8 +416,11 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     ValueError
         If an input value lies outside ``[0, 1]`` (or is NaN), the shapes differ, or
         ``reduction`` is unknown.
+    TypeError
+        If ``weight`` is a string (the old positional ``reduction``).
     """
     _check_reduction("binary_cross_entropy", reduction)
+    _no_positional_reduction("binary_cross_entropy", weight)
     input, target = _pair("binary_cross_entropy", input, target)
     data = input.data
     if not np.all((data >= 0) & (data <= 1)):
@@ -326,7 +429,10 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
             f"binary_cross_entropy: input must be probabilities in [0, 1], found {bad!r}; "
             "for logits use binary_cross_entropy_with_logits"
         )
-    return apply(_BCE, (input, target), reduction)
+    if weight is None:
+        return apply(_BCE, (input, target), reduction)
+    loss = apply(_BCE, (input, target), "none") * _constant(weight, input.dtype)
+    return _reduced(loss, reduction)
 
 
 def _cross_entropy_forward(z: np.ndarray, extra: tuple[np.ndarray, str]) -> np.ndarray:
@@ -358,21 +464,203 @@ def _cross_entropy_vjp(grad, out, inputs, extra, needs):
     return ((probs - onehot) / m * grad,)
 
 
-_CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_forward, _cross_entropy_vjp)
+_CROSS_ENTROPY = Op(
+    "cross_entropy",
+    _cross_entropy_forward,
+    _cross_entropy_vjp,
+    rule="dZ = (softmax(Z) - onehot(y)) / m * dJ",
+)
 
 
-def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of logits ``(m, C)`` and integer class labels ``(m,)``.
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy of logits and class labels or class probabilities, as PyTorch's.
 
-    ``J = (1/m) sum_i (log sum_k e^{Z_ik} - Z_{i, y_i})``, stable for any logits;
-    ``dJ/dZ = (softmax(Z) - onehot(y)) / m``.
+    With labels, ``J = (1/sum_i w_{y_i}) sum_i w_{y_i} (log sum_k e^{Z_ik} - Z_{i, y_i})`` over
+    the examples whose label is not ``ignore_index`` (``w = 1`` without ``weight``); for plain
+    ``(m, C)`` logits and labels this is ``(1/m) sum_i ...`` and
+    ``dJ/dZ = (softmax(Z) - onehot(y)) / m``, the course's formula, in one fused op.
+    ``label_smoothing = e`` mixes in ``e/C`` of the uniform distribution:
+    ``J = (1 - e) J_labels + (e / C) J_uniform``. With probability targets ``P`` (same shape as
+    the input), ``J = -(1/m) sum_i sum_k w_k P_ik log softmax(Z)_ik``.
 
     Parameters
     ----------
     input : Tensor
-        Logits of shape ``(m, C)`` (or ``(C,)`` for one example).
-    target : array_like or Tensor of int
-        Labels in ``0 .. C-1``, shape ``(m,)`` (or ``()``).
+        Logits ``(m, C)``, ``(m, C, d1, ...)`` or ``(C,)``.
+    target : array_like or Tensor
+        Integer labels ``(m,)``, ``(m, d1, ...)`` or ``()``; or float probabilities shaped like
+        ``input``.
+    weight : array_like, optional
+        ``(C,)`` class weights.
+    ignore_index : int
+        Labels equal to it contribute nothing (nor to the mean's divisor).
+    reduction : {"mean", "sum", "none"}
+    label_smoothing : float
+        In ``[0, 1]``.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        If shapes do not fit, labels are out of range, or an option is invalid.
+    TypeError
+        If ``weight`` is a string (the old positional ``reduction``) or labels are not integers
+        and not probabilities shaped like the input.
+    """
+    _check_reduction("cross_entropy", reduction)
+    weights = _class_weights("cross_entropy", weight)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}"
+        )
+    input = _tensor(input)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if labels.dtype.kind == "f":
+        return _cross_entropy_probabilities(input, target, weights, reduction, label_smoothing)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy: target must hold integer class labels or float probabilities "
+            f"shaped like the input, got dtype {labels.dtype}"
+        )
+    if input.ndim == 1 and labels.ndim == 0:
+        out = cross_entropy(
+            input.reshape(1, -1),
+            labels.reshape(1),
+            weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=label_smoothing,
+        )
+        return out.reshape(())
+    if (
+        input.ndim == 2
+        and weights is None
+        and label_smoothing == 0.0
+        and labels.shape == (input.shape[0],)
+        and input.shape[0] > 0
+        and not np.any(labels == ignore_index)
+    ):
+        classes = input.shape[1]
+        if labels.min() < 0 or labels.max() >= classes:
+            raise ValueError(
+                f"cross_entropy: labels must be in [0, {classes - 1}] for {classes} classes, "
+                f"got values from {labels.min()} to {labels.max()}"
+            )
+        return apply(_CROSS_ENTROPY, (input,), (labels.astype(np.intp, copy=False), reduction))
+    log_probs = _check_classes("cross_entropy", input, labels).log_softmax(axis=1)
+    loss = nll_loss(log_probs, labels, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return loss
+    # PyTorch's smoothing term: -sum_k w_k log p_k per example, zero where ignored, divided
+    # like the labelled term (by sum of w_{y_i} over the kept examples for the mean).
+    classes = input.shape[1]
+    kept = labels != ignore_index
+    weighted = log_probs if weights is None else log_probs * _along_classes(weights, input.ndim)
+    smooth = -(weighted.sum(axis=1)) * kept.astype(input.dtype)
+    if reduction == "mean":
+        divisor = kept.sum() if weights is None else weights[np.where(kept, labels, 0)][kept].sum()
+        smooth = smooth.sum() / np.asarray(divisor, dtype=input.dtype)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _class_weights(function: str, weight: Any) -> np.ndarray | None:
+    if weight is None:
+        return None
+    _no_positional_reduction(function, weight)
+    weights = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if weights.ndim != 1 or weights.dtype.kind not in "iuf":
+        raise ValueError(
+            f"{function}: weight must be a 1-D array of C class weights, got shape "
+            f"{weights.shape} and dtype {weights.dtype}"
+        )
+    return weights
+
+
+def _along_classes(values: np.ndarray, ndim: int) -> np.ndarray:
+    """A ``(C,)`` array shaped to broadcast along axis 1 of an ``ndim``-D input."""
+    return values.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _check_classes(function: str, input: Tensor, labels: np.ndarray) -> Tensor:
+    if input.ndim < 2 or labels.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(
+            f"{function}: expected input (m, C) or (m, C, d1, ...) and labels (m,) or "
+            f"(m, d1, ...), got shapes {input.shape} and {labels.shape}"
+        )
+    if input.dtype.kind != "f":
+        raise TypeError(f"{function}: input must be floating point, got dtype {input.dtype}")
+    return input
+
+
+def _cross_entropy_probabilities(
+    input: Tensor, target: Any, weights: np.ndarray | None, reduction: str, smoothing: float
+) -> Tensor:
+    values = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if values.shape != input.shape or input.ndim < 1:
+        raise ValueError(
+            f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+            f"got {values.shape} (for class labels use an integer array)"
+        )
+    squeeze = input.ndim == 1
+    if squeeze:
+        input = input.reshape(1, -1)
+    classes = input.shape[1]
+    probabilities: Any = (
+        target
+        if isinstance(target, Tensor) and target.requires_grad
+        else values.astype(input.dtype)
+    )
+    if squeeze:
+        probabilities = probabilities.reshape(1, -1)
+    if smoothing:
+        probabilities = probabilities * (1.0 - smoothing) + smoothing / classes
+    terms = input.log_softmax(axis=1) * probabilities
+    if weights is not None:
+        terms = terms * _along_classes(weights.astype(input.dtype), input.ndim)
+    per_example = -terms.sum(axis=1)
+    if reduction == "mean":
+        return per_example.sum() / (input.size // classes)
+    if reduction == "sum":
+        return per_example.sum()
+    return per_example.reshape(()) if squeeze else per_example
+
+
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities, as ``torch.nn.functional.nll_loss``.
+
+    ``J = -(1/sum_i w_{y_i}) sum_i w_{y_i} input[i, y_i]`` over the examples whose label is not
+    ``ignore_index`` (``w = 1`` without ``weight``): with ``log_softmax`` outputs this is the
+    cross-entropy.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(m, C)``, ``(m, C, d1, ...)`` or ``(C,)`` log-probabilities.
+    target : array_like of int
+        ``(m,)``, ``(m, d1, ...)`` or ``()``.
+    weight : array_like, optional
+        ``(C,)`` class weights.
+    ignore_index : int
     reduction : {"mean", "sum", "none"}
 
     Returns
@@ -382,34 +670,51 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     Raises
     ------
     ValueError
-        If shapes do not fit, labels are out of range, or ``reduction`` is unknown.
+        If shapes do not fit or a label is out of range.
     TypeError
-        If the labels are not integers (one-hot or float targets).
+        If the labels are not integers.
     """
-    _check_reduction("cross_entropy", reduction)
+    _check_reduction("nll_loss", reduction)
+    weights = _class_weights("nll_loss", weight)
     input = _tensor(input)
     labels = np.asarray(target.data if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu":
-        raise TypeError(
-            f"cross_entropy: target must hold integer class labels, got dtype {labels.dtype} "
-            "(for one-hot targets pass target.argmax(axis=1))"
-        )
+        raise TypeError(f"nll_loss: target must hold integer class labels, got {labels.dtype}")
     if input.ndim == 1 and labels.ndim == 0:
-        return cross_entropy(input.reshape(1, -1), labels.reshape(1), reduction).reshape(())
-    if input.ndim != 2 or labels.shape != (input.shape[0],):
-        raise ValueError(
-            f"cross_entropy: expected logits (m, C) and labels (m,), got shapes {input.shape} "
-            f"and {labels.shape}"
+        out = nll_loss(
+            input.reshape(1, -1),
+            labels.reshape(1),
+            weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
         )
-    if input.shape[0] == 0:
-        raise ValueError(f"cross_entropy: empty input of shape {input.shape}")
+        return out.reshape(())
+    _check_classes("nll_loss", input, labels)
     classes = input.shape[1]
-    if labels.min() < 0 or labels.max() >= classes:
+    if weights is not None and weights.shape != (classes,):
         raise ValueError(
-            f"cross_entropy: labels must be in [0, {classes - 1}] for {classes} classes, got "
-            f"values from {labels.min()} to {labels.max()}"
+            f"nll_loss: weight of shape {weights.shape} does not fit {classes} classes"
         )
-    return apply(_CROSS_ENTROPY, (input,), (labels.astype(np.intp, copy=False), reduction))
+    kept = labels != ignore_index
+    if np.any(kept) and (labels[kept].min() < 0 or labels[kept].max() >= classes):
+        raise ValueError(
+            f"nll_loss: labels must be in [0, {classes - 1}] for {classes} classes (or "
+            f"ignore_index={ignore_index}), got values from {labels[kept].min()} to "
+            f"{labels[kept].max()}"
+        )
+    safe = np.where(kept, labels, 0)
+    scale = kept.astype(input.dtype)
+    if weights is not None:
+        scale = scale * weights.astype(input.dtype)[safe]
+    # Move the class axis last and pick each example's entry: a recorded gather.
+    flat = input if input.ndim == 2 else input.transpose(0, *range(2, input.ndim), 1)
+    picked = flat.reshape(-1, classes)[np.arange(safe.size), safe.ravel()].reshape(labels.shape)
+    losses = -(picked * scale)
+    if reduction == "mean":
+        return losses.sum() / np.asarray(scale.sum(), dtype=input.dtype)
+    if reduction == "sum":
+        return losses.sum()
+    return losses
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -429,3 +734,369 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     if reduction == "sum":
         return squared.sum()
     return squared
+
+
+# -- more activations --------------------------------------------------------------------------
+
+
+def _erf_forward(x: np.ndarray, _: Any = None) -> np.ndarray:
+    try:
+        from scipy.special import erf
+    except ImportError:  # without SciPy: math.erf element by element (exact, slower)
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    return erf(x).astype(x.dtype, copy=False)
+
+
+_ERF = Op(
+    "erf",
+    _erf_forward,
+    lambda g, out, inputs, extra, needs: (
+        g * (2.0 / math.sqrt(math.pi)) * np.exp(-inputs[0] * inputs[0]),
+    ),
+    rule="dX = dY * 2/sqrt(pi) * exp(-X^2)",
+)
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """GELU ``x Phi(x) = x (1 + erf(x / sqrt 2)) / 2``; with ``approximate="tanh"``,
+    ``x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``.
+
+    Raises
+    ------
+    ValueError
+        For an ``approximate`` other than ``"none"`` or ``"tanh"``.
+    """
+    x = _tensor(x)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (inner.tanh() + 1.0)
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return x * 0.5 * (apply(_ERF, (x * (1.0 / math.sqrt(2.0)),)) + 1.0)
+
+
+def silu(x: Any) -> Tensor:
+    """SiLU (swish) ``x sigmoid(x)``."""
+    x = _tensor(x)
+    return x * x.sigmoid()
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """ELU: ``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise."""
+    x = _tensor(x)
+    # exp of x where x <= 0 only: the unused branch never overflows (an inf there would make
+    # 0 * inf NaN in the gradient); at x = 0 the gradient is alpha, as in PyTorch.
+    positive = x.data > 0
+    negative = (ops.where(positive, 0.0, x).exp() - 1.0) * alpha
+    return ops.where(positive, x, negative)
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + e^{beta x}) / beta``, and ``x`` itself where ``beta x > threshold``, as PyTorch."""
+    x = _tensor(x)
+    scaled = x * beta if beta != 1.0 else x
+    smooth = scaled.softplus() / beta if beta != 1.0 else scaled.softplus()
+    return ops.where(scaled.data > threshold, x, smooth)
+
+
+def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``x`` clipped to ``[min_val, max_val]``; the gradient passes strictly inside, as PyTorch.
+
+    Raises
+    ------
+    ValueError
+        If ``min_val > max_val``.
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    x = _tensor(x)
+    inside = (x.data > min_val) & (x.data < max_val)
+    return ops.where(inside, x, np.clip(x.data, min_val, max_val))
+
+
+# -- more losses -------------------------------------------------------------------------------
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``(1/m) sum |input - target|``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or ``reduction`` is unknown.
+    """
+    _check_reduction("l1_loss", reduction)
+    input, target = _pair("l1_loss", input, target)
+    return _reduced((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, with ``d = input -
+    target`` (``beta = 0`` is the L1 loss).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, ``beta < 0`` or ``reduction`` is unknown.
+    """
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r}")
+    input, target = _pair("smooth_l1_loss", input, target)
+    diff = input - target
+    distance = diff.abs()
+    if beta == 0:
+        return _reduced(distance, reduction)
+    loss = ops.where(distance.data < beta, diff * diff * (0.5 / beta), distance - 0.5 * beta)
+    return _reduced(loss, reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, ``delta <= 0`` or ``reduction`` is unknown.
+    """
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    input, target = _pair("huber_loss", input, target)
+    diff = input - target
+    distance = diff.abs()
+    loss = ops.where(distance.data < delta, diff * diff * 0.5, (distance - 0.5 * delta) * delta)
+    return _reduced(loss, reduction)
+
+
+def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence with ``input`` the log-probabilities ``log q``:
+    ``sum p (log p - log q)`` element-wise, ``0`` where ``p = 0``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Log-probabilities.
+    target : array_like or Tensor
+        Probabilities ``p`` (or ``log p`` with ``log_target=True``), same shape.
+    reduction : {"mean", "batchmean", "sum", "none"}
+        ``"batchmean"`` divides the sum by the batch size (the true KL divergence);
+        ``"mean"`` divides by the number of elements, as PyTorch does.
+    log_target : bool
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or ``reduction`` is unknown.
+    """
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(
+            f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}"
+        )
+    input, target = _pair("kl_div", input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target.data > 0
+        log_p = ops.where(positive, target, 1.0).log()
+        loss = target * log_p - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduced(loss, reduction)
+
+
+# -- encodings, normalisation, embedding -------------------------------------------------------
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Integer labels ``(...)`` to one-hot rows ``(..., num_classes)`` of int64, as PyTorch.
+
+    Raises
+    ------
+    ValueError
+        For negative labels or labels ``>= num_classes``.
+    TypeError
+        If the labels are not integers.
+    """
+    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected integer labels, got dtype {labels.dtype}")
+    if num_classes == -1:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"one_hot: labels must be in [0, {num_classes - 1}], got values from "
+            f"{labels.min()} to {labels.max()}"
+        )
+    return Tensor((labels[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim``, as ``torch.nn.functional.normalize``."""
+    x = _tensor(input)
+    if p == 2:
+        norm = (x * x).sum(axis=dim, keepdims=True).sqrt()
+    else:
+        norm = (x.abs() ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+    return x / ops.maximum(norm, eps)
+
+
+def layer_norm(
+    input: Any,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` axes of each example:
+    ``y = (x - mu) / sqrt(sigma^2 + eps) * weight + bias`` (biased variance).
+
+    Raises
+    ------
+    ValueError
+        If the input's trailing shape is not ``normalized_shape``.
+    """
+    x = _tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
+        raise ValueError(
+            f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}"
+        )
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    out = centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over axis 1 (channels) of ``(N, C)`` or ``(N, C, L...)``.
+
+    In training, each channel is normalised with its batch mean ``mu`` and biased variance
+    ``sigma^2``: ``y = (x - mu) / sqrt(sigma^2 + eps) * weight + bias``, and the running
+    statistics (if given) move in place: ``running = (1 - momentum) running + momentum stat``,
+    with the unbiased variance ``sigma^2 m / (m - 1)`` as PyTorch. Otherwise the running
+    statistics normalise.
+
+    Raises
+    ------
+    ValueError
+        If a channel has a single value in training, or the statistics do not fit.
+    """
+    x = _tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
+    # Plain arrays work as running statistics too (updated in place all the same).
+    if running_mean is not None and not isinstance(running_mean, Tensor):
+        running_mean = Tensor(np.asarray(running_mean))
+    if running_var is not None and not isinstance(running_var, Tensor):
+        running_var = Tensor(np.asarray(running_var))
+    channels = x.shape[1]
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.size // channels
+        if count < 2:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {x.shape}"
+            )
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            running_mean.data *= 1.0 - momentum
+            running_mean.data += momentum * mean.data.reshape(channels)
+            running_var.data *= 1.0 - momentum
+            running_var.data += momentum * var.data.reshape(channels) * (count / (count - 1))
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+        if running_mean.shape != (channels,) or running_var.shape != (channels,):
+            raise ValueError(
+                f"batch_norm: running statistics of shapes {running_mean.shape} and "
+                f"{running_var.shape} do not fit {channels} channels (input {x.shape})"
+            )
+        centred = x - running_mean.data.reshape(shape)
+        var = running_var.data.reshape(shape)
+    out = centred / (var + eps) ** 0.5
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` ``(num_embeddings, dim)`` picked by integer ``input``: shape
+    ``input.shape + (dim,)``. The gradient adds up per row; the ``padding_idx`` row gets none.
+
+    Raises
+    ------
+    IndexError
+        For indices out of range.
+    TypeError
+        For non-integer indices.
+    """
+    index = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
+    rows = weight.shape[0]
+    if index.size and (index.min() < -rows or index.max() >= rows):
+        raise IndexError(
+            f"embedding: indices must be in [0, {rows - 1}] for weight of shape {weight.shape}, "
+            f"got values from {index.min()} to {index.max()}"
+        )
+    out = weight[index]
+    if padding_idx is None:
+        return out
+    padding = (padding_idx % rows) == (index % rows)
+    # The padding rows keep their values but are constants: no gradient reaches that row.
+    return ops.where(padding[..., None], weight.data[index], out)
+
+
+def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RandomLike = None) -> Tensor:
+    """Channel dropout: zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with
+    probability ``p``, scaling the kept ones by ``1/(1-p)``.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not in ``[0, 1]`` or the input is not 3-D or 4-D.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p!r}")
+    x = _tensor(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: input must be (N, C, H, W) or (C, H, W), got {x.shape}")
+    if not training or p == 0.0:
+        return x
+    mask_shape = x.shape[: x.ndim - 2] + (1, 1)
+    if p == 1.0:
+        return x * np.zeros(mask_shape, dtype=x.dtype)
+    keep = resolve_rng(rng).uniform(size=mask_shape) >= p
+    return x * (keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype))

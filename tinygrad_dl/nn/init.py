@@ -7,7 +7,9 @@ global state, which the course seeds with ``np.random.seed``) so that a seeded m
 reproducible. The same ``rng`` passed to several layers draws their weights one after the
 other, in layer order, as the course's ``initialize_parameters`` does.
 
-For a ``Tensor`` that already exists, :func:`fill_` copies an initialiser's array into it.
+For a ``Tensor`` that already exists, :func:`fill_` copies an initialiser's array into it, and
+PyTorch's in-place names work as there: ``nn.init.kaiming_uniform_(layer.weight, a=0.1)``,
+``nn.init.zeros_(layer.bias)`` (their ``generator=`` is this module's ``rng=``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ from ..rng import RandomLike, resolve_rng
 
 __all__ = [
     "INITIALISERS",
+    "calculate_gain",
+    "constant_",
+    "eye_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "trunc_normal_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
     "course_randn",
     "default_uniform",
     "fill_",
@@ -250,3 +264,153 @@ def fill_(tensor: Any, initialiser: Callable[..., np.ndarray], **kwargs: Any) ->
     with no_grad():
         tensor[...] = values
     return tensor
+
+
+# -- PyTorch's in-place initialisers: nn.init.xavier_uniform_(layer.weight) -----------------
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """PyTorch's recommended gain for a nonlinearity (``"relu"``: ``sqrt 2``, ``"tanh"``: 5/3,
+    ``"leaky_relu"``: ``sqrt(2 / (1 + slope^2))``, ``"selu"``: 3/4, linear ones: 1).
+
+    Raises
+    ------
+    ValueError
+        For an unknown nonlinearity.
+    """
+    linear = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+
+
+def _write(tensor: Any, values: np.ndarray) -> Any:
+    from ..autograd import no_grad
+
+    with no_grad():
+        tensor[...] = values
+    return tensor
+
+
+def _shape(tensor: Any) -> Shape:
+    return tuple(tensor.shape)
+
+
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: RandomLike = None) -> Any:
+    """Fill ``tensor`` in place from ``U(a, b)``; returns it."""
+    return _write(tensor, uniform(_shape(tensor), a, b, rng=generator, dtype=tensor.dtype))
+
+
+def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: RandomLike = None) -> Any:
+    """Fill ``tensor`` in place from ``N(mean, std^2)``; returns it."""
+    return _write(tensor, normal(_shape(tensor), mean, std, rng=generator, dtype=tensor.dtype))
+
+
+def trunc_normal_(
+    tensor: Any,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: RandomLike = None,
+) -> Any:
+    """Fill ``tensor`` in place from ``N(mean, std^2)`` truncated to ``[a, b]`` (redrawing the
+    values outside); returns it."""
+    rng = resolve_rng(generator)
+    values = mean + std * rng.standard_normal(_shape(tensor))
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = mean + std * rng.standard_normal(int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _write(tensor, values)
+
+
+def constant_(tensor: Any, val: float) -> Any:
+    """Fill ``tensor`` in place with ``val``; returns it."""
+    return _write(tensor, np.full(_shape(tensor), val, dtype=tensor.dtype))
+
+
+def ones_(tensor: Any) -> Any:
+    """Fill ``tensor`` in place with ones; returns it."""
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: Any) -> Any:
+    """Fill ``tensor`` in place with zeros; returns it."""
+    return constant_(tensor, 0.0)
+
+
+def eye_(tensor: Any) -> Any:
+    """Fill a 2-D ``tensor`` in place with the identity matrix; returns it.
+
+    Raises
+    ------
+    ValueError
+        If ``tensor`` is not 2-D.
+    """
+    if len(tensor.shape) != 2:
+        raise ValueError(f"init.eye_: needs a 2-D tensor, got shape {tuple(tensor.shape)}")
+    return _write(tensor, np.eye(*tensor.shape, dtype=tensor.dtype))
+
+
+def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: RandomLike = None) -> Any:
+    """Glorot uniform in place: ``U(-b, b)``, ``b = gain sqrt(6 / (fan_in + fan_out))``."""
+    return _write(tensor, xavier_uniform(_shape(tensor), gain, rng=generator, dtype=tensor.dtype))
+
+
+def xavier_normal_(tensor: Any, gain: float = 1.0, generator: RandomLike = None) -> Any:
+    """Glorot normal in place: standard deviation ``gain sqrt(2 / (fan_in + fan_out))``."""
+    return _write(tensor, xavier_normal(_shape(tensor), gain, rng=generator, dtype=tensor.dtype))
+
+
+def _kaiming_std(tensor: Any, a: float, mode: str, nonlinearity: str, function: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init.{function}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(_shape(tensor), function)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(
+    tensor: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: RandomLike = None,
+) -> Any:
+    """He uniform in place, as PyTorch: ``U(-b, b)`` with ``b = sqrt(3) gain / sqrt(fan)``.
+
+    ``a = sqrt(5)`` is PyTorch's default for ``Linear`` and ``Conv``: ``b = 1 / sqrt(fan_in)``.
+    """
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
+    return _write(tensor, uniform(_shape(tensor), -bound, bound, rng=generator, dtype=tensor.dtype))
+
+
+def kaiming_normal_(
+    tensor: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: RandomLike = None,
+) -> Any:
+    """He normal in place, as PyTorch: standard deviation ``gain / sqrt(fan)``."""
+    std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
+    return _write(tensor, normal(_shape(tensor), 0.0, std, rng=generator, dtype=tensor.dtype))

@@ -1,4 +1,4 @@
-"""Layers: ``Linear``, ``Sequential``, the activations and ``Dropout``.
+"""Layers: ``Linear``, ``Sequential``, the activations, ``Flatten``, ``Embedding``, dropout.
 
 ``Linear`` is batch-first like PyTorch: a batch ``x`` of shape ``(m, in_features)`` gives
 ``x W^T + b`` of shape ``(m, out_features)``. Its ``weight`` has shape ``(out_features,
@@ -25,7 +25,18 @@ from .module import Module, Parameter
 
 __all__ = [
     "Dropout",
+    "Dropout2d",
+    "ELU",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Hardtanh",
     "Identity",
+    "LogSoftmax",
+    "SiLU",
+    "Softmax",
+    "Softplus",
+    "Unflatten",
     "LeakyReLU",
     "Linear",
     "ReLU",
@@ -175,7 +186,15 @@ class Sequential(Module):
 
 
 class ReLU(Module):
-    """``max(0, x)`` element-wise."""
+    """``max(0, x)`` element-wise.
+
+    ``inplace`` is accepted for PyTorch's code and ignored: the result is always a new Tensor
+    (same values and gradients; an in-place change would clash with the graph's saved arrays).
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Any) -> Tensor:
         return F.relu(x)
@@ -184,9 +203,10 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """``max(negative_slope x, x)`` element-wise (0.01, the course's slope, by default)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
 
     def forward(self, x: Any) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -210,7 +230,10 @@ class Sigmoid(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (any constructor arguments are ignored, as in PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Any:
         return x
@@ -228,11 +251,12 @@ class Dropout(Module):
         Where the masks are drawn from; an int makes the sequence of masks reproducible.
     """
 
-    def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
         self.p = p
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
         self.rng = resolve_rng(rng)
 
     def forward(self, x: Any) -> Tensor:
@@ -240,3 +264,216 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Flatten axes ``start_dim .. end_dim`` into one: ``(N, C, H, W) -> (N, C H W)`` by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Any) -> Tensor:
+        x = F._tensor(x)
+        if x.ndim == 0:
+            return x.reshape(1)
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        if start > end:
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for "
+                f"input of shape {x.shape}"
+            )
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (``(N, 64) -> (N, 1, 8, 8)``)."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, x: Any) -> Tensor:
+        x = F._tensor(x)
+        dim = self.dim % x.ndim
+        if -1 not in self.unflattened_size and np.prod(self.unflattened_size) != x.shape[dim]:
+            raise ValueError(
+                f"Unflatten: axis {self.dim} of size {x.shape[dim]} cannot become "
+                f"{self.unflattened_size} (input shape {x.shape})"
+            )
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Softmax(Module):
+    """Softmax along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softmax(x, self._dim(x))
+
+    def _dim(self, x: Any) -> int:
+        if self.dim is not None:
+            return self.dim
+        # PyTorch's legacy choice when dim is not given: axis 0 for 0-, 1- and 3-D inputs.
+        return 0 if np.ndim(x.data if isinstance(x, Tensor) else x) in (0, 1, 3) else 1
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """Log-softmax along ``dim``, stable for any input."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.log_softmax(x, self._dim(x))
+
+
+class GELU(Module):
+    """GELU ``x Phi(x)``; ``approximate="tanh"`` for the tanh form."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``x sigmoid(x)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.silu(x)
+
+
+class ELU(Module):
+    """``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """``log(1 + e^{beta x}) / beta``, linear above ``threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """``x`` clipped to ``[min_val, max_val]``."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+
+    def forward(self, x: Any) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Dropout2d(Module):
+    """Channel dropout for ``(N, C, H, W)``: whole channels zeroed with probability ``p``."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p!r}")
+        self.p = p
+        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
+        self.rng = resolve_rng(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Embedding(Module):
+    """A lookup table: integer indices ``(...)`` pick rows of ``weight`` ``(num_embeddings,
+    embedding_dim)``, drawn from ``N(0, 1)`` as PyTorch.
+
+    Parameters
+    ----------
+    num_embeddings, embedding_dim : int
+    padding_idx : int, optional
+        This row starts at zero and never receives a gradient.
+    rng : Generator, RandomState, int or None
+    dtype : dtype
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        rng: RandomLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"Embedding: {name} must be a positive int, got {value!r}")
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(
+                f"Embedding: padding_idx {padding_idx} out of range for {num_embeddings} rows"
+            )
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        weight = initialisers.normal(
+            (self.num_embeddings, self.embedding_dim), rng=rng, dtype=dtype
+        )
+        if self.padding_idx is not None:
+            weight[self.padding_idx] = 0.0
+        self.weight = Parameter(weight)
+
+    def forward(self, input: Any) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        extra = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{extra}"

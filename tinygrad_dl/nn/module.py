@@ -15,10 +15,23 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..serialization import IncompatibleKeys, check_state_dict
+from ..serialization import IncompatibleKeys, StateDictError, check_state_dict
 from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter"]
+
+
+def _from_foreign(value: Any, dtype: Any) -> Any:
+    """A state-dict value as an ndarray: torch tensors through ``.detach().cpu().numpy()``,
+    floating arrays cast to ``dtype`` when one is given; anything else unchanged (and then
+    refused by the checks with its type named)."""
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    elif isinstance(value, Tensor):
+        value = value.data
+    if dtype is not None and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        value = value.astype(dtype, copy=False)
+    return value
 
 
 class Parameter(Tensor):
@@ -64,6 +77,8 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -77,6 +92,26 @@ class Module:
                     f"Module.__init__() is called (call super().__init__() first)"
                 )
         else:
+            if isinstance(value, list | tuple) and any(
+                isinstance(item, Module | Parameter) for item in value
+            ):
+                kind = (
+                    "ModuleList" if any(isinstance(i, Module) for i in value) else "ParameterList"
+                )
+                raise TypeError(
+                    f"{type(self).__name__}.{name}: a plain {type(value).__name__} of "
+                    f"{'Modules' if kind == 'ModuleList' else 'Parameters'} is not registered "
+                    f"(its parameters would be invisible to the optimiser and the state dict); "
+                    f"use nn.{kind}([...])"
+                )
+            buffers = self.__dict__["_buffers"]
+            if name in buffers:
+                if value is not None and not isinstance(value, Tensor):
+                    raise TypeError(
+                        f"cannot assign {type(value).__name__} to buffer {name!r}; expected a "
+                        "Tensor or None"
+                    )
+                buffers[name] = value
             modules = self.__dict__["_modules"]
             if isinstance(value, Parameter):
                 modules.pop(name, None)
@@ -103,8 +138,36 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_buffers"].pop(name, None)
         self.__dict__["_modules"].pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Register a non-trained state array (BatchNorm's ``running_mean``) under ``name``.
+
+        Buffers are in the state dict (unless ``persistent=False``), follow :meth:`to`, and
+        are never handed to an optimiser.
+
+        Parameters
+        ----------
+        name : str
+            The attribute and state-dict name.
+        tensor : Tensor, array_like or None
+            Stored as a Tensor that does not require grad.
+        persistent : bool
+            Whether :meth:`state_dict` includes it.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot register a buffer before Module.__init__() is called")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(np.asarray(tensor))
+        self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_buffers"][name] = tensor
+        if persistent:
+            self.__dict__["_non_persistent"].discard(name)
+        else:
+            self.__dict__["_non_persistent"].add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` under ``name`` (same as assigning the attribute)."""
@@ -191,6 +254,33 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name, e.g. ``"1.running_mean"``."""
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        # PyTorch's state-dict order: each module's parameters, then its persistent buffers,
+        # then its children's, depth first.
+        seen: set[int] = set()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None and id(param) not in seen:
+                    seen.add(id(param))
+                    yield prefix + name, param
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    yield prefix + name, buffer
+
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule and then on this module; returns ``self``."""
         for child in self.children():
@@ -224,6 +314,9 @@ class Module:
             if param.dtype != dtype:
                 param.data = param.data.astype(dtype)
             param.grad = None
+        for buffer in self.buffers():
+            if buffer.dtype.kind == "f" and buffer.dtype != dtype:
+                buffer.data = buffer.data.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -233,6 +326,28 @@ class Module:
     def double(self) -> Module:
         """Cast the parameters to float64, the course's dtype (see :meth:`to`)."""
         return self.to(np.float64)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradient tracking of every parameter (to freeze layers); returns ``self``."""
+        for param in self.parameters():
+            param.requires_grad = bool(requires_grad)
+        return self
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at the dotted path ``target`` (``""`` is this module).
+
+        Raises
+        ------
+        AttributeError
+            Naming the first missing part.
+        """
+        module: Module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
+            module = child
+        return module
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``None``, or zero-filled in place)."""
@@ -244,7 +359,8 @@ class Module:
 
     # -- state dicts --------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """The parameters by dotted name, as detached Tensors sharing the parameters' arrays.
+        """The parameters and persistent buffers by dotted name, as detached Tensors sharing
+        their arrays (BatchNorm adds ``running_mean``, ``running_var``, ``num_batches_tracked``).
 
         As in PyTorch the values are not copies: ``tg.save(model.state_dict(), path)`` stores
         them; to keep a snapshot in memory, copy the arrays.
@@ -253,22 +369,28 @@ class Module:
         -------
         OrderedDict[str, Tensor]
         """
-        return OrderedDict((name, param.detach()) for name, param in self.named_parameters())
+        return OrderedDict((name, tensor.detach()) for name, tensor in self._named_state())
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
+        self, state_dict: Mapping[str, Any], strict: bool = True, dtype: Any = None
     ) -> IncompatibleKeys:
-        """Copy arrays from ``state_dict`` into the parameters, in place.
+        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
 
         Keys, shapes and dtypes are all checked first; on any mismatch nothing is changed and
-        the error lists every problem.
+        the error lists every problem. A PyTorch state dict (``torch.load`` of
+        ``model.state_dict()``) loads into the same architecture: its tensors are read through
+        ``.detach().cpu().numpy()``.
 
         Parameters
         ----------
-        state_dict : Mapping[str, Tensor or numpy.ndarray]
-            From :meth:`state_dict` or ``tg.load``.
+        state_dict : Mapping[str, Tensor, numpy.ndarray or torch.Tensor]
+            From :meth:`state_dict`, ``tg.load`` or PyTorch.
         strict : bool
             Whether missing and unexpected keys are errors (shapes and dtypes always are).
+        dtype : dtype, optional
+            Cast the incoming floating-point arrays to this dtype first. Off by default: a
+            float32 PyTorch dict loaded into the course's float64 model is an error, so a cast
+            is always asked for (``dtype=np.float64``), never silent.
 
         Returns
         -------
@@ -280,13 +402,23 @@ class Module:
         StateDictError
             Listing the missing and unexpected keys and the shape and dtype mismatches.
         """
-        params = dict(self.named_parameters())
-        arrays, incompatible = check_state_dict(
-            type(self).__name__,
-            {name: param.data for name, param in params.items()},
-            state_dict,
-            strict=strict,
-        )
+        params = dict(self._named_state())
+        if isinstance(state_dict, Mapping):
+            state_dict = {key: _from_foreign(value, dtype) for key, value in state_dict.items()}
+        try:
+            arrays, incompatible = check_state_dict(
+                type(self).__name__,
+                {name: param.data for name, param in params.items()},
+                state_dict,
+                strict=strict,
+            )
+        except StateDictError as error:
+            if dtype is None and ": dtype " in str(error):
+                raise StateDictError(
+                    f"{error} (to cast floating-point values, pass "
+                    "load_state_dict(..., dtype=np.float64) or the model's dtype)"
+                ) from None
+            raise
         with no_grad():
             for name, array in arrays.items():
                 if array is params[name].data:
