@@ -22,6 +22,7 @@ from .autograd import (
     set_grad_enabled,
     value_and_grad,
 )
+from .compile import CompileError, compile
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -104,6 +105,9 @@ __all__ = [
     "optim",
     "save",
     "viz",
+    # compiled training steps
+    "CompileError",
+    "compile",
     # autograd
     "enable_grad",
     "grad",

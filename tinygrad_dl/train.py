@@ -264,6 +264,21 @@ def _evaluate(
     return {name: value / count for name, value in totals.items()}
 
 
+def _compiled_step(model: Any, loss_fn: Callable, optimizer: Any) -> Callable:
+    """One batch's step (zero_grad, forward, cost, backward, update) under ``tg.compile``."""
+    from .compile import compile as compile_step
+
+    def step(x: Tensor, y: Any) -> tuple[Tensor, Tensor]:
+        optimizer.zero_grad()
+        output = model(x)
+        loss = loss_fn(output, y)
+        loss.backward()
+        optimizer.step()
+        return loss, output
+
+    return compile_step(step)
+
+
 def fit(
     model: Any,
     loss_fn: Callable[[Tensor, Any], Tensor],
@@ -277,6 +292,7 @@ def fit(
     progress: bool | str | None = None,
     log_every: int | None = None,
     file: IO[str] | None = None,
+    compile: bool = False,  # noqa: A002 - tg.compile's name, as the issue asks
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``epochs`` passes over ``data`` and return the history.
 
@@ -305,6 +321,10 @@ def fit(
         Epochs between log lines.
     file : file object, optional
         Where progress goes (``sys.stdout``).
+    compile : bool
+        Run each batch's step through :func:`tinygrad_dl.compile` (traced on the first batch,
+        replayed after; same numbers bitwise). The NaN check then comes after the batch's
+        update instead of before its backward.
 
     Returns
     -------
@@ -338,22 +358,27 @@ def fit(
         history.update({f"val_{name}": [] for name in resolved})
     if hasattr(model, "train"):
         model.train()
+    step = _compiled_step(model, loss_fn, optimizer) if compile else None
     with Progress(epochs, desc="epoch", mode=progress, every=log_every, file=file) as bar:
         for epoch in range(1, epochs + 1):
             totals = {"loss": 0.0, **{name: 0.0 for name in resolved}}
             count = 0
             for batch_number, (x, y) in enumerate(batches, start=1):
-                optimizer.zero_grad()
-                output = model(_as_input(x))
-                loss = loss_fn(output, y)
+                if step is not None:
+                    loss, output = step(_as_input(x), y)
+                else:
+                    optimizer.zero_grad()
+                    output = model(_as_input(x))
+                    loss = loss_fn(output, y)
                 value = float(loss.item())
                 if not math.isfinite(value):
                     raise FloatingPointError(
                         f"fit: the loss became {value} at epoch {epoch}, batch {batch_number}; "
                         "try a smaller learning rate or standardised inputs"
                     )
-                loss.backward()
-                optimizer.step()
+                if step is None:
+                    loss.backward()
+                    optimizer.step()
                 n = len(_array(y))
                 totals["loss"] += value * n
                 for name, metric in resolved.items():
