@@ -137,10 +137,8 @@ def cat_like_data(m: int = 209, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
 def flower_data(m: int = 400, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower" data set: two interleaved petals of points in 2-D.
 
-    Uses :mod:`tinygrad_dl.data`'s generator when the package provides one (same data as the
-    rest of the project), else draws it here in the same way: for class ``j``, angles
-    ``t = linspace(3.12 j, 3.12 (j + 1)) + 0.2 randn``, radius ``r = 4 sin(4 t) + 0.2 randn``,
-    point ``(r sin t, r cos t)``.
+    For class ``j``: angles ``t = linspace(3.12 j, 3.12 (j + 1)) + 0.2 randn``, radius
+    ``r = 4 sin(4 t) + 0.2 randn``, point ``(r sin t, r cos t)``.
 
     Parameters
     ----------
@@ -156,9 +154,6 @@ def flower_data(m: int = 400, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]
     Y : np.ndarray
         ``(1, m)`` float64 labels in ``{0, 1}``.
     """
-    project = _project_flower(m, seed)
-    if project is not None:
-        return project
     rng = np.random.default_rng(seed)
     per_class = m // 2
     X = np.zeros((2, m))
@@ -171,30 +166,6 @@ def flower_data(m: int = 400, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]
         X[1, columns] = r * np.cos(t)
         Y[0, columns] = j
     return X, Y
-
-
-def _project_flower(m: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The flower data from ``tinygrad_dl.data`` if it exists there, in the course's layout."""
-    try:
-        from tinygrad_dl import data  # noqa: PLC0415 - optional: written by another issue
-    except Exception:
-        return None
-    for name in ("load_planar_dataset", "planar_dataset", "flower", "make_flower", "flower_data"):
-        make = getattr(data, name, None)
-        if make is None:
-            continue
-        for kwargs in ({"m": m, "seed": seed}, {"seed": seed}, {}):
-            try:
-                X, Y = make(**kwargs)
-            except TypeError:
-                continue
-            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-            if X.shape == (m, 2):  # batch-first generator: turn into the course's layout
-                X, Y = X.T, Y.reshape(1, -1)
-            if X.shape == (2, m) and Y.size == m:
-                return np.ascontiguousarray(X), Y.reshape(1, m)
-        return None
-    return None
 
 
 def deep_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
