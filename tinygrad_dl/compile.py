@@ -206,6 +206,8 @@ _METHOD_CALLS = {
 for _name, _call in _METHOD_CALLS.items():
     setattr(_Traced, _name, _traced_method(_name, _call))
 _WRITES = (_METHOD_CALLS["__setitem__"], _METHOD_CALLS["fill"], np.copyto)
+_COPIES = (_METHOD_CALLS["copy"], _METHOD_CALLS["astype"], np.copy, np.array, np.asarray,
+           np.ascontiguousarray)  # fmt: skip
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -237,6 +239,11 @@ def _guard_failed(site: str) -> None:
     )
 
 
+# Keyword arguments NumPy's methods pass on with their default values: replay leaves them out.
+_DEFAULTS = (("where", True), ("dtype", None), ("keepdims", False), ("initial", np._NoValue))
+_MISS = object()  # what a replay returns when the call does not match its trace's guards
+
+
 def _fresh(array: np.ndarray) -> Tensor:
     """A returned value: a copy, so the next replay does not overwrite what the caller holds."""
     return _new_tensor(np.array(array, copy=True))
@@ -250,7 +257,8 @@ class _Tracer:
     def __init__(self, params: list[Tensor]) -> None:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"np": np, "_guard_failed": _guard_failed, "_fresh": _fresh,
-                                      "_new_tensor": _new_tensor}  # fmt: skip
+                                      "_new_tensor": _new_tensor, "_MISS": _MISS,
+                                      "_mode": autograd._mode}  # fmt: skip
         self.handles: dict[int, tuple[np.ndarray, str | None]] = {}  # id(handle) -> plain, local
         self.locals: dict[int, str] = {}  # id(plain) -> its name in replay, when made per call
         self.keep: list[Any] = []  # everything whose id is a key above stays alive
@@ -260,6 +268,10 @@ class _Tracer:
         self.grad_state: list[Any] = [p.grad for p in params]
         self.grad_tensors: list[Tensor] = []
         self.host_calls = 0
+        # For forwarding copies (see forward_copies): who wrote each buffer, who read it.
+        self.writer: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, its name there)
+        self.reads: dict[int, list[int]] = {}  # id(array) -> lines that read it
+        self.copies: list[tuple[int, np.ndarray, np.ndarray]] = []  # (line, copy, source)
 
     # -- names -----------------------------------------------------------------------------
     def constant(self, value: Any) -> str:
@@ -296,11 +308,13 @@ class _Tracer:
                     f"functions or Tensor operations, or keep it out of the compiled function"
                 )
             plain, local = entry
+            self.reads.setdefault(id(_root(plain)), []).append(len(self.lines))
             return (local if local is not None else self.constant(plain)), plain
         if isinstance(value, np.ndarray):
             local = self.locals.get(id(value))
             if local is not None:
                 return local, value
+            self.reads.setdefault(id(_root(value)), []).append(len(self.lines))
             if id(_root(value)) in self.live_roots:
                 raise CompileError(
                     f"tg.compile: a plain view of an argument reached a NumPy call at "
@@ -325,7 +339,8 @@ class _Tracer:
             if key == "out":
                 continue
             text, plain_kwargs[key] = self.expression(value)
-            texts.append(f"{key}={text}")
+            if not any(key == k and value is v for k, v in _DEFAULTS):
+                texts.append(f"{key}={text}")
         return ", ".join(texts), tuple(p for _, p in pairs), plain_kwargs
 
     # -- recorded calls --------------------------------------------------------------------
@@ -335,7 +350,7 @@ class _Tracer:
         except _Defer:
             return NotImplemented
         function = getattr(ufunc, method)
-        name = self.constant(function)
+        name = self.constant(ufunc if method == "__call__" else function)  # a direct call: faster
         out = kwargs.get("out")
         if method == "at":
             function(*plains, **plain_kwargs)
@@ -350,9 +365,10 @@ class _Tracer:
         result = function(*plains, **plain_kwargs)
         results = result if isinstance(result, tuple) else (result,)
         buffers = [self.new_buffer(np.asarray(r)) for r in results]
-        self.lines.append(
-            f"{name}({text}, out=({''.join(self.constant(b) + ', ' for b in buffers)}))"
-        )
+        names = [self.constant(b) for b in buffers]
+        if len(buffers) == 1:
+            self.writer[id(buffers[0])] = (len(self.lines), names[0])
+        self.lines.append(f"{name}({text}, out=({''.join(n + ', ' for n in names)}))")
         handles = tuple(self.handle(b, None) for b in buffers)
         return handles if isinstance(result, tuple) else handles[0]
 
@@ -379,6 +395,18 @@ class _Tracer:
         if function in _WRITES:
             self.lines.append(f"{name}({text})")
             return result
+        if (
+            function in _COPIES
+            and isinstance(result, np.ndarray)
+            and isinstance(plains[0], np.ndarray)
+            and result.shape == plains[0].shape
+            and result.dtype == plains[0].dtype
+            and not np.shares_memory(result, plains[0])
+        ):  # a copy: replay copies straight into the buffer, without a temporary
+            buffer = self.new_buffer(result)
+            self.copies.append((len(self.lines), buffer, plains[0]))
+            self.lines.append(f"np.copyto({self.constant(buffer)}, {self.expression(args[0])[0]})")
+            return self.handle(buffer, None)
         return self.result(result, f"{name}({text})", plains)
 
     def result(self, result: Any, call_text: str, plains: tuple) -> Any:
@@ -445,6 +473,32 @@ class _Tracer:
             return function(owner, *args, **kwargs)
         finally:
             _active = self
+
+    def forward_copies(self, visible: set[int]) -> None:
+        """Let a copy's source be computed straight into the copy when nothing else uses it.
+
+        The engine copies a gradient before storing it as ``.grad`` when it cannot prove no one
+        else holds it (and the tracer's own references defeat that proof). When the source was
+        written by one call and read by nothing but the copy, replay writes into the copy
+        directly and skips the copy: the same values, one pass over memory fewer.
+        """
+        for line, copy, source in self.copies:
+            root = _root(source)
+            written = self.writer.get(id(root))
+            if written is None or id(root) in visible or copy.dtype != root.dtype:
+                continue
+            if source is not root and not (  # a reshape of the whole buffer: same element order
+                source.flags.c_contiguous and root.flags.c_contiguous and source.size == root.size
+            ):
+                continue
+            producer, name = written
+            if any(r != line and r > producer for r in self.reads.get(id(root), ())):
+                continue
+            target = copy.reshape(root.shape)  # a view of the copy, laid out as the buffer
+            self.lines[producer] = self.lines[producer].replace(
+                f"out=({name}, ))", f"out=({self.constant(target)}, ))"
+            )
+            self.lines[line] = "pass"
 
     def sync_grads(self) -> None:
         """Set each parameter's ``.grad`` in replay as the traced call has it at this point."""
@@ -698,6 +752,7 @@ class CompiledFunction:
         self.traces = 0  # how many times the function was traced (for tests and explain)
         self.retrace_reasons: list[str] = []
         self._latest: tuple | None = None
+        self._last: Callable | None = None  # the latest program, tried first
 
     def _key(self, args: tuple) -> tuple:
         return (
@@ -708,11 +763,57 @@ class CompiledFunction:
         )
 
     def __call__(self, *args: Any) -> Any:
+        # The latest trace checks its own guards first (inlined in its code, cheap); only when
+        # one fails is the full key computed and the cache searched.
+        if self._last is not None:
+            result = self._last(args)
+            if result is not _MISS:
+                return result
         key = self._key(args)
         program = self.programs.get(key)
         if program is not None:
-            return program(args)
+            self._last = program
+            result = program(args)
+            if result is not _MISS:
+                return result
         return self._trace(args, key)
+
+    def _guards(self, tracer: _Tracer, args: tuple) -> list[str]:
+        """Replay's first lines: return ``_MISS`` unless this call matches the trace's guards."""
+        c = tracer.constant
+        lines = [f"if len(args) != {len(args)}: return _MISS"]
+        for index, value in enumerate(args):
+            lines.append(f"x{index} = args[{index}]")
+            if isinstance(value, (Tensor, np.ndarray)):
+                array = value.data if isinstance(value, Tensor) else value
+                check = f"type(x{index}) is not {c(type(value))}"
+                if isinstance(value, Tensor):
+                    check += f" or x{index}.requires_grad is not {value.requires_grad}"
+                    lines += [f"if {check}: return _MISS", f"a{index} = x{index}.data"]
+                else:
+                    lines += [f"if {check}: return _MISS", f"a{index} = x{index}"]
+                lines.append(
+                    f"if a{index}.shape != {c(array.shape)} or a{index}.dtype != "
+                    f"{c(array.dtype)}: return _MISS"
+                )
+            elif isinstance(value, (bool, int, float, str)) or value is None:
+                lines.append(
+                    f"if type(x{index}) is not {c(type(value))} or x{index} != {c(value)}: "
+                    f"return _MISS"
+                )
+            else:
+                lines.append(f"if x{index} is not {c(value)}: return _MISS")
+        lines.append(f"if _mode.enabled is not {autograd._mode.enabled}: return _MISS")
+        for module in self.modules:
+            lines.append(f"if {c(module)}.training is not {module.training}: return _MISS")
+        for param in self.params:
+            name = c(param)
+            presence = "is not" if param.grad is None else "is"
+            lines.append(
+                f"if {name}.data is not {c(param.data)} or {name}.grad {presence} None: "
+                f"return _MISS"
+            )
+        return lines
 
     def _trace(self, args: tuple, key: tuple) -> Any:
         if self._latest is not None:
@@ -727,16 +828,14 @@ class CompiledFunction:
             raise CompileError("tg.compile: a compiled function called inside another's trace")
         tracer = _Tracer(self.params)
         swapped: list[tuple[Tensor, np.ndarray]] = []
-        prologue: list[str] = []
+        prologue = self._guards(tracer, args)
         traced_args = []
         for index, value in enumerate(args):
             if isinstance(value, Tensor):
                 swapped.append((value, value.data))
                 value.data = tracer.live_input(value.data, f"a{index}")
-                prologue.append(f"a{index} = args[{index}].data")
             elif isinstance(value, np.ndarray):
                 value = tracer.live_input(value, f"a{index}")
-                prologue.append(f"a{index} = args[{index}]")
             traced_args.append(value)
         for index, param in enumerate(self.params):
             swapped.append((param, param.data))
@@ -760,6 +859,10 @@ class CompiledFunction:
             for tensor in [p.grad for p in self.params] + tracer.grad_tensors:
                 if tensor is not None and isinstance(tensor.data, _Traced):
                     tensor.data = tracer.plain_of(tensor.data)
+        visible = {id(_root(tracer.plain_of(t.data) if isinstance(t.data, _Traced) else t.data))
+                   for t in tracer.grad_tensors}  # fmt: skip
+        tracer.forward_copies(visible)
+        tracer.lines = [line for line in tracer.lines if line != "pass"]
         source = "def replay(args):\n" + "".join(
             f"    {line}\n" for line in prologue + tracer.lines + [f"return {returned}"]
         )
@@ -774,7 +877,7 @@ class CompiledFunction:
                 "tg.compile: %s re-traced past its cache of %d", self.__name__, self.cache_size
             )
         self.programs[key] = program
-        self._latest = key
+        self._latest, self._last = key, program
         self.traces += 1
         return self._first_result
 
