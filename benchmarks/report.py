@@ -1,9 +1,5 @@
-"""The benchmark's outputs: JSON, the markdown table, the PNG bar chart of ratios, the targets.
-
-Everything here reads the result dictionary the driver assembles (the JSON's content); files are
-written atomically (a temporary file, then a rename), so an interrupted run never leaves half a
-table in place of a good one.
-"""
+"""The benchmark's outputs from the result the driver assembles (the JSON's content): the
+targets, the markdown table, the PNG bar chart of ratios; files are written atomically."""
 
 from __future__ import annotations
 
@@ -242,79 +238,60 @@ METHOD = (
 # --- files -----------------------------------------------------------------------------------
 
 
-def _write_text(path: Path, text: str) -> None:
+def _replace(path: Path, write) -> None:
+    """Write through a temporary file and a rename: never half a file in place of a good one."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
+    write(temporary)
     os.replace(temporary, path)
 
 
 def draw_chart(result: dict, path: Path) -> bool:
     """Bar chart of each implementation's ratio per workload (log scale); False if no matplotlib."""
     try:
-        import matplotlib  # noqa: PLC0415 - optional extra
+        import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: PLC0415
+        import matplotlib.pyplot as plt
     except ImportError:
         return False
-    names = _names(result)
-    keys = [workload["key"] for workload in result["workloads"]]
+    names, workloads = _names(result), result["workloads"]
     width = 0.8 / max(len(names), 1)
-    figure, axes = plt.subplots(figsize=(max(8, 1.4 * len(keys)), 4.8))
+    figure, axes = plt.subplots(figsize=(max(8, 1.4 * len(workloads)), 4.8))
     for index, name in enumerate(names):
-        xs, ys = [], []
-        for position, workload in enumerate(result["workloads"]):
-            ratio = workload["results"].get(name, {}).get("ratio")
-            if ratio:
-                xs.append(position + (index - (len(names) - 1) / 2) * width)
-                ys.append(ratio)
-        bars = axes.bar(xs, ys, width=width, label=LABELS[name])
+        bars = [(position + (index - (len(names) - 1) / 2) * width, w["results"][name]["ratio"])
+                for position, w in enumerate(workloads)
+                if w["results"].get(name, {}).get("ratio")]  # fmt: skip
+        if not bars:
+            continue
+        drawn = axes.bar(*zip(*bars), width=width, label=LABELS[name])
         if name in (ENGINE, COMPILED):
-            axes.bar_label(bars, fmt="%.2f", fontsize=7, rotation=90, padding=2)
+            axes.bar_label(drawn, fmt="%.2f", fontsize=7, rotation=90, padding=2)
     axes.axhline(1.0, color="black", linewidth=0.8)
     axes.set_yscale("log")
-    axes.set_xticks(range(len(keys)), keys, rotation=20)
-    axes.set_ylabel("time per step / NumPy baseline (log)")
+    axes.set_xticks(range(len(workloads)), [w["key"] for w in workloads], rotation=20)
+    axes.set_ylabel("time per step / course NumPy (log)")
     axes.set_title(f"tinygrad_dl benchmark ({result['mode']}, {result.get('threads')} thread)")
     axes.legend(fontsize=8, ncol=3)
     figure.tight_layout()
-    temporary = path.with_name(path.name + ".tmp")
-    figure.savefig(temporary, dpi=110, format="png")
+    _replace(path, lambda temporary: figure.savefig(temporary, dpi=110, format="png"))
     plt.close(figure)
-    os.replace(temporary, path)
     return True
 
 
 def write_all(result: dict, folder: Path, name: str, plot: bool = True) -> list[Path]:
-    """Write ``<name>.json``, ``<name>.md`` and (with matplotlib) ``<name>.png`` into ``folder``.
-
-    Parameters
-    ----------
-    result : dict
-        The assembled result.
-    folder : Path
-        Output folder (created if missing).
-    name : str
-        File stem.
-    plot : bool
-        Also draw the bar chart.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
+    """Write ``<name>.json``, ``<name>.md`` and (with matplotlib) ``<name>.png`` into ``folder``;
+    return the paths written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    texts = {
+        "json": json.dumps(result, indent=1, default=float) + "\n",
+        "md": markdown(result) + "\n",
+    }
     written = []
-    json_path = folder / f"{name}.json"
-    _write_text(json_path, json.dumps(result, indent=1, default=float) + "\n")
-    written.append(json_path)
-    markdown_path = folder / f"{name}.md"
-    _write_text(markdown_path, markdown(result) + "\n")
-    written.append(markdown_path)
-    if plot:
-        png_path = folder / f"{name}.png"
-        if draw_chart(result, png_path):
-            written.append(png_path)
+    for suffix, text in texts.items():
+        path = folder / f"{name}.{suffix}"
+        _replace(path, lambda temporary, text=text: temporary.write_text(text, encoding="utf-8"))
+        written.append(path)
+    if plot and draw_chart(result, folder / f"{name}.png"):
+        written.append(folder / f"{name}.png")
     return written
