@@ -67,8 +67,8 @@ def targets(result: dict) -> list[dict]:
     add("W4 per-op time, 100,000 / 1,000 ops", long / ours if long and ours else None, 1.3, "x")
     memory = {entry.get("impl"): entry.get("rss_peak_mib") for entry in result.get("memory", [])}
     eager, compiled = memory.get(ENGINE), memory.get(COMPILED)
-    add("W1 peak memory, compiled / eager", compiled / eager if compiled and eager else None, 1.0,
-        "x")  # fmt: skip
+    ratio = compiled / eager if eager and compiled is not None else None
+    add("W1 peak memory, compiled / eager", ratio, 1.0, "x")
     return rows
 
 
