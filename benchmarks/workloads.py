@@ -23,7 +23,7 @@ Training steps (W1-W3, W5) are forward, cost, backward and the gradient-descent 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,33 +32,11 @@ SEED = 1  # the course's seed; every array below is drawn from generators seeded
 
 @dataclass
 class Workload:
-    """One benchmark workload: what to compute and on which seeded arrays.
-
-    Attributes
-    ----------
-    key : str
-        Identifier such as ``"W1-float64"``; ``group`` is its first part (``"W1"``).
-    kind : str
-        ``"binary_mlp"`` (W1, W2), ``"logistic"`` (W3), ``"chain"`` (W4) or
-        ``"softmax_mlp"`` (W5): which step every implementation builds.
-    dtype : str
-        ``"float64"`` or ``"float32"``; data and parameters have it.
-    params : dict[str, np.ndarray]
-        Initial parameters by the course's names (``W1, b1, ...``; ``w, b``; ``x`` for W4).
-        Implementations copy them; they never change.
-    X, Y : np.ndarray or None
-        Inputs ``(n_x, m)`` and labels (``(1, m)``; one-hot ``(10, m)`` for W5).
-    labels : np.ndarray or None
-        W5's integer class labels ``(m,)`` (the one-hot ``Y`` is built from them).
-    hidden : str
-        Hidden activation of an MLP: ``"relu"`` or ``"tanh"``.
-    learning_rate : float
-        Step size ``alpha`` of the update.
-    n_ops : int
-        W4's chain length (0 elsewhere).
-    const : np.ndarray or None
-        W4's constant 4x4 operand ``c``.
-    """
+    """One workload: its step's ``kind`` (``binary_mlp`` W1 W2, ``logistic`` W3, ``chain`` W4,
+    ``softmax_mlp`` W5), the initial ``params`` by the course's names (copied by every
+    implementation, never changed), inputs ``X`` ``(n_x, m)``, labels ``Y`` (one-hot for W5,
+    whose integer ``labels`` are kept too), the hidden activation, ``alpha``, and W4's chain
+    length ``n_ops`` and constant ``const``."""
 
     key: str
     title: str
@@ -72,12 +50,6 @@ class Workload:
     learning_rate: float = 0.0
     n_ops: int = 0
     const: np.ndarray | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def group(self) -> str:
-        """The workload's group (``"W1"`` for ``"W1-float64"``)."""
-        return self.key.split("-")[0]
 
     @property
     def layer_dims(self) -> list[int]:
@@ -106,23 +78,8 @@ GROUPS = ("W1", "W2", "W3", "W4", "W5")
 
 
 def cat_like_data(m: int = 209, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic data shaped like the course's cat images.
-
-    Parameters
-    ----------
-    m : int
-        Number of examples.
-    seed : int
-        Seed of the generator.
-
-    Returns
-    -------
-    X : np.ndarray
-        ``(12288, m)`` float64 in ``[0, 1]``: 64x64x3 "pixels" ``/ 255``, flattened as the
-        course flattens its images.
-    Y : np.ndarray
-        ``(1, m)`` float64 labels in ``{0, 1}`` (about a third are "cats", as in the course).
-    """
+    """``X`` ``(12288, m)`` in ``[0, 1]`` shaped like the course's 64x64x3 cat images (flattened
+    as the course flattens them) and ``Y`` ``(1, m)`` in ``{0, 1}`` (about a third "cats")."""
     rng = np.random.default_rng(seed)
     # Smooth per-image colour plus pixel noise, so pixels are correlated like images (the values
     # do not change the cost of a step; they keep activations in a realistic range).
@@ -135,30 +92,9 @@ def cat_like_data(m: int = 209, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
 
 
 def flower_data(m: int = 400, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """The course's planar "flower" data set: two interleaved petals of points in 2-D.
-
-    Uses :mod:`tinygrad_dl.data`'s generator when the package provides one (same data as the
-    rest of the project), else draws it here in the same way: for class ``j``, angles
+    """The course's planar "flower": ``X`` ``(2, m)``, ``Y`` ``(1, m)``. For class ``j``: angles
     ``t = linspace(3.12 j, 3.12 (j + 1)) + 0.2 randn``, radius ``r = 4 sin(4 t) + 0.2 randn``,
-    point ``(r sin t, r cos t)``.
-
-    Parameters
-    ----------
-    m : int
-        Number of points (even).
-    seed : int
-        Seed of the generator.
-
-    Returns
-    -------
-    X : np.ndarray
-        ``(2, m)`` float64.
-    Y : np.ndarray
-        ``(1, m)`` float64 labels in ``{0, 1}``.
-    """
-    project = _project_flower(m, seed)
-    if project is not None:
-        return project
+    point ``(r sin t, r cos t)``."""
     rng = np.random.default_rng(seed)
     per_class = m // 2
     X = np.zeros((2, m))
@@ -173,70 +109,18 @@ def flower_data(m: int = 400, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]
     return X, Y
 
 
-def _project_flower(m: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The flower data from ``tinygrad_dl.data`` if it exists there, in the course's layout."""
-    try:
-        from tinygrad_dl import data  # noqa: PLC0415 - optional: written by another issue
-    except Exception:
-        return None
-    for name in ("load_planar_dataset", "planar_dataset", "flower", "make_flower", "flower_data"):
-        make = getattr(data, name, None)
-        if make is None:
-            continue
-        for kwargs in ({"m": m, "seed": seed}, {"seed": seed}, {}):
-            try:
-                X, Y = make(**kwargs)
-            except TypeError:
-                continue
-            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-            if X.shape == (m, 2):  # batch-first generator: turn into the course's layout
-                X, Y = X.T, Y.reshape(1, -1)
-            if X.shape == (2, m) and Y.size == m:
-                return np.ascontiguousarray(X), Y.reshape(1, m)
-        return None
-    return None
-
-
-def deep_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
-    """The course's ``L_layer_model`` initialisation: ``W^[l] = randn / sqrt(n_{l-1})``, ``b = 0``.
-
-    Parameters
-    ----------
-    layer_dims : list[int]
-        ``[n_0, ..., n_L]``.
-    seed : int
-        Seed of ``np.random.RandomState`` (the course's generator).
-
-    Returns
-    -------
-    dict[str, np.ndarray]
-        ``W1, b1, ..., WL, bL`` in float64.
-    """
+def init(layer_dims: list[int], scheme: str, seed: int = SEED) -> dict[str, np.ndarray]:
+    """Initial ``W^[l]`` from ``np.random.RandomState(seed).randn`` and ``b^[l] = 0``: ``"deep"``
+    divides by ``sqrt(n_{l-1})`` (``L_layer_model``), ``"small"`` multiplies by 0.01 (the shallow
+    network), ``"he"`` by ``sqrt(2 / n_{l-1})``."""
     rng = np.random.RandomState(seed)
     params = {}
     for l in range(1, len(layer_dims)):
-        params[f"W{l}"] = rng.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
-        params[f"b{l}"] = np.zeros((layer_dims[l], 1))
-    return params
-
-
-def small_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
-    """The course's shallow-network initialisation: ``W^[l] = 0.01 randn``, ``b = 0``."""
-    rng = np.random.RandomState(seed)
-    params = {}
-    for l in range(1, len(layer_dims)):
-        params[f"W{l}"] = rng.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
-        params[f"b{l}"] = np.zeros((layer_dims[l], 1))
-    return params
-
-
-def he_init(layer_dims: list[int], seed: int = SEED) -> dict[str, np.ndarray]:
-    """He initialisation for ReLU layers: ``W^[l] = randn * sqrt(2 / n_{l-1})``, ``b = 0``."""
-    rng = np.random.RandomState(seed)
-    params = {}
-    for l in range(1, len(layer_dims)):
-        scale = np.sqrt(2.0 / layer_dims[l - 1])
-        params[f"W{l}"] = rng.randn(layer_dims[l], layer_dims[l - 1]) * scale
+        n, W = layer_dims[l - 1], rng.randn(layer_dims[l], layer_dims[l - 1])
+        if scheme == "deep":
+            params[f"W{l}"] = W / np.sqrt(n)
+        else:
+            params[f"W{l}"] = W * (0.01 if scheme == "small" else np.sqrt(2.0 / n))
         params[f"b{l}"] = np.zeros((layer_dims[l], 1))
     return params
 
@@ -276,7 +160,7 @@ def make(key: str, small: bool = False) -> Workload:
             title=f"W1 deep net {dims}, m={m}, {dtype}",
             kind="binary_mlp",
             dtype=dtype,
-            params=_cast(deep_init(dims), dtype),
+            params=_cast(init(dims, "deep"), dtype),
             X=np.ascontiguousarray(X, dtype=dtype),
             Y=np.ascontiguousarray(Y, dtype=dtype),
             hidden="relu",
@@ -291,7 +175,7 @@ def make(key: str, small: bool = False) -> Workload:
             title=f"W2 shallow net {dims} tanh, flower m={m}, float64",
             kind="binary_mlp",
             dtype="float64",
-            params=small_init(dims),
+            params=init(dims, "small"),
             X=X,
             Y=Y,
             hidden="tanh",
@@ -348,7 +232,7 @@ def make(key: str, small: bool = False) -> Workload:
             title=f"W5 MLP {dims} ReLU, batch {m}, float32, softmax cross-entropy",
             kind="softmax_mlp",
             dtype="float32",
-            params=_cast(he_init(dims), "float32"),
+            params=_cast(init(dims, "he"), "float32"),
             X=np.ascontiguousarray(X, dtype=np.float32),
             Y=np.ascontiguousarray(Y, dtype=np.float32),
             labels=labels,

@@ -23,6 +23,7 @@ from .autograd import (
     set_grad_enabled,
     value_and_grad,
 )
+from .compile import CompileError, compile
 from .creation import (
     arange,
     eye,
@@ -172,6 +173,8 @@ __all__ = [
     "optim",
     "save",
     "viz",
+    "CompileError",
+    "compile",
     "enable_grad",
     "grad",
     "hvp",

@@ -445,6 +445,25 @@ def _non_finite_advice(x: Any, y: Any, optimizer: Any) -> str:
     return "; ".join(hints)
 
 
+def _compiled_steps(model: Any, loss_fn: Callable, optimizer: Any) -> tuple[Callable, Callable]:
+    """A batch's gradient step (zero_grad, forward, cost, backward) and its update, each under
+    ``tg.compile``: fit checks the loss and the gradients between the two, as it does eagerly,
+    so a NaN never reaches the parameters."""
+    from .compile import compile as compile_step
+
+    def gradients(x: Tensor, y: Any) -> tuple[Tensor, Tensor]:
+        optimizer.zero_grad()
+        output = model(x)
+        loss = loss_fn(output, y)
+        loss.backward()
+        return loss, output
+
+    def update() -> None:
+        optimizer.step()
+
+    return compile_step(gradients), compile_step(update)
+
+
 def fit(
     model: Any,
     loss_fn: Callable[[Tensor, Any], Tensor],
@@ -459,6 +478,7 @@ def fit(
     log_every: int | None = None,
     file: IO[str] | None = None,
     batch_size: int | None = None,
+    compile: bool = False,  # noqa: A002 - tg.compile's name, as the issue asks
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``data`` and return the history.
 
@@ -502,6 +522,10 @@ def fit(
         With an (X, y) pair as ``data``: train on shuffled minibatches of this size (a
         :class:`~tinygrad_dl.data.DataLoader`, drawing from NumPy's global random state)
         instead of one full batch.
+    compile : bool
+        Run each batch's gradient step and update through :func:`tinygrad_dl.compile`
+        (traced on the first batch, replayed after; the same numbers bitwise). The loss and
+        gradients are still checked before the update.
 
     Returns
     -------
@@ -549,6 +573,7 @@ def fit(
     watched = _watched_parameters(model, optimizer)
     if hasattr(model, "train"):
         model.train()
+    compiled = _compiled_steps(model, loss_fn, optimizer) if compile else None
     with (
         _Interrupts() as interrupts,
         Progress(epochs, desc="epoch", mode=progress, every=log_every, file=file) as bar,
@@ -564,9 +589,12 @@ def fit(
                     break
                 x, y = _unpack(batch, batch_number, "data")
                 try:
-                    optimizer.zero_grad()
-                    output = model(_as_input(x))
-                    loss = loss_fn(output, y)
+                    if compiled is not None:
+                        loss, output = compiled[0](_as_input(x), y)
+                    else:
+                        optimizer.zero_grad()
+                        output = model(_as_input(x))
+                        loss = loss_fn(output, y)
                     value = float(loss.item())
                     where = f"at epoch {epoch}, batch {batch_number}"
                     if not math.isfinite(value):
@@ -574,7 +602,8 @@ def fit(
                             f"fit: the loss became {value} {where}; the parameters are as "
                             f"before this step; {_non_finite_advice(x, y, optimizer)}"
                         )
-                    loss.backward()
+                    if compiled is None:
+                        loss.backward()
                 except _StopNow:
                     raise
                 except KeyboardInterrupt:
@@ -588,7 +617,10 @@ def fit(
                         f"{value:.4g}); the update was not applied, the parameters are as "
                         f"before this step; {_non_finite_advice(x, y, optimizer)}"
                     )
-                optimizer.step()
+                if compiled is not None:
+                    compiled[1]()
+                else:
+                    optimizer.step()
                 n = len(_array(y))
                 totals["loss"] += value * n
                 for name, metric in resolved.items():

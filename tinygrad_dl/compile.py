@@ -1,0 +1,961 @@
+"""``tg.compile``: trace a training step once, then replay it as a flat list of NumPy calls.
+
+The first call of a compiled function runs it eagerly while recording every array operation it
+performs: the forward pass (``Z^[l] = W^[l] A^[l-1] + b^[l]``), the backward pass
+(``dZ^[l]``, ``dW^[l] = (1/m) dZ^[l] A^[l-1]^T``, ...) and any in-place change of a parameter.
+Later calls replay the recording: one generated Python function of NumPy calls that write into
+the arrays the traced call allocated (``out=``), with no Tensor, node or dispatch in between.
+The results are bitwise those of the eager call, because the same NumPy calls run on the same
+values in the same order.
+
+How the recording works. During the traced call the arguments' and the parameters' arrays are
+swapped for views of a private ndarray subclass whose ``__array_ufunc__`` and
+``__array_function__`` (and the view and copy methods) report to the tracer, so every NumPy
+call the engine makes on them, whatever module makes it, is seen without hooks in the engine.
+A value produced by such a call is a *buffer*: the traced call's own result array, rewritten in
+place on every replay. Arrays no traced value flowed into (constants, optimiser state) are
+bound by identity.
+
+Some things are not array operations, and are handled apart:
+
+- ``optimizer.step()`` and ``optimizer.zero_grad()`` are *host calls*: replay calls them, so
+  Python numbers they read (``param_groups[i]["lr"]`` set by a schedule, Adam's step count) are
+  read at replay, never frozen. Their updates are already allocation-free NumPy.
+- Random draws through the project's ``rng=`` generators (``Dropout``) are replayed as draws
+  from the same generator, so compiled and eager runs with one seed agree.
+- A Python decision on a Tensor's value (``.item()``, ``float(t)``, ``bool(t)``, ``.numpy()``,
+  ``if t > 0:``) in the user's code cannot be replayed and raises :class:`CompileError` naming
+  the line. The same decision inside tinygrad_dl (an input check) is kept as a guard that replay
+  re-checks, so a batch that would take the other branch raises instead of computing something
+  else.
+
+Guards checked on every call (cheap tuple comparisons): the arguments' kinds, shapes, dtypes and
+``requires_grad``, grad mode, every discovered module's ``training`` flag, the identity and shape
+of every parameter's array and whether it has a ``.grad``. A failed guard traces again (up to
+``cache_size`` traces per function, like ``jax.jit``) and says why with ``explain=True`` (and on
+the ``tinygrad_dl.compile`` logger).
+
+Limits, stated rather than hidden: Python side effects in the function (printing, appending to
+a list, ``scheduler.step()``) happen on tracing calls only; indexing a plain array with a traced
+index array, or NumPy functions that neither dispatch nor appear in this module, are not seen.
+Gradients of arguments are handed out fresh each call, not accumulated.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .tensor import Tensor, _new_tensor
+
+__all__ = ["CompileError", "compile"]
+
+_LOG = logging.getLogger("tinygrad_dl.compile")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class CompileError(RuntimeError):
+    """A compiled function did something that cannot be recorded and replayed."""
+
+
+_HERE = os.path.abspath(__file__)
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
+_ARRAYPRINT = os.path.join(_NUMPY_DIR, "_core", "arrayprint.py")
+
+
+def _user_site() -> str:
+    """``file:line`` of the innermost caller outside tinygrad_dl and NumPy (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith((_PACKAGE_DIR, _NUMPY_DIR)):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _caller_kind() -> str:
+    """Who reads a traced value: ``"print"`` (NumPy's printing), ``"package"`` or ``"user"``."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if filename == _ARRAYPRINT:
+            return "print"
+        if filename != _HERE and not filename.startswith(_NUMPY_DIR):
+            return "package" if filename.startswith(_PACKAGE_DIR) else "user"
+        frame = frame.f_back
+    return "user"
+
+
+def _refuse(what: str) -> CompileError:
+    return CompileError(
+        f"tg.compile: {what} at {_user_site()} reads a Tensor's value inside a compiled "
+        f"function; a compiled function is replayed without running its Python code, so that "
+        f"value would be frozen at the first call. Move it out of the compiled function (return "
+        f"the tensor and read it after the call), or use tg.where for a choice by value."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The traced array: an ndarray view whose every operation reports to the active tracer.
+
+_active: _Tracer | None = None
+
+
+_view = np.ndarray.view  # the base class's: _Traced records its own ``view``
+
+
+def _plain(array: np.ndarray) -> np.ndarray:
+    return _view(array, np.ndarray)
+
+
+def _unwrap_any(value: Any) -> Any:
+    if isinstance(value, _Traced):
+        return _plain(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_unwrap_any(v) for v in value)
+    return value
+
+
+def _untraced(function: Callable, args: tuple, kwargs: dict) -> Any:
+    """A traced array used outside a trace (kept by user code): plain NumPy."""
+    return function(*_unwrap_any(args), **{k: _unwrap_any(v) for k, v in kwargs.items()})
+
+
+class _Traced(np.ndarray):
+    """An ndarray view that records the operations done on it while a trace is active."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if _active is None:
+            return _untraced(getattr(ufunc, method), inputs, kwargs)
+        return _active.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if _active is None:
+            return _untraced(func, args, kwargs)
+        return _active.call(func, args, kwargs)
+
+    @property
+    def T(self):  # noqa: N802 - NumPy's name
+        return self.transpose()
+
+    @property
+    def mT(self):  # noqa: N802 - NumPy's name
+        return self.swapaxes(-1, -2)
+
+    def _read(self, what: str, convert: Callable) -> Any:
+        if _active is None:
+            return convert(_plain(self))
+        return _active.read(self, what, convert)
+
+    def __bool__(self) -> bool:
+        return self._read("bool()", bool)
+
+    def __float__(self) -> float:
+        return self._read("float()", float)
+
+    def __int__(self) -> int:
+        return self._read("int()", int)
+
+    def __index__(self) -> int:
+        return self._read("a value used as an index", lambda a: a.__index__())
+
+    def item(self, *args: Any) -> Any:
+        return self._read(".item()", lambda a: a.item(*args))
+
+    def tolist(self) -> Any:
+        return self._read(".tolist()", lambda a: a.tolist())
+
+
+def _method_call(name: str) -> Callable:
+    def call(array, *args, **kwargs):
+        return getattr(array, name)(*args, **kwargs)
+
+    call.__name__ = f"ndarray.{name}"
+    return call
+
+
+def _traced_method(name: str, call: Callable) -> Callable:
+    def method(self, *args, **kwargs):
+        if _active is None:
+            return getattr(_plain(self), name)(*_unwrap_any(args), **kwargs)
+        return _active.call(call, (self, *args), kwargs)
+
+    method.__name__ = name
+    return method
+
+
+# ndarray methods that make arrays without passing through a ufunc or a dispatching function.
+# A method not listed here gives an array the tracer never registered; using it is refused.
+_METHOD_CALLS = {
+    name: _method_call(name)
+    for name in (
+        "reshape", "transpose", "swapaxes", "squeeze", "ravel", "flatten", "astype", "copy",
+        "dot", "argmax", "argmin", "__getitem__", "__setitem__", "fill", "cumsum", "repeat",
+        "take", "nonzero", "round", "view", "__copy__", "__deepcopy__",
+    )
+}  # fmt: skip
+for _name, _call in _METHOD_CALLS.items():
+    setattr(_Traced, _name, _traced_method(_name, _call))
+_WRITES = (_METHOD_CALLS["__setitem__"], _METHOD_CALLS["fill"], np.copyto)
+_COPIES = (_METHOD_CALLS["copy"], _METHOD_CALLS["astype"], np.copy, np.array, np.asarray,
+           np.ascontiguousarray)  # fmt: skip
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _flatten(value: Any):
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _flatten(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _flatten(item)
+    else:
+        yield value
+
+
+class _Defer(Exception):
+    """Another operand (a Tensor) handles this NumPy call: return NotImplemented."""
+
+
+def _guard_failed(site: str) -> None:
+    raise CompileError(
+        f"tg.compile: a check inside tinygrad_dl that passed when the function was traced "
+        f"(called from {site}) gives another answer for these values; run the step eagerly to "
+        f"see its error"
+    )
+
+
+# Keyword arguments NumPy's methods pass on with their default values: replay leaves them out.
+_DEFAULTS = (("where", True), ("dtype", None), ("keepdims", False), ("initial", np._NoValue))
+_MISS = object()  # what a replay returns when the call does not match its trace's guards
+
+
+def _fresh(array: np.ndarray) -> Tensor:
+    """A returned value: a copy, so the next replay does not overwrite what the caller holds."""
+    return _new_tensor(np.array(array, copy=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# The tracer: runs with the function, writing the replay function's body line by line.
+
+
+class _Tracer:
+    def __init__(self, params: list[Tensor]) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"np": np, "_guard_failed": _guard_failed, "_fresh": _fresh,
+                                      "_new_tensor": _new_tensor, "_MISS": _MISS,
+                                      "_mode": autograd._mode}  # fmt: skip
+        self.handles: dict[int, tuple[np.ndarray, str | None]] = {}  # id(handle) -> plain, local
+        self.locals: dict[int, str] = {}  # id(plain) -> its name in replay, when made per call
+        self.keep: list[Any] = []  # everything whose id is a key above stays alive
+        self.live_roots: set[int] = set()
+        self.buffers: set[int] = set()
+        self.params = params
+        self.grad_state: list[Any] = [p.grad for p in params]
+        self.grad_tensors: list[Tensor] = []
+        self.host_calls = 0
+        # For forwarding copies (see forward_copies): who wrote each buffer, who read it.
+        self.writer: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, its name there)
+        self.reads: dict[int, list[int]] = {}  # id(array) -> lines that read it
+        self.copies: list[tuple[int, np.ndarray, np.ndarray]] = []  # (line, copy, source)
+
+    # -- names -----------------------------------------------------------------------------
+    def constant(self, value: Any) -> str:
+        name = f"c{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def handle(self, plain: np.ndarray, local: str | None) -> _Traced:
+        """A traced view of ``plain``; ``local`` names it in replay when it is made per call."""
+        traced = _view(plain, _Traced)
+        self.handles[id(traced)] = (plain, local)
+        if local is not None:
+            self.locals[id(plain)] = local
+        self.keep += [traced, plain]
+        return traced
+
+    def live_input(self, plain: np.ndarray, local: str) -> _Traced:
+        self.live_roots.add(id(_root(plain)))
+        return self.handle(plain, local)
+
+    def plain_of(self, traced: _Traced) -> np.ndarray:
+        entry = self.handles.get(id(traced))
+        return _plain(traced) if entry is None else entry[0]
+
+    # -- arguments of a recorded call ------------------------------------------------------
+    def expression(self, value: Any) -> tuple[str, Any]:
+        """Replay's expression for an argument, and the argument's plain value now."""
+        if isinstance(value, _Traced):
+            entry = self.handles.get(id(value))
+            if entry is None:
+                raise CompileError(
+                    f"tg.compile: an array used at {_user_site()} (shape {value.shape}) was made "
+                    f"by an ndarray operation the tracer does not record; write it with NumPy "
+                    f"functions or Tensor operations, or keep it out of the compiled function"
+                )
+            plain, local = entry
+            self.reads.setdefault(id(_root(plain)), []).append(len(self.lines))
+            return (local if local is not None else self.constant(plain)), plain
+        if isinstance(value, np.ndarray):
+            local = self.locals.get(id(value))
+            if local is not None:
+                return local, value
+            self.reads.setdefault(id(_root(value)), []).append(len(self.lines))
+            if id(_root(value)) in self.live_roots:
+                raise CompileError(
+                    f"tg.compile: a plain view of an argument reached a NumPy call at "
+                    f"{_user_site()}; use NumPy functions or Tensor operations on it"
+                )
+            return self.constant(value), value
+        if isinstance(value, (tuple, list)):
+            pairs = [self.expression(v) for v in value]
+            plains = type(value)(p for _, p in pairs)
+            if isinstance(value, tuple):
+                return "(" + "".join(text + ", " for text, _ in pairs) + ")", plains
+            return "[" + ", ".join(text for text, _ in pairs) + "]", plains
+        if hasattr(value, "__array_function__") and not isinstance(value, np.generic):
+            raise _Defer  # a Tensor: its own __array_ufunc__ takes the call
+        return self.constant(value), value
+
+    def arguments(self, args: tuple, kwargs: dict) -> tuple[str, tuple, dict]:
+        pairs = [self.expression(a) for a in args]
+        texts = [text for text, _ in pairs]
+        plain_kwargs = {}
+        for key, value in kwargs.items():
+            if key == "out":
+                continue
+            text, plain_kwargs[key] = self.expression(value)
+            if not any(key == k and value is v for k, v in _DEFAULTS):
+                texts.append(f"{key}={text}")
+        return ", ".join(texts), tuple(p for _, p in pairs), plain_kwargs
+
+    # -- recorded calls --------------------------------------------------------------------
+    def ufunc(self, ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+        try:
+            text, plains, plain_kwargs = self.arguments(inputs, kwargs)
+        except _Defer:
+            return NotImplemented
+        function = getattr(ufunc, method)
+        name = self.constant(ufunc if method == "__call__" else function)  # a direct call: faster
+        out = kwargs.get("out")
+        if method == "at":
+            function(*plains, **plain_kwargs)
+            self.lines.append(f"{name}({text})")
+            return None
+        if out is not None:  # in place: replay writes into the same (or the same view of) memory
+            outs = out if isinstance(out, tuple) else (out,)
+            out_text, out_plains = self.expression(tuple(outs))
+            function(*plains, out=out_plains, **plain_kwargs)
+            self.lines.append(f"{name}({text}, out={out_text})")
+            return outs[0] if len(outs) == 1 else outs
+        result = function(*plains, **plain_kwargs)
+        results = result if isinstance(result, tuple) else (result,)
+        buffers = [self.new_buffer(np.asarray(r)) for r in results]
+        names = [self.constant(b) for b in buffers]
+        if len(buffers) == 1:
+            self.writer[id(buffers[0])] = (len(self.lines), names[0])
+        self.lines.append(f"{name}({text}, out=({''.join(n + ', ' for n in names)}))")
+        handles = tuple(self.handle(b, None) for b in buffers)
+        return handles if isinstance(result, tuple) else handles[0]
+
+    def new_buffer(self, array: np.ndarray) -> np.ndarray:
+        if not array.flags.writeable or id(array) in self.buffers:
+            array = array.copy()
+        self.buffers.add(id(array))
+        self.keep.append(array)
+        return array
+
+    def call(self, function: Callable, args: tuple, kwargs: dict) -> Any:
+        """A NumPy function or ndarray method on traced arrays: a view, a write or a new array."""
+        try:
+            text, plains, plain_kwargs = self.arguments(args, kwargs)
+        except _Defer:
+            return NotImplemented
+        name = self.constant(function)
+        if kwargs.get("out") is not None:
+            out_text, out_plain = self.expression(kwargs["out"])
+            function(*plains, out=out_plain, **plain_kwargs)
+            self.lines.append(f"{name}({text}, out={out_text})")
+            return kwargs["out"]
+        result = function(*plains, **plain_kwargs)
+        if function in _WRITES:
+            self.lines.append(f"{name}({text})")
+            return result
+        if (
+            function in _COPIES
+            and isinstance(result, np.ndarray)
+            and isinstance(plains[0], np.ndarray)
+            and result.shape == plains[0].shape
+            and result.dtype == plains[0].dtype
+            and not np.shares_memory(result, plains[0])
+        ):  # a copy: replay copies straight into the buffer, without a temporary
+            buffer = self.new_buffer(result)
+            self.copies.append((len(self.lines), buffer, plains[0]))
+            self.lines.append(f"np.copyto({self.constant(buffer)}, {self.expression(args[0])[0]})")
+            return self.handle(buffer, None)
+        return self.result(result, f"{name}({text})", plains)
+
+    def result(self, result: Any, call_text: str, plains: tuple) -> Any:
+        if isinstance(result, (tuple, list)) and any(isinstance(r, np.ndarray) for r in result):
+            local = f"v{len(self.lines)}"
+            self.lines.append(f"{local} = {call_text}")
+            return type(result)(
+                self.result(r, f"{local}[{i}]", plains) for i, r in enumerate(result)
+            )
+        if isinstance(result, np.generic):
+            result = np.asarray(result)
+        elif not isinstance(result, np.ndarray):
+            return result  # a shape, a dtype, a flag: metadata, the same on every call
+        sources = [p for p in _flatten(plains) if isinstance(p, np.ndarray)]
+        for plain in sources:
+            if result is plain:  # handed back its input (np.asarray(x), x.astype(same dtype))
+                return self.handle(result, self.locals.get(id(plain)))
+        root = _root(result)
+        viewed = [p for p in sources if _root(p) is root]
+        if viewed:  # a view: fixed when what it views is fixed, else made on every call
+            if id(root) in self.live_roots or any(id(p) in self.locals for p in viewed):
+                local = f"v{len(self.lines)}"
+                self.lines.append(f"{local} = {call_text}")
+                return self.handle(result, local)
+            return self.handle(result, None)
+        buffer = self.new_buffer(result)
+        self.lines.append(f"np.copyto({self.constant(buffer)}, {call_text})")
+        return self.handle(buffer, None)
+
+    def read(self, traced: _Traced, what: str, convert: Callable) -> Any:
+        """A Python value read from a traced array: a guard inside tinygrad_dl, else refused."""
+        kind = _caller_kind()
+        text, plain = self.expression(traced)
+        if kind == "print":  # printing shows the traced call's values; nothing depends on them
+            return convert(plain)
+        if kind == "user":
+            raise _refuse(what)
+        value = convert(plain)
+        self.lines.append(
+            f"if {self.constant(convert)}({text}) != {self.constant(value)}: "
+            f"_guard_failed({self.constant(_user_site())!s})"
+        )
+        return value
+
+    def random(self, generator: Any, method: str, args: tuple, kwargs: dict) -> _Traced:
+        """A draw from a generator: replay draws again from the same one."""
+        function = getattr(generator, method)
+        buffer = self.new_buffer(np.asarray(function(*args, **kwargs)))
+        call = f"{self.constant(function)}(*{self.constant(args)}, **{self.constant(kwargs)})"
+        self.lines.append(f"np.copyto({self.constant(buffer)}, {call})")
+        return self.handle(buffer, None)
+
+    def host_call(self, function: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
+        """``optimizer.step()``/``zero_grad()``: replay calls it, reading its numbers afresh."""
+        global _active
+        self.sync_grads()
+        self.lines.append(
+            f"{self.constant(function)}({self.constant(owner)}, *{self.constant(args)}, "
+            f"**{self.constant(kwargs)})"
+        )
+        self.host_calls += 1
+        _active = None  # its own NumPy calls are not recorded: replay runs the call itself
+        try:
+            return function(owner, *args, **kwargs)
+        finally:
+            _active = self
+
+    def forward_copies(self, visible: set[int]) -> None:
+        """Let a copy's source be computed straight into the copy when nothing else uses it.
+
+        The engine copies a gradient before storing it as ``.grad`` when it cannot prove no one
+        else holds it (and the tracer's own references defeat that proof). When the source was
+        written by one call and read by nothing but the copy, replay writes into the copy
+        directly and skips the copy: the same values, one pass over memory fewer.
+        """
+        for line, copy, source in self.copies:
+            root = _root(source)
+            written = self.writer.get(id(root))
+            if written is None or id(root) in visible or copy.dtype != root.dtype:
+                continue
+            if source is not root and not (  # a reshape of the whole buffer: same element order
+                source.flags.c_contiguous and root.flags.c_contiguous and source.size == root.size
+            ):
+                continue
+            producer, name = written
+            if any(r != line and r > producer for r in self.reads.get(id(root), ())):
+                continue
+            target = copy.reshape(root.shape)  # a view of the copy, laid out as the buffer
+            self.lines[producer] = self.lines[producer].replace(
+                f"out=({name}, ))", f"out=({self.constant(target)}, ))"
+            )
+            self.lines[line] = "pass"
+
+    def sync_grads(self) -> None:
+        """Set each parameter's ``.grad`` in replay as the traced call has it at this point."""
+        for index, (param, previous) in enumerate(zip(self.params, self.grad_state)):
+            current = param.grad
+            if current is previous:
+                continue
+            self.grad_state[index] = current
+            target = self.constant(param)
+            if current is None:
+                self.lines.append(f"{target}.grad = None")
+                continue
+            data = current.data
+            local = (
+                self.handles.get(id(data), (None, None))[1] if isinstance(data, _Traced) else None
+            )
+            if local is not None:
+                self.lines.append(f"{target}.grad = _new_tensor({local})")
+            else:
+                self.grad_tensors.append(current)
+                self.lines.append(f"{target}.grad = {self.constant(current)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# While tracing: NumPy functions that do not dispatch, the project's random generators, the
+# optimisers' host calls and the Tensor methods that read values are wrapped.
+
+
+def _through_tracer(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(a, *args, **kwargs):
+        tracer = _active
+        if tracer is not None and any(isinstance(v, _Traced) for v in _flatten(a)):
+            return tracer.call(original, (a, *args), kwargs)
+        return original(a, *args, **kwargs)
+
+    return wrapper
+
+
+class _RecordedRandom:
+    """A generator whose draws are recorded (Dropout's masks are fresh on every replay)."""
+
+    def __init__(self, generator: Any) -> None:
+        self._generator = generator
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._generator, name)
+        if not callable(attribute) or _active is None:
+            return attribute
+        return lambda *args, **kwargs: _active.random(self._generator, name, args, kwargs)
+
+
+def _host(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        tracer = _active
+        if tracer is None:
+            return original(self, *args, **kwargs)
+        return tracer.host_call(original, self, args, kwargs)
+
+    return wrapper
+
+
+def _refusing(name: str, original: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        if (
+            _active is not None
+            and isinstance(self.data, _Traced)
+            and not os.path.abspath(sys._getframe(1).f_code.co_filename).startswith(_PACKAGE_DIR)
+        ):
+            raise _refuse(name)
+        return original(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _scheduler_step(self, *args, **kwargs):
+    raise CompileError(
+        f"tg.compile: {type(self).__name__}.step() at {_user_site()} inside a compiled function "
+        f"would run only when the function is traced; call it outside (once per epoch), the "
+        f"compiled step reads the optimiser's lr on every call"
+    )
+
+
+def _subclasses(cls: type) -> list[type]:
+    found, pending = [], [cls]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending += current.__subclasses__()
+    return found
+
+
+class _Patches:
+    """Install the wrappers above for the duration of one traced call."""
+
+    def __enter__(self) -> None:
+        from . import optim
+        from .nn import functional
+
+        self.saved: list[tuple[Any, str, Any]] = []
+        for name in ("asarray", "asanyarray", "array", "ascontiguousarray"):
+            self._set(np, name, _through_tracer(getattr(np, name)))
+        resolve = functional.resolve_rng
+        self._set(functional, "resolve_rng", lambda rng=None: _RecordedRandom(resolve(rng)))
+        for cls in _subclasses(optim.Optimizer):
+            for name in ("step", "zero_grad"):
+                if name in cls.__dict__:
+                    self._set(cls, name, _host(cls.__dict__[name]))
+        for cls in _subclasses(optim.LRScheduler):
+            if "step" in cls.__dict__:
+                self._set(cls, "step", _scheduler_step)
+        for name, what in (("numpy", ".numpy()"), ("item", ".item()"), ("tolist", ".tolist()"),
+                           ("__float__", "float()"), ("__int__", "int()"),
+                           ("__bool__", "bool() (an if or while on a Tensor)"),
+                           ("__index__", "a Tensor used as an index")):  # fmt: skip
+            self._set(Tensor, name, _refusing(what, getattr(Tensor, name)))
+
+    def _set(self, owner: Any, name: str, value: Any) -> None:
+        self.saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, value)
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, value in reversed(self.saved):
+            if value is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+_MISSING = object()
+
+
+# ---------------------------------------------------------------------------------------------
+# What the function reaches: parameters (bound by identity), modules (their train/eval flag).
+
+
+def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
+    """Parameters and modules reachable from ``function``'s closure, globals and ``self``."""
+    from .nn.module import Module
+    from .optim import Optimizer
+
+    params: dict[int, Tensor] = {}
+    modules: dict[int, Any] = {}
+    seen: set[int] = set()
+    pending: list[tuple[Any, int]] = [(function, 0)]
+    while pending and len(seen) < 20_000:
+        value, depth = pending.pop()
+        if id(value) in seen or depth > 6:
+            continue
+        seen.add(id(value))
+        if isinstance(value, Tensor):
+            if value.requires_grad and value._node is None:
+                params.setdefault(id(value), value)
+        elif isinstance(value, Module):
+            for module in value.modules():
+                modules.setdefault(id(module), module)
+            for param in value.parameters():
+                params.setdefault(id(param), param)
+            pending += [(v, depth + 1) for v in vars(value).values()]
+        elif isinstance(value, Optimizer):
+            for group in value.param_groups:
+                for param in group["params"]:
+                    params.setdefault(id(param), param)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pending += [(v, depth + 1) for v in value]
+        elif isinstance(value, dict):
+            pending += [(v, depth + 1) for v in value.values()]
+        elif callable(value) and hasattr(value, "__code__"):
+            pending += [(v, depth + 1) for v in _function_references(value)]
+        elif hasattr(value, "__self__") and hasattr(value, "__func__"):  # a bound method
+            pending += [(value.__self__, depth + 1), (value.__func__, depth + 1)]
+        elif isinstance(value, (np.ndarray, str, bytes, int, float, type)) or value is None:
+            continue
+        elif type(value).__module__ not in ("builtins", "numpy") and hasattr(value, "__dict__"):
+            pending += [(v, depth + 1) for v in vars(value).values()]
+    return list(params.values()), list(modules.values())
+
+
+def _function_references(function: Callable) -> list[Any]:
+    found: list[Any] = []
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    found += list(getattr(function, "__defaults__", None) or ())
+    namespace = getattr(function, "__globals__", {})
+    codes = [function.__code__]
+    while codes:
+        code = codes.pop()
+        found += [namespace[name] for name in code.co_names if name in namespace]
+        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    return [v for v in found if not isinstance(v, type(os))]  # not modules
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiled function.
+
+
+def _describe_key_change(old: tuple, new: tuple, params: list[Tensor]) -> str:
+    """Why a call did not match the latest trace, in words."""
+    reasons = []
+    old_args, new_args = old[0], new[0]
+    if len(old_args) != len(new_args):
+        reasons.append(f"{len(new_args)} arguments instead of {len(old_args)}")
+    else:
+        for index, (before, after) in enumerate(zip(old_args, new_args)):
+            if before != after:
+                reasons.append(f"argument {index} changed from {before} to {after}")
+    if old[1] != new[1]:
+        reasons.append(
+            f"grad mode is {'on' if new[1] else 'off'} (traced with it {'on' if old[1] else 'off'})"
+        )
+    if old[2] != new[2]:
+        reasons.append("a module switched between train() and eval()")
+    for index, (before, after) in enumerate(zip(old[3], new[3])):
+        if before[0] != after[0] or before[1] != after[1]:
+            reasons.append(
+                f"parameter {index}'s array was replaced (shape {before[1]} -> {after[1]})"
+            )
+        elif before[2] != after[2]:
+            state = "has no .grad" if after[2] else "has a .grad"
+            reasons.append(f"parameter {index} {state} now (traced the other way)")
+    if len(old[3]) != len(new[3]):
+        reasons.append("the set of parameters changed")
+    return "; ".join(reasons) or "first call"
+
+
+def _argument_key(value: Any) -> tuple:
+    if isinstance(value, Tensor):
+        return ("Tensor", value.data.shape, str(value.data.dtype), value.requires_grad)
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.shape, str(value.dtype))
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return ("value", value)
+    return ("object", id(value))
+
+
+class CompiledFunction:
+    """A function traced on its first call and replayed afterwards; see :func:`compile`."""
+
+    def __init__(self, function: Callable, explain: bool, cache_size: int) -> None:
+        functools.update_wrapper(self, function)
+        self.function = function
+        self.explain = explain
+        self.cache_size = cache_size
+        self.params, self.modules = _reachable(function)
+        self.programs: dict[tuple, Callable] = {}
+        self.traces = 0  # how many times the function was traced (for tests and explain)
+        self.retrace_reasons: list[str] = []
+        self._latest: tuple | None = None
+        self._last: Callable | None = None  # the latest program, tried first
+
+    def _key(self, args: tuple) -> tuple:
+        return (
+            tuple(map(_argument_key, args)),
+            autograd._mode.enabled,
+            tuple(module.training for module in self.modules),
+            tuple((id(p.data), p.data.shape, p.grad is None) for p in self.params),
+        )
+
+    def __call__(self, *args: Any) -> Any:
+        # The latest trace checks its own guards first (inlined in its code, cheap); only when
+        # one fails is the full key computed and the cache searched.
+        if self._last is not None:
+            result = self._last(args)
+            if result is not _MISS:
+                return result
+        key = self._key(args)
+        program = self.programs.get(key)
+        if program is not None:
+            self._last = program
+            result = program(args)
+            if result is not _MISS:
+                return result
+        return self._trace(args, key)
+
+    def _guards(self, tracer: _Tracer, args: tuple) -> list[str]:
+        """Replay's first lines: return ``_MISS`` unless this call matches the trace's guards."""
+        c = tracer.constant
+        lines = [f"if len(args) != {len(args)}: return _MISS"]
+        for index, value in enumerate(args):
+            lines.append(f"x{index} = args[{index}]")
+            if isinstance(value, (Tensor, np.ndarray)):
+                array = value.data if isinstance(value, Tensor) else value
+                check = f"type(x{index}) is not {c(type(value))}"
+                if isinstance(value, Tensor):
+                    check += f" or x{index}.requires_grad is not {value.requires_grad}"
+                    lines += [f"if {check}: return _MISS", f"a{index} = x{index}.data"]
+                else:
+                    lines += [f"if {check}: return _MISS", f"a{index} = x{index}"]
+                lines.append(
+                    f"if a{index}.shape != {c(array.shape)} or a{index}.dtype != "
+                    f"{c(array.dtype)}: return _MISS"
+                )
+            elif isinstance(value, (bool, int, float, str)) or value is None:
+                lines.append(
+                    f"if type(x{index}) is not {c(type(value))} or x{index} != {c(value)}: "
+                    f"return _MISS"
+                )
+            else:
+                lines.append(f"if x{index} is not {c(value)}: return _MISS")
+        lines.append(f"if _mode.enabled is not {autograd._mode.enabled}: return _MISS")
+        for module in self.modules:
+            lines.append(f"if {c(module)}.training is not {module.training}: return _MISS")
+        for param in self.params:
+            name = c(param)
+            presence = "is not" if param.grad is None else "is"
+            lines.append(
+                f"if {name}.data is not {c(param.data)} or {name}.grad {presence} None: "
+                f"return _MISS"
+            )
+        return lines
+
+    def _trace(self, args: tuple, key: tuple) -> Any:
+        if self._latest is not None:
+            reason = _describe_key_change(self._latest, key, self.params)
+            self.retrace_reasons.append(reason)
+            message = f"tg.compile: re-tracing {self.__name__}: {reason}"
+            _LOG.info(message)
+            if self.explain:
+                print(message, file=sys.stderr)
+        global _active
+        if _active is not None:
+            raise CompileError("tg.compile: a compiled function called inside another's trace")
+        tracer = _Tracer(self.params)
+        swapped: list[tuple[Tensor, np.ndarray]] = []
+        prologue = self._guards(tracer, args)
+        traced_args = []
+        for index, value in enumerate(args):
+            if isinstance(value, Tensor):
+                swapped.append((value, value.data))
+                value.data = tracer.live_input(value.data, f"a{index}")
+            elif isinstance(value, np.ndarray):
+                value = tracer.live_input(value, f"a{index}")
+            traced_args.append(value)
+        for index, param in enumerate(self.params):
+            swapped.append((param, param.data))
+            param.data = tracer.handle(param.data, None)
+            if param.grad is not None:  # read afresh: a step may add to the previous gradient
+                swapped.append((param.grad, param.grad.data))
+                param.grad.data = tracer.live_input(param.grad.data, f"g{index}")
+                prologue.append(f"g{index} = {tracer.constant(param)}.grad.data")
+        try:
+            with _Patches():
+                _active = tracer
+                try:
+                    result = self.function(*traced_args)
+                    tracer.sync_grads()
+                    returned = self._outputs(tracer, result)
+                finally:
+                    _active = None
+        finally:
+            for tensor, data in reversed(swapped):
+                tensor.data = data
+            for tensor in [p.grad for p in self.params] + tracer.grad_tensors:
+                if tensor is not None and isinstance(tensor.data, _Traced):
+                    tensor.data = tracer.plain_of(tensor.data)
+        visible = {id(_root(tracer.plain_of(t.data) if isinstance(t.data, _Traced) else t.data))
+                   for t in tracer.grad_tensors}  # fmt: skip
+        tracer.forward_copies(visible)
+        tracer.lines = [line for line in tracer.lines if line != "pass"]
+        source = "def replay(args):\n" + "".join(
+            f"    {line}\n" for line in prologue + tracer.lines + [f"return {returned}"]
+        )
+        namespace = dict(tracer.names)
+        exec(builtins.compile(source, f"<tg.compile {self.__name__}>", "exec"), namespace)  # noqa: S102
+        program = namespace["replay"]
+        program.source = source  # type: ignore[attr-defined]
+        program.keep = tracer.keep  # type: ignore[attr-defined]
+        if len(self.programs) >= self.cache_size:
+            self.programs.pop(next(iter(self.programs)))
+            _LOG.warning(
+                "tg.compile: %s re-traced past its cache of %d", self.__name__, self.cache_size
+            )
+        self.programs[key] = program
+        self._latest, self._last = key, program
+        self.traces += 1
+        return self._first_result
+
+    def _outputs(self, tracer: _Tracer, result: Any) -> str:
+        """Replay's expression for the return value; also sets the traced call's result."""
+        if isinstance(result, Tensor):
+            data = result.data
+            text, plain = (
+                tracer.expression(data)
+                if isinstance(data, (np.ndarray,))
+                else (tracer.constant(data), data)
+            )
+            self._first_result = _fresh(plain)
+            return f"_fresh({text})"
+        if isinstance(result, (tuple, list)):
+            parts, values = [], []
+            for item in result:
+                parts.append(self._outputs(tracer, item))
+                values.append(self._first_result)
+            self._first_result = type(result)(values)
+            if isinstance(result, tuple):
+                return "(" + "".join(p + ", " for p in parts) + ")"
+            return "[" + ", ".join(parts) + "]"
+        if isinstance(result, np.ndarray):
+            text, plain = tracer.expression(result)
+            self._first_result = np.array(plain, copy=True)
+            return f"np.array({text}, copy=True)"
+        if result is None or isinstance(result, (bool, int, float, str)):
+            self._first_result = result
+            return tracer.constant(result)
+        raise CompileError(
+            f"tg.compile: {self.__name__} returned a {type(result).__name__}; a compiled "
+            f"function returns Tensors, arrays, Python constants, or tuples and lists of them"
+        )
+
+
+def compile(  # noqa: A001 - the name users expect (jax.jit, torch.compile)
+    function: Callable | None = None, *, explain: bool = False, cache_size: int = 8
+) -> Any:
+    """Trace ``function`` on its first call; replay its array operations on later calls.
+
+    A training step in the course's notation (forward ``Z^[l] = W^[l] A^[l-1] + b^[l]``, cost,
+    backward ``dW^[l] = (1/m) dZ^[l] A^[l-1]^T``, update ``W^[l] := W^[l] - alpha dW^[l]``)
+    becomes one generated function of NumPy calls writing into arrays allocated once::
+
+        @tg.compile
+        def step(X, Y):
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), Y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+    Parameters
+    ----------
+    function : callable
+        Takes Tensors or arrays by position (bound afresh on every call); parameters and
+        optimisers it reaches through its closure, globals or ``self`` are bound by identity.
+    explain : bool
+        Print why a call traced again (it is also logged on ``tinygrad_dl.compile``).
+    cache_size : int
+        Traces kept per function (one per guard combination: argument shapes and dtypes, grad
+        mode, train/eval, parameters).
+
+    Returns
+    -------
+    CompiledFunction
+        Callable like ``function``; returned Tensors are detached copies with the step's values.
+
+    Raises
+    ------
+    CompileError
+        When the function reads a Tensor's value (``.item()``, ``float(t)``, ``bool(t)``,
+        ``.numpy()``, ``if t > 0``), steps a scheduler, or uses an array the tracer cannot
+        follow; the message names the line.
+    """
+    if function is None:
+        return lambda inner: compile(inner, explain=explain, cache_size=cache_size)
+    if not callable(function):
+        raise TypeError(f"tg.compile: expected a function, got {type(function).__name__}")
+    return CompiledFunction(function, explain, cache_size)
