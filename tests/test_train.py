@@ -509,3 +509,55 @@ def test_fit_unknown_metric_lists_the_known_ones():
             metrics=["acc"],
             progress=False,
         )
+
+
+# -- compiled steps -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda params: optim.SGD(params, lr=0.5, momentum=0.9),
+        lambda params: optim.Adam(params, lr=0.05),
+    ],
+)
+def test_fit_with_compile_trains_bitwise_as_eager_fit(make_optimizer):
+    X, Y = load_flower(m=80, layout="batch")
+    results = []
+    for compiled in (False, True):
+        model = _model()
+        optimizer = make_optimizer(model.parameters())
+        scheduler = optim.StepLR(optimizer, step_size=2, gamma=0.5)  # lr read at every replay
+        history = fit(
+            model,
+            nn.BCEWithLogitsLoss(),
+            optimizer,
+            DataLoader(X, Y, batch_size=16, rng=3),
+            epochs=5,
+            metrics=["accuracy"],
+            scheduler=scheduler,
+            progress=False,
+            compile=compiled,
+        )
+        results.append((history, [p.data.copy() for p in model.parameters()]))
+    (eager, eager_params), (fast, fast_params) = results
+    assert fast["loss"] == eager["loss"] and fast["accuracy"] == eager["accuracy"]
+    for a, b in zip(fast_params, eager_params):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the NaNs are the point
+def test_fit_with_compile_still_stops_before_a_non_finite_update():
+    X, Y = load_flower(m=20, layout="batch")
+    model = nn.Linear(2, 1, rng=0)
+    with pytest.raises(FloatingPointError, match="became"):
+        fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=1e60),
+            (X * 10, Y),
+            epochs=50,
+            progress=False,
+            compile=True,
+        )
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
