@@ -52,27 +52,28 @@ def get_default_dtype() -> np.dtype:
 
 
 class _OnFirstUse:
-    """A module of this package, imported the first time one of its names is read.
+    """Stands in for a module of this package until one of its names is first read.
 
     The layers are one-way: ``tensor`` (this class's data) <- ``autograd`` (the engine records
     Tensors) <- ``ops`` (each op builds Tensors). Tensor's methods delegate to the layers above
-    it, so they reach them through this object instead of a module-level import (which would
-    be a cycle). Each name read is cached on this object, so after the first call a method
-    pays one attribute read. Only functions and modules are read through it, never values that
-    change.
+    it, so they cannot import them at module level (that would be a cycle). On the first read
+    this stand-in imports the module and rebinds its own name in this module (``_ops``,
+    ``_engine``) to the module itself, so every later call pays one global and one module
+    attribute read: the cheapest lookup Python has.
     """
 
-    def __init__(self, module: str):
+    def __init__(self, module: str, name: str):
         self._module = module
+        self._name = name
 
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(importlib.import_module(self._module, __package__), name)
-        setattr(self, name, value)  # cached here; later reads skip __getattr__
-        return value
+    def __getattr__(self, attribute: str) -> Any:
+        module = importlib.import_module(self._module, __package__)
+        globals()[self._name] = module  # this module's own global, from now on the module
+        return getattr(module, attribute)
 
 
-_ops = _OnFirstUse(".ops")
-_engine = _OnFirstUse(".autograd")
+_ops: Any = _OnFirstUse(".ops", "_ops")
+_engine: Any = _OnFirstUse(".autograd", "_engine")
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
