@@ -244,6 +244,7 @@ def test_to_casts_with_numpy_dtypes_and_refuses_other_devices():
     assert x.to(dtype="float16").dtype == np.float16
     assert x.to("cpu") is x
     assert x.to(tg.Tensor(np.ones(2, dtype=np.int64))).dtype == np.int64
+    assert x.to(torch.float32).dtype == np.float32 and x.to(dtype=torch.int64).dtype == np.int64
     with pytest.raises(ValueError, match=r"to: only the CPU exists here"):
         x.to("cuda")
 

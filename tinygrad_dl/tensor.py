@@ -1173,7 +1173,7 @@ class Tensor:
         return self
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
-        """Cast to a dtype and/or "move" to ``"cpu"``: ``x.to(np.float32)``, ``x.to("cpu")``."""
+        """Cast and/or "move" to ``"cpu"``: ``x.to(np.float32)``, ``x.to(torch.float32)``."""
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
@@ -1181,6 +1181,8 @@ class Tensor:
                 device = arg
             else:
                 dtype = arg
+        if type(dtype).__module__ == "torch":  # torch.float32 -> "float32", for ported code
+            dtype = str(dtype).removeprefix("torch.")
         if device is not None and str(device).split(":")[0] != "cpu":
             raise ValueError(f"to: only the CPU exists here (NumPy); got device {device!r}")
         result = self if dtype is None else _ops.astype(self, dtype)
