@@ -622,6 +622,89 @@ class Tensor:
         """Elementwise minimum; at ties between two tensors the gradient is shared (as PyTorch)."""
         return _ops.minimum(self, other)
 
+    # -- more elementwise functions (NumPy's names, and PyTorch's aliases) ---------------------
+    # Piecewise-constant ones (sign, floor, ceil, trunc, round) keep the graph with gradient 0.
+    def sign(self) -> Tensor:
+        """``sign(x)`` (gradient 0)."""
+        return _ops.elementwise.sign(self)
+
+    def floor(self) -> Tensor:
+        """Round down (gradient 0)."""
+        return _ops.elementwise.floor(self)
+
+    def ceil(self) -> Tensor:
+        """Round up (gradient 0)."""
+        return _ops.elementwise.ceil(self)
+
+    def trunc(self) -> Tensor:
+        """Round toward zero (gradient 0)."""
+        return _ops.elementwise.trunc(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even to ``decimals`` places (gradient 0)."""
+        return _ops.elementwise.round(self, decimals)
+
+    def log2(self) -> Tensor:
+        """Base-2 logarithm."""
+        return _ops.elementwise.log2(self)
+
+    def log10(self) -> Tensor:
+        """Base-10 logarithm."""
+        return _ops.elementwise.log10(self)
+
+    def exp2(self) -> Tensor:
+        """``2^x``."""
+        return _ops.elementwise.exp2(self)
+
+    def expm1(self) -> Tensor:
+        """``e^x - 1``, accurate for small ``x``."""
+        return _ops.elementwise.expm1(self)
+
+    def tan(self) -> Tensor:
+        """Tangent."""
+        return _ops.elementwise.tan(self)
+
+    def sinh(self) -> Tensor:
+        """Hyperbolic sine."""
+        return _ops.elementwise.sinh(self)
+
+    def cosh(self) -> Tensor:
+        """Hyperbolic cosine."""
+        return _ops.elementwise.cosh(self)
+
+    def arcsin(self) -> Tensor:
+        """Inverse sine (PyTorch: ``asin``)."""
+        return _ops.elementwise.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        """Inverse cosine (PyTorch: ``acos``)."""
+        return _ops.elementwise.arccos(self)
+
+    def arctan(self) -> Tensor:
+        """Inverse tangent (PyTorch: ``atan``)."""
+        return _ops.elementwise.arctan(self)
+
+    asin = arcsin
+    acos = arccos
+    atan = arctan
+
+    def prod(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Product over ``axis`` (all axes by default; zeros included in the gradient)."""
+        axis, keepdims = _dialect("prod", axis, dim, keepdims, keepdim)
+        return _ops.reduce.prod(self, axis, keepdims)
+
+    def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running product along ``axis`` (NumPy: the flattened values when ``None``)."""
+        axis, _ = _dialect("cumprod", axis, dim, None, None)
+        return _ops.reduce.cumprod(self, axis)
+
     # -- linear algebra -----------------------------------------------------------------------
     def dot(self, other: Any) -> Tensor:
         """``np.dot(self, other)``."""
