@@ -274,3 +274,21 @@ def test_every_indexing_op_has_a_rule_and_a_name_in_grad_fn():
     assert repr(indexing.topk(x, 2)[0].grad_fn) == "<topk>"
     for op in (indexing.SORT, indexing.TOPK, indexing.PUT_ALONG_AXIS, indexing.SCATTER_ADD):
         assert op.rule
+
+
+# -- the same NumPy code under HIPS autograd ---------------------------------------------------
+@given(float_arrays(shapes(min_dims=1, max_dims=1, max_side=6), distinct=True), st.data())
+def test_np_sort_and_np_partition_gradients_match_hips_autograd(values, data):
+    # autograd differentiates sort and partition of 1-d arrays only
+    autograd = pytest.importorskip("autograd", reason="HIPS autograd is an optional peer")
+    anp = autograd.numpy
+    kth = data.draw(st.integers(0, values.shape[0] - 1))
+    weights = np.random.default_rng(0).uniform(-1.5, 1.5, values.shape)
+
+    def cost(numpy, x):  # written once, run by NumPy on a Tensor and by autograd.numpy
+        return (numpy.sort(x) * weights).sum() + (numpy.partition(x, kth) ** 2 * weights).sum()
+
+    expected = autograd.grad(lambda x: cost(anp, x))(values)
+    x = tg.Tensor(values, requires_grad=True)
+    cost(np, x).backward()
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12, atol=1e-12)
