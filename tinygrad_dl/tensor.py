@@ -864,6 +864,30 @@ class Tensor:
         axis, keepdims = _dialect("argmin", axis, dim, keepdims, keepdim)
         return _new_tensor(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
 
+    def any(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether any element along ``axis`` is nonzero (a boolean tensor, outside the graph)."""
+        axis, keepdims = _dialect("any", axis, dim, keepdims, keepdim)
+        return _new_tensor(np.asarray(np.any(self.data, axis=axis, keepdims=keepdims)))
+
+    def all(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether every element along ``axis`` is nonzero (a boolean tensor, outside the graph)."""
+        axis, keepdims = _dialect("all", axis, dim, keepdims, keepdim)
+        return _new_tensor(np.asarray(np.all(self.data, axis=axis, keepdims=keepdims)))
+
     def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         """Running sum along ``axis`` (NumPy: the flattened values when ``None``)."""
         axis, _ = _dialect("cumsum", axis, dim, None, None)
@@ -1038,6 +1062,10 @@ class Tensor:
         shape = self.data.shape
         return _ops.reshape(self, shape[:start] + (-1,) + shape[end + 1 :])
 
+    def ravel(self) -> Tensor:
+        """The values as a 1-d tensor, as ``ndarray.ravel``."""
+        return _ops.shape.flatten(self)
+
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Axis ``dim`` split into axes of ``sizes`` (one may be -1), as ``torch.unflatten``."""
         ndim = self.data.ndim
@@ -1131,6 +1159,14 @@ class Tensor:
     def take(self, indices: Any, axis: int | None = None) -> Tensor:
         """Elements at ``indices`` along ``axis`` (of the flattened values if None)."""
         return _ops.indexing.take(self, indices, axis)
+
+    def take_along_axis(self, indices: Any, axis: int | None = -1) -> Tensor:
+        """``out[i, j] = self[i, indices[i, j]]`` for ``axis=1``, as ``np.take_along_axis``."""
+        return _ops.indexing.take_along_axis(self, indices, axis)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        """PyTorch's name for :meth:`take_along_axis` (``dim=None``: the flattened values)."""
+        return _ops.indexing.take_along_axis(self, indices, dim)
 
     def index_select(self, dim: int, index: Any) -> Tensor:
         """The slices at the 1-d ``index`` along ``dim``."""
@@ -1246,6 +1282,10 @@ class Tensor:
         if self.data.dtype.kind == "f":
             return _ops.mul(self, 1)
         return _new_tensor(self.data.copy())
+
+    def copy(self) -> Tensor:
+        """A copy of the values that stays in the graph, as ``ndarray.copy`` (:meth:`clone`)."""
+        return self.clone()
 
     def contiguous(self) -> Tensor:
         """The tensor itself (every Tensor here behaves as contiguous)."""
