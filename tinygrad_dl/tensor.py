@@ -1075,6 +1075,55 @@ class Tensor:
         shape = self.data.shape
         return _ops.reshape(self, shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
+    def flip(self, *axes: Any, dims: Any = None) -> Tensor:
+        """Order reversed along ``axes`` (``x.flip(0)``, ``x.flip((0, 1))``, ``dims=``)."""
+        if dims is not None and axes:
+            raise TypeError("flip: got axes and dims=; pass one")
+        if dims is None and axes:
+            dims = axes[0] if len(axes) == 1 else axes
+        return _ops.shape.flip(self, tuple(dims) if isinstance(dims, list) else dims)
+
+    def roll(self, shifts: Any, dims: Any = None, *, axis: Any = None) -> Tensor:
+        """Elements shifted cyclically by ``shifts`` along ``dims`` (flattened if None)."""
+        axis, _ = _dialect("roll", axis, dims, None, None)
+        return _ops.shape.roll(self, shifts, axis)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        """Each element repeated ``repeats`` times along ``dim``, as ``np.repeat``."""
+        repeats = repeats.data if isinstance(repeats, Tensor) else repeats
+        return _ops.shape.repeat(self, repeats, dim)
+
+    def tile(self, reps: Any) -> Tensor:
+        """The tensor tiled ``reps`` times, as ``np.tile`` (the gradient sums the tiles)."""
+        return _ops.shape.tile(self, reps)
+
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        """Axes moved from ``source`` to ``destination`` (PyTorch: ``movedim``)."""
+        return _ops.shape.moveaxis(self, source, destination)
+
+    movedim = moveaxis
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The diagonal (``offset`` above the main one) of the ``axis1``, ``axis2`` planes."""
+        return _ops.linalg.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """Sum of the diagonal."""
+        return _ops.linalg.trace(self, offset, axis1, axis2)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Zeros above diagonal ``diagonal`` (gradient: the same mask)."""
+        return _ops.linalg.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Zeros below diagonal ``diagonal`` (gradient: the same mask)."""
+        return _ops.linalg.triu(self, diagonal)
+
+    def diff(self, n: int = 1, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """``n``-th differences along ``axis`` (default the last)."""
+        axis, _ = _dialect("diff", axis, dim, None, None)
+        return _ops.reduce.diff(self, n, -1 if axis is None else axis)
+
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype`` (differentiable between float dtypes)."""
         return _ops.astype(self, dtype)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..tensor import Tensor, _dialect
+from . import shape as _shape
 from .broadcast import as_tensor
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
@@ -23,11 +24,14 @@ __all__ = [
     "concatenate",
     "expand_dims",
     "flatten",
+    "flip",
     "log_softmax",
     "logsumexp",
     "max",
     "mean",
     "min",
+    "repeat",
+    "roll",
     "softmax",
     "split",
     "squeeze",
@@ -210,3 +214,25 @@ def split(
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Axes ``start_dim..end_dim`` merged into one (all of them by default), as torch.flatten."""
     return as_tensor(x).flatten(start_dim, end_dim)
+
+
+def flip(x: Any, axis: Any = None, *, dims: Any = None) -> Tensor:
+    """Order reversed along ``axis`` (PyTorch: ``dims``; all axes if neither is given)."""
+    axis, _ = _dialect("flip", axis, dims, None, None)
+    return as_tensor(x).flip(dims=axis) if axis is not None else _shape.flip(x)
+
+
+def roll(
+    x: Any, shift: Any = None, axis: Any = None, *, shifts: Any = None, dims: Any = None
+) -> Tensor:
+    """``np.roll`` (``shift``, ``axis``) or ``torch.roll`` (``shifts``, ``dims``)."""
+    if (shift is None) == (shifts is None):
+        raise TypeError("roll: pass exactly one of shift and shifts=")
+    axis, _ = _dialect("roll", axis, dims, None, None)
+    return _shape.roll(x, shift if shifts is None else shifts, axis)
+
+
+def repeat(x: Any, repeats: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """``np.repeat`` (PyTorch: ``repeat_interleave``): each element ``repeats`` times."""
+    axis, _ = _dialect("repeat", axis, dim, None, None)
+    return _shape.repeat(x, repeats, axis)
