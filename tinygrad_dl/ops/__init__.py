@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
 from ..autograd import Op
 from . import dialect, elementwise, grids, indexing, linalg, numpy_dispatch, reduce, shape
@@ -229,20 +230,25 @@ __all__ = [
 
 
 def all_ops() -> list[tuple[str, str, Op]]:
-    """Every :class:`~tinygrad_dl.autograd.Op` defined in a module of this package.
+    """Every :class:`~tinygrad_dl.autograd.Op` defined in a module of ``ops`` or ``nn``.
 
     Returns
     -------
     list of (module, attribute, Op)
-        Sorted by module, then by the name the module gives the Op (``"elementwise"``,
+        Sorted by module, then by the name the module gives the Op (``"ops.elementwise"``,
         ``"MUL"``, ``<Op mul>``); an Op bound under two names is listed once.
     """
+    # nn builds on ops, so it is imported here, when the table is asked for, not at import.
+    from .. import nn
+
     found: dict[int, tuple[str, str, Op]] = {}
-    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        for attribute, value in sorted(vars(module).items()):
-            if isinstance(value, Op) and id(value) not in found:
-                found[id(value)] = (module_info.name, attribute, value)
+    for package in (sys.modules[__name__], nn):
+        prefix = package.__name__.removeprefix("tinygrad_dl.")
+        for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            for attribute, value in sorted(vars(module).items()):
+                if isinstance(value, Op) and id(value) not in found:
+                    found[id(value)] = (f"{prefix}.{module_info.name}", attribute, value)
     return sorted(found.values(), key=lambda row: (row[0], row[1]))
 
 
@@ -261,5 +267,5 @@ def rule_table() -> str:
     lines = ["| op | defined as | gradient rule |", "|---|---|---|"]
     for module, attribute, op in all_ops():
         rule = op.rule.replace("|", "\\|")
-        lines.append(f"| `{op.name}` | `ops.{module}.{attribute}` | `{rule}` |")
+        lines.append(f"| `{op.name}` | `{module}.{attribute}` | `{rule}` |")
     return "\n".join(lines) + "\n"
