@@ -1336,6 +1336,36 @@ class Tensor:
         """A copy of the values that stays in the graph, as ``ndarray.copy`` (:meth:`clone`)."""
         return self.clone()
 
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype (unless ``dtype`` is given)."""
+        return self._new_filled("new_zeros", size, 0, dtype, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of ``size`` with this tensor's dtype (unless ``dtype`` is given)."""
+        return self._new_filled("new_ones", size, 1, dtype, requires_grad)
+
+    def new_full(
+        self, size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """``fill_value`` in ``size`` with this tensor's dtype (unless ``dtype`` is given)."""
+        return self._new_filled("new_full", (size,), fill_value, dtype, requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype (unless ``dtype`` is given)."""
+        data = data.data if isinstance(data, Tensor) else data
+        array = np.array(data, dtype=self.data.dtype if dtype is None else dtype)
+        return Tensor(array, requires_grad=requires_grad)
+
+    def _new_filled(
+        self, op: str, size: tuple, value: Any, dtype: Any, requires_grad: bool
+    ) -> Tensor:
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        if not all(_is_int(n) and n >= 0 for n in size):
+            raise TypeError(f"{op}: size must be non-negative ints, got {size}")
+        array = np.full(size, value, dtype=self.data.dtype if dtype is None else dtype)
+        return Tensor(array, requires_grad=requires_grad)
+
     def contiguous(self) -> Tensor:
         """The tensor itself (every Tensor here behaves as contiguous)."""
         return self
