@@ -691,6 +691,9 @@ class Tensor:
         axis, keepdims = _dialect(op, axis, dim, keepdims, keepdim)
         if not isinstance(axis, (int, np.integer)):
             raise TypeError(f"{op}: dim must be an int for (values, indices), got {axis!r}")
+        if self.data.ndim == 0:  # PyTorch: a scalar along dim 0 or -1 is itself, at index 0
+            values = _ops.reduce.max(self, axis) if op == "max" else _ops.reduce.min(self, axis)
+            return _ops.indexing.ValuesIndices(values, _new_tensor(np.asarray(0)))
         find = np.argmax if op == "max" else np.argmin
         indices = _new_tensor(np.asarray(find(self.data, axis=axis, keepdims=True)))
         values = _ops.indexing.take_along_axis(self, indices, axis)
