@@ -127,3 +127,11 @@ def test_max_with_equal_values_sends_the_whole_gradient_like_autograd():
     leaf = tg.Tensor(np.array(2.0), requires_grad=True)
     f(np, leaf).backward()
     assert leaf.grad.item() == autograd.grad(lambda v: f(anp, v))(2.0) == 1.0
+
+
+def test_nan_to_num_matches_autograd():
+    x = np.array([[1.5, np.nan], [np.inf, -2.0]])
+    theirs = run_autograd(lambda v: anp.nan_to_num(v) * 2.0, x)  # its rule takes no options
+    mine = run_ours(lambda t: np.nan_to_num(t) * 2.0, x)
+    assert_same(mine, theirs)
+    assert mine[1][0][0, 1] == mine[1][0][1, 0] == 0.0

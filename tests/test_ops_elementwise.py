@@ -754,3 +754,12 @@ def test_clip_with_constant_tensor_bounds_keeps_float32_and_accepts_arrays():
     assert tg.clip(x, tg.Tensor(-1.0), tg.Tensor(1.0)).dtype == np.float32
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+
+
+@needs_torch
+def test_nan_to_num_passes_the_gradient_only_through_finite_elements_as_torch():
+    x = np.array([1.5, np.nan, np.inf, -np.inf, -2.0])
+    for options in ({}, {"nan": 1.0, "posinf": 9.0, "neginf": -9.0}):
+        mine = run_ours(lambda t, options=options: np.nan_to_num(t, **options), x)
+        theirs = run_torch(lambda t, options=options: torch.nan_to_num(t, **options), x)
+        assert_same(mine, theirs, options=options)

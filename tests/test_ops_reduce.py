@@ -473,3 +473,16 @@ def test_reductions_of_a_0d_tensor_along_axis_0_or_minus_1_match_torch(name, axi
 def test_reductions_of_a_0d_tensor_along_axis_1_name_the_op(name):
     with pytest.raises(ValueError, match="axis 1 is out of bounds for a 0-d"):
         ZERO_D[name][0](tg.Tensor(np.array(1.5)), 1)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_max_and_min_of_a_0d_tensor_with_dim_give_values_and_index_as_torch(name, dim):
+    x = tg.Tensor(np.array(2.5), requires_grad=True)
+    values, indices = getattr(x, name)(dim=dim)
+    expected = getattr(torch.tensor(2.5), name)(dim=dim)
+    assert values.shape == () and values.item() == expected.values.item()
+    assert indices.item() == expected.indices.item() == 0
+    values.backward()
+    assert x.grad.item() == 1.0

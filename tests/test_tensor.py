@@ -407,3 +407,54 @@ def test_any_module_imports_first_and_the_methods_work(first):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert result.stdout.strip() == "[2.0, 4.0]"
+
+
+# -- the methods of ops.elementwise's and ops.reduce's newer functions, under PyTorch's names --
+_TORCH_NAMED = {
+    # method call on a Tensor (the same call works on a torch tensor) -> its input range
+    "sign": (lambda t: t.sign(), 1.0),
+    "floor": (lambda t: t.floor(), 3.0),
+    "ceil": (lambda t: t.ceil(), 3.0),
+    "trunc": (lambda t: t.trunc(), 3.0),
+    "round": (lambda t: t.round(), 3.0),
+    "tan": (lambda t: t.tan(), 1.0),
+    "sinh": (lambda t: t.sinh(), 3.0),
+    "cosh": (lambda t: t.cosh(), 3.0),
+    "asin": (lambda t: t.asin(), 0.9),
+    "acos": (lambda t: t.acos(), 0.9),
+    "atan": (lambda t: t.atan(), 3.0),
+    "asinh": (lambda t: t.asinh(), 3.0),
+    "atanh": (lambda t: t.atanh(), 0.9),
+    "log2": (lambda t: (t * t + 0.1).log2(), 3.0),
+    "log10": (lambda t: (t * t + 0.1).log10(), 3.0),
+    "exp2": (lambda t: t.exp2(), 3.0),
+    "expm1": (lambda t: t.expm1(), 3.0),
+    "sinc": (lambda t: t.sinc(), 3.0),
+    "prod": (lambda t: t.prod(dim=-1, keepdim=True), 3.0),
+    "cumprod": (lambda t: t.cumprod(dim=0), 3.0),
+    "diff": (lambda t: t.diff(dim=0), 3.0),
+    "fmod": (lambda t: t.fmod(0.7), 3.0),
+    "remainder": (lambda t: t.remainder(0.7), 3.0),
+    "copysign": (lambda t: t.copysign(-t[:1]), 3.0),
+    "fmax": (lambda t: t.fmax(0.3 - t), 3.0),
+    "fmin": (lambda t: t.fmin(0.3 - t), 3.0),
+    "hypot": (lambda t: t.hypot(t * 0.5 + 2), 3.0),
+    "atan2": (lambda t: t.atan2(t * t + 1), 3.0),
+    "logaddexp": (lambda t: t.logaddexp(t * 0.5), 3.0),
+    "logaddexp2": (lambda t: t.logaddexp2(-t), 3.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TORCH_NAMED))
+def test_newer_elementwise_and_running_methods_match_torch_under_its_names(name):
+    torch = pytest.importorskip("torch", reason="torch is the optional differential peer")
+    function, scale = _TORCH_NAMED[name]
+    x = np.random.default_rng(3).uniform(-scale, scale, size=(3, 4))
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, expected = function(ours), function(theirs)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, err_msg=name)
+    weights = np.random.default_rng(4).standard_normal(out.shape)
+    (out * weights).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, err_msg=name)

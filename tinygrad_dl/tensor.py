@@ -775,6 +775,9 @@ class Tensor:
         axis, keepdims = _dialect(op, axis, dim, keepdims, keepdim)
         if not isinstance(axis, (int, np.integer)):
             raise TypeError(f"{op}: dim must be an int for (values, indices), got {axis!r}")
+        if self.data.ndim == 0:  # PyTorch: a scalar along dim 0 or -1 is itself, at index 0
+            values = _ops.reduce.max(self, axis) if op == "max" else _ops.reduce.min(self, axis)
+            return _ops.indexing.ValuesIndices(values, _new_tensor(np.asarray(0)))
         find = np.argmax if op == "max" else np.argmin
         indices = _new_tensor(np.asarray(find(self.data, axis=axis, keepdims=True)))
         values = _ops.indexing.take_along_axis(self, indices, axis)
@@ -925,6 +928,153 @@ class Tensor:
             f"norm: p={p!r} is not supported (use 'fro', 1, 2, inf, -inf or p > 0; matrix "
             f"norms are np.linalg.norm's)"
         )
+
+    # -- more elementwise functions and running reductions (ops.elementwise, ops.reduce) ------
+    def prod(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Product over ``axis`` (all axes by default); exact gradient with zeros too."""
+        axis, keepdims = _dialect("prod", axis, dim, keepdims, keepdim)
+        return _ops.reduce.prod(self, axis, keepdims)
+
+    def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running product along ``axis`` (NumPy: the flattened values when ``None``)."""
+        axis, _ = _dialect("cumprod", axis, dim, None, None)
+        return _ops.reduce.cumprod(self, axis)
+
+    def diff(
+        self, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None, *, dim=None
+    ) -> Tensor:
+        """The ``n``-th difference along ``axis`` (``dim=`` too), as ``np.diff``/``torch.diff``."""
+        axis = axis if dim is None else dim
+        return _ops.reduce.diff(self, n, axis, prepend, append)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` places (halves to even); gradient 0."""
+        return _ops.elementwise.round(self, decimals)
+
+    def sign(self) -> Tensor:
+        """``sign(x)``; gradient 0 (kept in the graph, as PyTorch)."""
+        return _ops.elementwise.sign(self)
+
+    def floor(self) -> Tensor:
+        """Largest integer ``<= x``; gradient 0."""
+        return _ops.elementwise.floor(self)
+
+    def ceil(self) -> Tensor:
+        """Smallest integer ``>= x``; gradient 0."""
+        return _ops.elementwise.ceil(self)
+
+    def trunc(self) -> Tensor:
+        """``x`` rounded towards 0; gradient 0."""
+        return _ops.elementwise.trunc(self)
+
+    def tan(self) -> Tensor:
+        """``tan x``; ``d/dx = 1 + tan^2 x``."""
+        return _ops.elementwise.tan(self)
+
+    def sinh(self) -> Tensor:
+        """``sinh x``; ``d/dx = cosh x``."""
+        return _ops.elementwise.sinh(self)
+
+    def cosh(self) -> Tensor:
+        """``cosh x``; ``d/dx = sinh x``."""
+        return _ops.elementwise.cosh(self)
+
+    def arcsin(self) -> Tensor:
+        """``arcsin x``; ``d/dx = 1 / sqrt(1 - x^2)``."""
+        return _ops.elementwise.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        """``arccos x``; ``d/dx = -1 / sqrt(1 - x^2)``."""
+        return _ops.elementwise.arccos(self)
+
+    def arctan(self) -> Tensor:
+        """``arctan x``; ``d/dx = 1 / (1 + x^2)``."""
+        return _ops.elementwise.arctan(self)
+
+    def arcsinh(self) -> Tensor:
+        """``arcsinh x``; ``d/dx = 1 / sqrt(x^2 + 1)``."""
+        return _ops.elementwise.arcsinh(self)
+
+    def arccosh(self) -> Tensor:
+        """``arccosh x``; ``d/dx = 1 / sqrt(x^2 - 1)``."""
+        return _ops.elementwise.arccosh(self)
+
+    def arctanh(self) -> Tensor:
+        """``arctanh x``; ``d/dx = 1 / (1 - x^2)``."""
+        return _ops.elementwise.arctanh(self)
+
+    def log2(self) -> Tensor:
+        """``log2 x``; ``d/dx = 1 / (x ln 2)``."""
+        return _ops.elementwise.log2(self)
+
+    def log10(self) -> Tensor:
+        """``log10 x``; ``d/dx = 1 / (x ln 10)``."""
+        return _ops.elementwise.log10(self)
+
+    def exp2(self) -> Tensor:
+        """``2^x``; ``d/dx = 2^x ln 2``."""
+        return _ops.elementwise.exp2(self)
+
+    def expm1(self) -> Tensor:
+        """``e^x - 1``, accurate near 0; ``d/dx = e^x``."""
+        return _ops.elementwise.expm1(self)
+
+    def sinc(self) -> Tensor:
+        """``sin(pi x) / (pi x)``, NumPy's and PyTorch's normalized sinc."""
+        return _ops.elementwise.sinc(self)
+
+    def remainder(self, other: Any) -> Tensor:
+        """``self mod other`` with the sign of ``other`` (``%``)."""
+        return _ops.elementwise.remainder(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        """``self mod other`` with the sign of ``self`` (C's fmod)."""
+        return _ops.elementwise.fmod(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """``floor(self / other)`` (``//``); gradient 0."""
+        return _ops.elementwise.floor_divide(self, other)
+
+    def copysign(self, other: Any) -> Tensor:
+        """``|self|`` with the sign of ``other``."""
+        return _ops.elementwise.copysign(self, other)
+
+    def fmax(self, other: Any) -> Tensor:
+        """Elementwise larger, ignoring NaN; a tie's gradient goes to ``self`` (torch.fmax)."""
+        return _ops.elementwise.fmax(self, other)
+
+    def fmin(self, other: Any) -> Tensor:
+        """Elementwise smaller, ignoring NaN; a tie's gradient goes to ``self`` (torch.fmin)."""
+        return _ops.elementwise.fmin(self, other)
+
+    def hypot(self, other: Any) -> Tensor:
+        """``sqrt(self^2 + other^2)``."""
+        return _ops.elementwise.hypot(self, other)
+
+    def arctan2(self, other: Any) -> Tensor:
+        """The angle of the point ``(other, self)``."""
+        return _ops.elementwise.arctan2(self, other)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """``log(e^self + e^other)``, stable."""
+        return _ops.elementwise.logaddexp(self, other)
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """``log2(2^self + 2^other)``, stable."""
+        return _ops.elementwise.logaddexp2(self, other)
+
+    # PyTorch's names for the same functions
+    asin, acos, atan = arcsin, arccos, arctan
+    asinh, acosh, atanh = arcsinh, arccosh, arctanh
+    atan2 = arctan2
+    fix = trunc
 
     # -- shape (NumPy's names, and PyTorch's) -------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:

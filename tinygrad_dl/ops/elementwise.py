@@ -65,6 +65,7 @@ __all__ = [
     "trunc",
     "rint",
     "round",
+    "nan_to_num",
     "remainder",
     "fmod",
     "floor_divide",
@@ -446,6 +447,12 @@ FLOOR = Op("floor", lambda x, _: np.floor(x), _zero_gradient_vjp, rule="dX = 0")
 CEIL = Op("ceil", lambda x, _: np.ceil(x), _zero_gradient_vjp, rule="dX = 0")
 TRUNC = Op("trunc", lambda x, _: np.trunc(x), _zero_gradient_vjp, rule="dX = 0")
 RINT = Op("rint", lambda x, _: np.rint(x), _zero_gradient_vjp, rule="dX = 0")
+NAN_TO_NUM = Op(
+    "nan_to_num",
+    lambda x, fills: np.nan_to_num(x, nan=fills[0], posinf=fills[1], neginf=fills[2]),
+    lambda g, out, inputs, fills, needs: (np.where(np.isfinite(inputs[0]), g, 0),),
+    rule="dX = dY where X is finite, else 0",
+)
 ROUND = Op("round", lambda x, decimals: np.round(x, decimals), _zero_gradient_vjp, rule="dX = 0")
 
 
@@ -637,6 +644,12 @@ def trunc(x: Any) -> Tensor:
 def rint(x: Any) -> Tensor:
     """``x`` rounded to the nearest integer (halves to even); gradient 0, in the graph."""
     return _unary(RINT, x)
+
+
+def nan_to_num(x: Any, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
+    """NaN and infinities replaced by finite numbers, as ``np.nan_to_num``; the replaced
+    elements are constants (gradient 0), the others pass the gradient (as autograd, PyTorch)."""
+    return _unary(NAN_TO_NUM, x, (nan, posinf, neginf))
 
 
 def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001 - NumPy's name

@@ -228,6 +228,10 @@ def _unique(ar, return_index=False, return_inverse=False, return_counts=False, a
     return (values, *(_new_tensor(np.asarray(r)) for r in integers))
 
 
+def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return ew.nan_to_num(x, nan, posinf, neginf)  # copy=False (in place) is never needed here
+
+
 def _fix(x, out=None):
     if out is not None:
         raise TypeError("np.fix on a Tensor: out= is not supported")
@@ -368,6 +372,7 @@ FUNCTIONS: dict[Any, Any] = {
     np.round: _round,
     np.around: _round,
     np.fix: _fix,
+    np.nan_to_num: _nan_to_num,
     np.unique: _unique,
 }
 for _function in (
