@@ -497,3 +497,10 @@ def test_replacing_another_users_file_keeps_its_owner_and_mode(tmp_path):
     save(np.zeros(1), target)
     info = os.stat(target)
     assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (65534, 65534, 0o664)
+
+
+def test_serialization_error_is_catchable_as_tg_serialization_error(tmp_path):
+    (tmp_path / "x.npz").write_text("not ours")
+    with pytest.raises(tg.SerializationError, match="not a zip archive"):
+        tg.load(tmp_path / "x.npz")
+    assert issubclass(tg.SerializationError, ValueError)  # what np.load raised before

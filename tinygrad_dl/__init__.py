@@ -142,7 +142,7 @@ from .ops.shape import (
     vstack,
 )
 from .rng import manual_seed
-from .serialization import load, save
+from .serialization import SerializationError, load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 from .train import fit
 
@@ -172,6 +172,7 @@ __all__ = [
     "nn",
     "optim",
     "save",
+    "SerializationError",
     "viz",
     "CompileError",
     "compile",

@@ -195,7 +195,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
       in place, as ``open`` would;
     - if the body raises, ``path`` keeps its old content and the temporary file is removed; if
       the process is killed, the temporary file ``.{name}.tgdl-{pid}-{random}.tmp`` is left, and
-      the next save into that folder removes it.
+      the next save into that folder removes it;
+    - the rename gives ``path`` a new inode: other hard links to the old file keep the old
+      content (as after ``mv``), where ``open`` would have written through all of them.
 
     Parameters
     ----------
