@@ -113,6 +113,13 @@ def check_initializer(
             if value is None or value.shape != shape:
                 problem = diagnose(name, key, got[key], np.zeros(shape))
                 raise Failed(problem or f"{name}: {key} has the wrong shape, expected {shape}")
+        for key in (f"W{l}", f"b{l}"):
+            dtype = np.asarray(got[key]).dtype
+            if dtype.kind != "f":
+                raise Failed(
+                    f"{name}: {key} has dtype {dtype}, expected floats (np.zeros and "
+                    "np.random.randn give float64; an integer array cannot take a gradient step)"
+                )
         if np.any(np.asarray(got[f"b{l}"]) != 0):
             raise Failed(f"{name}: b{l} is not zero; the course starts every bias at zero")
         W = np.asarray(got[f"W{l}"], dtype=np.float64)
