@@ -12,6 +12,8 @@ Modules, one job each:
   their inputs and the usual mistakes;
 - :mod:`.compare`: compare with the reference and diagnose (factor ``m``, sign, transpose,
   wrong axis, wrong activation derivative, wrong update);
+- :mod:`.checks`: the checks weeks share (initialisers, costs, one update, two iterations of a
+  model);
 - :mod:`.session`: check a file bottom-up, a failing function replaced by the course's;
 - :mod:`.report`: the text and JSON reports and the command line;
 - :mod:`.backprop`: :func:`check_backprop`, a backward pass against autodiff and central

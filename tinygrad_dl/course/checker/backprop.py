@@ -35,11 +35,6 @@ from ..cost import cross_entropy_cost
 from .compare import relative_difference
 
 STYLES = ("deep", "shallow", "logistic")
-_SIGNATURES = {
-    "deep": "forward(X, parameters) -> (AL, caches); backward(AL, Y, caches) -> grads",
-    "shallow": "forward(X, parameters) -> (A2, cache); backward(parameters, cache, X, Y) -> grads",
-    "logistic": "propagate(w, b, X, Y) -> (grads, cost), passed as forward with backward=None",
-}
 
 
 def numerical_gradient(
@@ -182,32 +177,124 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-class _Run:
-    """The learner's functions bound to one style, with the cost every reference uses."""
+class _Style:
+    """The learner's functions bound to one assignment's signatures, and the cost every
+    reference differentiates. One subclass per week; ``check_backprop`` asks it, never a string.
+    """
 
-    def __init__(self, style: str, forward: Callable, backward: Callable | None, Y: np.ndarray):
-        self.style, self.forward, self.backward, self.Y = style, forward, backward, Y
+    name = ""
+    signature = ""
+    # The course's forward pass, for autodiff when the learner's does not run on Tensors.
+    course_forward: Callable | None = None
+
+    def __init__(self, forward: Callable, backward: Callable | None, Y: np.ndarray):
+        self.forward, self.backward, self.Y = forward, backward, Y
+
+    def check(self, parameters: dict[str, Any]) -> None:
+        """Raise ValueError for parameters without the course's keys."""
+        if not any(key.startswith("W") for key in parameters):
+            raise ValueError(
+                f"check_backprop: parameters must hold W1, b1, ...; got {sorted(parameters)}"
+            )
+
+    def num_layers(self, parameters: dict[str, Any]) -> int:
+        return len(parameters) // 2
 
     def predictions(self, X: Any, parameters: dict[str, Any]) -> Any:
-        if self.style == "logistic":
-            return logistic.forward(parameters["w"], parameters["b"], X)
         return self.forward(X, parameters)[0]
 
     def cost(self, X: Any, parameters: dict[str, Any]) -> Any:
         return cross_entropy_cost(self.predictions(X, parameters), self.Y, "check_backprop")
 
     def gradients(self, X: np.ndarray, parameters: dict[str, np.ndarray]) -> dict[str, Any]:
-        if self.style == "logistic":
-            grads, cost = self.forward(parameters["w"], float(parameters["b"]), X, self.Y)
-            return {**grads, "cost": cost}
-        output, cache = self.forward(X, parameters)
-        if self.style == "shallow":
-            return self.backward(parameters, cache, X, self.Y)
-        return self.backward(output, self.Y, cache)
+        raise NotImplementedError
+
+    def inputs_of_layers(self, caches: Any) -> dict[str, Any]:
+        """The ``A^[l-1]`` Tensors in the caches, for the reference ``dA^[l-1]`` (deep only)."""
+        return {}
+
+    def order(self, names: list[str], num_layers: int) -> list[str]:
+        """The gradients in backprop order, layer ``L`` first."""
+        return sorted(names, key=lambda name: (-self.layer_of(name, num_layers), name[1]))
+
+    def layer_of(self, name: str, num_layers: int) -> int:
+        digits = "".join(character for character in name if character.isdigit())
+        number = int(digits) if digits else num_layers
+        return number + 1 if name.startswith("dA") else number
+
+
+class _Deep(_Style):
+    name = "deep"
+    signature = "forward(X, parameters) -> (AL, caches); backward(AL, Y, caches) -> grads"
+    course_forward = staticmethod(deep.L_model_forward)
+
+    def gradients(self, X: np.ndarray, parameters: dict[str, np.ndarray]) -> dict[str, Any]:
+        output, caches = self.forward(X, parameters)
+        return self.backward(output, self.Y, caches)
+
+    def inputs_of_layers(self, caches: Any) -> dict[str, Any]:
+        wanted = {}
+        for l, cache in enumerate(caches if isinstance(caches, (list, tuple)) else [], start=1):
+            try:
+                A_prev = cache[0][0]
+            except (TypeError, IndexError, KeyError):
+                break
+            if is_tensor(A_prev) and A_prev.requires_grad:
+                wanted[f"dA{l - 1}"] = A_prev
+        return wanted
+
+    def order(self, names: list[str], num_layers: int) -> list[str]:
+        order = []
+        for l in range(num_layers, 0, -1):
+            order += [f"dW{l}", f"db{l}"] + ([f"dA{l - 1}"] if f"dA{l - 1}" in names else [])
+        return order
+
+
+class _Shallow(_Style):
+    name = "shallow"
+    signature = "forward(X, parameters) -> (A2, cache); backward(parameters, cache, X, Y) -> grads"
+    course_forward = staticmethod(shallow.forward_propagation)
+
+    def gradients(self, X: np.ndarray, parameters: dict[str, np.ndarray]) -> dict[str, Any]:
+        _, cache = self.forward(X, parameters)
+        return self.backward(parameters, cache, X, self.Y)
+
+
+class _Logistic(_Style):
+    name = "logistic"
+    signature = "propagate(w, b, X, Y) -> (grads, cost), passed as forward with backward=None"
+
+    def check(self, parameters: dict[str, Any]) -> None:
+        if set(parameters) != {"w", "b"}:
+            raise ValueError(
+                f"check_backprop: propagate-style checks need parameters {{'w', 'b'}}, got "
+                f"{sorted(parameters)}"
+            )
+
+    def num_layers(self, parameters: dict[str, Any]) -> int:
+        return 1
+
+    def predictions(self, X: Any, parameters: dict[str, Any]) -> Any:
+        # propagate returns no predictions: the course's forward stands in (same formula).
+        return logistic.forward(parameters["w"], parameters["b"], X)
+
+    def gradients(self, X: np.ndarray, parameters: dict[str, np.ndarray]) -> dict[str, Any]:
+        grads, cost = self.forward(parameters["w"], float(parameters["b"]), X, self.Y)
+        return {**grads, "cost": cost}
+
+    def order(self, names: list[str], num_layers: int) -> list[str]:
+        return ["dw", "db", "cost"] if "cost" in names else ["dw", "db"]
+
+    def layer_of(self, name: str, num_layers: int) -> int:
+        return 1
+
+
+_STYLE_CLASSES = {style.name: style for style in (_Deep, _Shallow, _Logistic)}
+STYLES = tuple(_STYLE_CLASSES)
 
 
 def _autodiff(
-    run: _Run, X: np.ndarray, parameters: dict[str, np.ndarray], fallback: Callable | None
+    run: _Style, X: np.ndarray, parameters: dict[str, np.ndarray]
 ) -> tuple[dict[str, np.ndarray], str]:
     """Reference gradients by the engine: ``dJ/dtheta`` and ``m dJ/dA^[l]``, with a label."""
     import tinygrad_dl as tg
@@ -220,14 +307,7 @@ def _autodiff(
         output, caches = forward(X_t, tensors)
         J = cross_entropy_cost(output, run.Y, "check_backprop")
         wanted = {f"d{key}": tensor for key, tensor in tensors.items()}
-        if run.style == "deep" and isinstance(caches, (list, tuple)):
-            for l, cache in enumerate(caches, start=1):
-                try:
-                    A_prev = cache[0][0]
-                except (TypeError, IndexError, KeyError):
-                    break
-                if is_tensor(A_prev) and A_prev.requires_grad:
-                    wanted[f"dA{l - 1}"] = A_prev
+        wanted.update(run.inputs_of_layers(caches))
         results = tg.grad(J, list(wanted.values()), allow_unused=True)
         reference = {}
         for name, result in zip(wanted, results):
@@ -239,7 +319,7 @@ def _autodiff(
             reference[name] = value * m if name.startswith("dA") else value
         return reference
 
-    if run.style == "logistic":
+    if isinstance(run, _Logistic):
 
         def forward(X_t: Any, tensors: dict[str, Any]) -> tuple[Any, None]:
             return logistic.forward(tensors["w"], tensors["b"], X_t), None
@@ -252,6 +332,7 @@ def _autodiff(
         return differentiate(run.forward), "autodiff of your forward pass (tinygrad_dl)"
     except Exception as error:  # the learner's forward may not run on Tensors; say so
         reason = _describe(error)
+    fallback = run.course_forward
     if fallback is not None:
         mine = fallback(X, parameters)[0]
         theirs = run.forward(X, _copy(parameters))[0]
@@ -264,7 +345,7 @@ def _autodiff(
 
 
 def _central_differences(
-    run: _Run, X: np.ndarray, parameters: dict[str, np.ndarray], eps: float, max_entries: int
+    run: _Style, X: np.ndarray, parameters: dict[str, np.ndarray], eps: float, max_entries: int
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``(J(theta + eps) - J(theta - eps)) / (2 eps)`` for up to ``max_entries`` per parameter.
 
@@ -280,14 +361,6 @@ def _central_differences(
         derivatives = central_differences(lambda: run.cost(X, work), value, eps, indices)
         result[f"d{key}"] = (indices, derivatives[:, 0])
     return result
-
-
-def _layer_of(name: str, style: str, num_layers: int) -> int:
-    if style == "logistic":
-        return 1
-    digits = "".join(character for character in name if character.isdigit())
-    number = int(digits) if digits else num_layers
-    return number + 1 if name.startswith("dA") else number
 
 
 def _compare(
@@ -408,24 +481,13 @@ def check_backprop(
     if style not in STYLES:
         raise ValueError(f"check_backprop: style must be one of {STYLES}, got {style!r}")
     parameters = _copy(parameters)
-    if style == "logistic" and set(parameters) != {"w", "b"}:
-        raise ValueError(
-            f"check_backprop: propagate-style checks need parameters {{'w', 'b'}}, got "
-            f"{sorted(parameters)}"
-        )
-    if style != "logistic" and not any(key.startswith("W") for key in parameters):
-        raise ValueError(
-            f"check_backprop: parameters must hold W1, b1, ...; got {sorted(parameters)}"
-        )
     X = np.array(X, dtype=np.float64)
     Y = np.array(Y, dtype=np.float64)
+    run = _STYLE_CLASSES[style](forward, backward, Y)
+    run.check(parameters)
     m = X.shape[1] if X.ndim == 2 else 0
-    num_layers = 1 if style == "logistic" else len(parameters) // 2
-    report = BackpropReport(
-        style,
-        description=f"{num_layers} layer(s), m = {m}, {_SIGNATURES[style]}",
-    )
-    run = _Run(style, forward, backward, Y)
+    num_layers = run.num_layers(parameters)
+    report = BackpropReport(style, description=f"{num_layers} layer(s), m = {m}, {run.signature}")
     try:
         grads = run.gradients(X, _copy(parameters))
     except Exception as error:
@@ -434,9 +496,8 @@ def check_backprop(
     if not isinstance(grads, dict):
         report.error = f"your backward pass returned {type(grads).__name__}, expected a dict"
         return report
-    fallback = {"deep": deep.L_model_forward, "shallow": shallow.forward_propagation}.get(style)
     try:
-        reference, label = _autodiff(run, X, parameters, fallback)
+        reference, label = _autodiff(run, X, parameters)
     except Exception as error:
         reference, label = {}, f"no autodiff ({error})"
     try:
@@ -448,23 +509,13 @@ def check_backprop(
         report.error = f"no reference could be computed: {label}; {numeric_label}"
         return report
     report.references = f"{label}; {numeric_label}"
-    names = list(reference) or list(numeric)
-    if style == "deep":
-        order = []
-        for l in range(num_layers, 0, -1):
-            order += [f"dW{l}", f"db{l}"] + ([f"dA{l - 1}"] if f"dA{l - 1}" in names else [])
-        names = order
-    elif style == "shallow":
-        names = sorted(names, key=lambda name: (-_layer_of(name, style, num_layers), name[1]))
-    else:
-        names = ["dw", "db", "cost"] if "cost" in names else ["dw", "db"]
-    for name in names:
+    for name in run.order(list(reference) or list(numeric), num_layers):
         if name.startswith("dA") and name not in grads:
             continue  # dA^[l] are by-products; a backward pass that drops them is not wrong
         report.rows.append(
             _compare(
                 name,
-                _layer_of(name, style, num_layers),
+                run.layer_of(name, num_layers),
                 grads.get(name),
                 reference.get(name),
                 numeric.get(name),

@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import traceback
 import types
 from dataclasses import dataclass, field
@@ -504,14 +503,15 @@ def serve() -> None:
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the child
     learner = None
     try:
+        from . import week2, week3, week4
+
+        weeks = {2: week2, 3: week3, 4: week4}
+        send(protocol_out, {"ready": True})
         request = receive(protocol_in)
         path = Path(request["path"])
         os.chdir(path.parent)  # the course's notebooks open datasets/... relative to themselves
         sys.meta_path.insert(0, _NoPlots())
         sys.path.insert(0, str(path.parent))
-        from . import week2, week3, week4
-
-        weeks = {2: week2, 3: week3, 4: week4}
         try:
             learner = _Learner(path, request.get("defs_only", False))
             reply = {
@@ -616,6 +616,9 @@ class Child:
             env=environment,
         )
         self.printed: dict = {"lines": 0, "first": []}
+        # The child's own start (Python, NumPy, the checker) is not the learner's time: on a
+        # busy machine it can take seconds, so --timeout starts once the child says it is ready.
+        self._read("starting the checker's child process", max(60.0, timeout))
         reply = self._ask({"path": str(self.path), "defs_only": defs_only}, "loading the file")
         if "load_error" in reply:
             raise Unchecked(f"your file did not load: {reply['load_error']}")
@@ -628,9 +631,11 @@ class Child:
             _send(self.process.stdin, message)
         except (BrokenPipeError, OSError):
             raise Unchecked(self._ended(doing)) from None
-        deadline = time.monotonic() + self.timeout
+        return self._read(doing, self.timeout)
+
+    def _read(self, doing: str, limit: float) -> dict:
         stream = self.process.stdout
-        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+        ready, _, _ = select.select([stream], [], [], limit)
         if not ready:
             self.close()
             raise Unchecked(

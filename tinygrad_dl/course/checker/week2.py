@@ -12,9 +12,9 @@ import numpy as np
 from .. import logistic
 from ..cost import cross_entropy_cost
 from .backprop import whole_backward_notes
+from .checks import cost_candidates
 from .compare import diagnose, diagnose_all
 from .session import Failed, Session, unpack
-from .week4 import cost_candidates
 
 WEEK = 2
 DISTINCTIVE = ("initialize_with_zeros", "propagate", "optimize", "model")
@@ -58,6 +58,11 @@ def check_initialize_with_zeros(session: Session) -> None:
         problem = diagnose("initialize_with_zeros", "w", w, np.zeros((dim, 1)))
         if problem:
             raise Failed(problem)
+        if np.asarray(w).dtype.kind != "f":
+            raise Failed(
+                f"initialize_with_zeros: w has dtype {np.asarray(w).dtype}, expected floats "
+                "(np.zeros((dim, 1)) gives float64)"
+            )
         if np.size(b) != 1 or float(np.asarray(b, dtype=np.float64).reshape(-1)[0]) != 0:
             raise Failed(f"initialize_with_zeros: b is {b!r}, expected the number 0.0")
 

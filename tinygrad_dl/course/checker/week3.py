@@ -14,9 +14,9 @@ import numpy as np
 from .. import activations, shallow
 from ..cost import cross_entropy_cost
 from .backprop import whole_backward_notes
+from .checks import check_cost, check_initializer, check_model, check_update, start_parameters
 from .compare import diagnose, diagnose_all
 from .session import Failed, Session, unpack
-from .week4 import check_cost, check_initializer, check_update, start_parameters
 
 WEEK = 3
 DISTINCTIVE = ("layer_sizes", "forward_propagation", "backward_propagation", "nn_model")
@@ -174,8 +174,6 @@ def _train(parameters: dict, X: np.ndarray, Y: np.ndarray, iterations: int) -> t
 
 
 def check_nn_model(session: Session) -> None:
-    from .week4 import check_model
-
     n_x, n_h, m = 2, 4, 6
     X, Y = _data(n_x, m, 9)
     # The course seeds 3 before initialize_parameters (which, in the older notebook, seeds 2).
