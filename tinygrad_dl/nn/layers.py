@@ -471,6 +471,27 @@ class Embedding(Module):
             weight[self.padding_idx] = 0.0
         self.weight = Parameter(weight)
 
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
+        """An Embedding whose weight is (a copy of) ``embeddings`` ``(num, dim)``; with
+        ``freeze`` it does not require grad, as in PyTorch.
+
+        Raises
+        ------
+        ValueError
+            If ``embeddings`` is not 2-D.
+        """
+        values = np.array(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if values.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {values.shape}"
+            )
+        layer = cls(*values.shape, padding_idx=padding_idx, dtype=values.dtype)
+        layer.weight = Parameter(values, requires_grad=not freeze)
+        return layer
+
     def forward(self, input: Any) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)
 
