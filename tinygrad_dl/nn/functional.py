@@ -728,12 +728,15 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction("mse_loss", reduction)
     input, target = _pair("mse_loss", input, target)
     diff = input - target
-    squared = diff * diff
+    return _reduced(diff * diff, reduction)
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return squared.mean()
+        return loss.mean()
     if reduction == "sum":
-        return squared.sum()
-    return squared
+        return loss.sum()
+    return loss
 
 
 # -- more activations --------------------------------------------------------------------------
@@ -815,14 +818,6 @@ def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 
 
 # -- more losses -------------------------------------------------------------------------------
-
-
-def _reduced(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:

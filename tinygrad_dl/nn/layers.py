@@ -254,7 +254,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p!r}")
         self.p = p
         self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
         self.rng = resolve_rng(rng)
@@ -414,22 +414,12 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
-class Dropout2d(Module):
-    """Channel dropout for ``(N, C, H, W)``: whole channels zeroed with probability ``p``."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p!r}")
-        self.p = p
-        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
-        self.rng = resolve_rng(rng)
+class Dropout2d(Dropout):
+    """Channel dropout for ``(N, C, H, W)``: whole channels zeroed with probability ``p``, the
+    kept ones scaled by ``1/(1-p)`` (see :class:`Dropout` for the parameters)."""
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout2d(x, self.p, self.training, self.rng)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 class Embedding(Module):
