@@ -104,6 +104,12 @@ class Module:
                     f"(its parameters would be invisible to the optimiser and the state dict); "
                     f"use nn.{kind}([...])"
                 )
+            if isinstance(value, dict) and any(isinstance(item, Module) for item in value.values()):
+                raise TypeError(
+                    f"{type(self).__name__}.{name}: a plain dict of Modules is not registered "
+                    "(its parameters would be invisible to the optimiser and the state dict); "
+                    "use nn.ModuleDict({...})"
+                )
             buffers = self.__dict__["_buffers"]
             if name in buffers:
                 if value is not None and not isinstance(value, Tensor):
