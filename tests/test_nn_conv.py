@@ -13,6 +13,7 @@ from torch_twins import assert_function_matches, import_torch
 
 import tinygrad_dl as tg
 from tinygrad_dl.nn import conv
+from tinygrad_dl.nn import functional as F
 from tinygrad_dl.testing import check_gradient, float_arrays
 
 
@@ -311,3 +312,34 @@ def test_pooling_padding_and_conv1d_second_derivatives_pass_gradgradcheck():
 def test_float32_inputs_stay_float32(function):
     x = tg.Tensor(np.random.default_rng(13).standard_normal((1, 2, 4, 4)).astype(np.float32))
     assert function(x).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda x, w: conv.max_pool2d(conv.conv2d(x, w, padding=1), 2),
+        lambda x, w: conv.avg_pool2d(conv.conv2d(x, w, padding=1), 2),
+        lambda x, w: conv.pad(conv.conv2d(x, w), (1, 1, 1, 1), mode="reflect"),
+        lambda x, w: conv.interpolate(conv.conv2d(x, w), scale_factor=2, mode="bilinear"),
+    ],
+)
+def test_replays_under_tg_compile_equal_eager_calls(body):
+    # A compiled step replays NumPy calls into the arrays of its first call: every gradient
+    # here must start from fresh zeros on each replay, not from the last call's result.
+    rng = np.random.default_rng(14)
+    weight = tg.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+
+    def step(x, labels):
+        weight.grad = None
+        x.grad = None
+        loss = F.cross_entropy(body(x, weight).sum(axis=(2, 3)), labels, label_smoothing=0.1)
+        loss.backward()
+        return loss, weight.grad, x.grad
+
+    compiled = tg.compile(step)
+    for _ in range(3):
+        x, labels = rng.standard_normal((4, 2, 6, 6)), rng.integers(0, 3, 4)
+        eager = step(tg.Tensor(x, requires_grad=True), labels)
+        replay = compiled(tg.Tensor(x, requires_grad=True), labels)
+        for a, b in zip(eager, replay):
+            np.testing.assert_array_equal(a.data, b.data)
