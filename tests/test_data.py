@@ -18,6 +18,7 @@ from tinygrad_dl.data import (
     load_digits,
     load_flower,
     minibatches,
+    random_split,
     resolve_rng,
     train_test_split,
 )
@@ -402,3 +403,34 @@ def test_without_scikit_learn_the_message_says_what_to_install(monkeypatch):
         StandardScaler().fit(np.zeros((3, 2)))
     with pytest.raises(ImportError, match=r"pip install 'tinygrad-dl\[data\]'"):
         train_test_split(np.arange(10))
+
+
+def test_random_split_partitions_and_rounds_fractions_as_torch():
+    data = TensorDataset(np.arange(10.0), np.arange(10))
+    parts = random_split(data, [0.34, 0.33, 0.33], generator=0)
+    assert [len(p) for p in parts] == [4, 3, 3]  # torch's remainder rule: 3+1, 3, 3... as here
+    seen = np.concatenate([[p[i][1] for i in range(len(p))] for p in parts])
+    assert sorted(seen.tolist()) == list(range(10))
+    first_batch = next(iter(DataLoader(parts[0], batch_size=4)))
+    np.testing.assert_array_equal(first_batch[0].data, first_batch[1].data.astype(float))
+    with pytest.raises(ValueError, match="add up to the 10 examples"):
+        random_split(data, [3, 3])
+
+
+def test_random_split_lengths_match_torchs():
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    for fractions in ([0.5, 0.5], [0.7, 0.2, 0.1], [0.34, 0.33, 0.33]):
+        ours = [len(p) for p in random_split(np.arange(17), fractions, generator=0)]
+        theirs = [len(p) for p in torch.utils.data.random_split(range(17), fractions)]
+        assert ours == theirs
+
+
+def test_dataloader_collate_fn_and_torch_only_arguments():
+    loader = DataLoader(
+        TensorDataset(np.arange(6.0)),
+        batch_size=4,
+        collate_fn=lambda examples: sum(float(x) for (x,) in examples),
+        num_workers=2,
+        pin_memory=True,
+    )
+    assert list(loader) == [6.0, 9.0]

@@ -567,3 +567,26 @@ def test_pytorch_in_place_initialisers_have_pytorchs_spread():
     np.testing.assert_array_equal(nn.init.eye_(nn.Parameter(np.zeros((2, 3)))).data, np.eye(2, 3))
     with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out'"):
         nn.init.kaiming_normal_(weight, mode="fan")
+
+
+def test_a_state_dict_saved_by_torch_save_loads_and_predicts_the_same(tmp_path):
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    torch.save(theirs.state_dict(), tmp_path / "model.pt")
+    model = _shallow(rng=3).float()  # float32 like the file: no cast needed
+    model.load_state_dict(torch.load(tmp_path / "model.pt"))
+    model.to("cpu").cpu()
+    x = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
+    with tg.no_grad():
+        ours = model(x).data
+    np.testing.assert_allclose(ours, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="NumPy on the CPU; there is no device 'cuda'"):
+        model.to("cuda")
+
+
+def test_embedding_from_pretrained_copies_and_freezes():
+    table = np.arange(6.0).reshape(3, 2)
+    layer = nn.Embedding.from_pretrained(table)
+    np.testing.assert_array_equal(layer(np.array([2, 0])).data, [[4.0, 5.0], [0.0, 1.0]])
+    assert not layer.weight.requires_grad and layer.weight.data is not table
+    assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad

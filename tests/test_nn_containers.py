@@ -84,6 +84,12 @@ def test_plain_list_of_modules_is_refused_pointing_at_modulelist():
         AlsoBad()
 
 
+def test_plain_dict_of_modules_is_refused_pointing_at_moduledict():
+    module = nn.Identity()
+    with pytest.raises(TypeError, match=r"Identity\.heads: a plain dict of Modules.*ModuleDict"):
+        module.heads = {"a": nn.ReLU()}
+
+
 def test_plain_lists_of_other_things_are_still_allowed():
     module = nn.Identity()
     module.sizes = [1, 2, 3]

@@ -13,6 +13,7 @@ from torch_twins import assert_function_matches, import_torch
 
 import tinygrad_dl as tg
 from tinygrad_dl.nn import conv
+from tinygrad_dl.nn import functional as F
 from tinygrad_dl.testing import check_gradient, float_arrays
 
 
@@ -282,3 +283,63 @@ def test_pooling_gradients_pass_gradcheck():
     assert check_gradient(lambda t: conv.max_pool2d(t, 2, 1, 1), x)
     assert check_gradient(lambda t: conv.avg_pool2d(t, 3, 2, 1, ceil_mode=True), x)
     assert check_gradient(lambda t: conv.interpolate(t, size=(3, 5), mode="bilinear"), x)
+
+
+def test_pooling_padding_and_conv1d_second_derivatives_pass_gradgradcheck():
+    rng = np.random.default_rng(12)
+    x = tg.Tensor(rng.permutation(32).reshape(1, 2, 4, 4) / 7.0, requires_grad=True)
+    assert tg.gradgradcheck(lambda t: (conv.max_pool2d(t, 2, 1) ** 2).sum(), [x])
+    assert tg.gradgradcheck(lambda t: (conv.avg_pool2d(t, 3, 2, 1, ceil_mode=True) ** 2).sum(), [x])
+    assert tg.gradgradcheck(lambda t: (conv.pad(t, (1, 1, 2, 0), mode="reflect") ** 3).sum(), [x])
+    signal = tg.Tensor(rng.standard_normal((2, 2, 7)), requires_grad=True)
+    weight = tg.Tensor(rng.standard_normal((3, 2, 3)), requires_grad=True)
+    assert tg.gradgradcheck(
+        lambda s, w: (conv.conv1d(s, w, stride=2, padding=1) ** 2).sum(), [signal, weight]
+    )
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda t: conv.conv2d(t, np.ones((3, 2, 3, 3), np.float32), padding=1),
+        lambda t: conv.max_pool2d(t, 2),
+        lambda t: conv.avg_pool2d(t, 2, padding=1),
+        lambda t: conv.adaptive_avg_pool2d(t, 3),
+        lambda t: conv.interpolate(t, scale_factor=2, mode="bilinear"),
+        lambda t: conv.pad(t, (1, 1), mode="circular"),
+    ],
+)
+def test_float32_inputs_stay_float32(function):
+    x = tg.Tensor(np.random.default_rng(13).standard_normal((1, 2, 4, 4)).astype(np.float32))
+    assert function(x).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda x, w: conv.max_pool2d(conv.conv2d(x, w, padding=1), 2),
+        lambda x, w: conv.avg_pool2d(conv.conv2d(x, w, padding=1), 2),
+        lambda x, w: conv.pad(conv.conv2d(x, w), (1, 1, 1, 1), mode="reflect"),
+        lambda x, w: conv.interpolate(conv.conv2d(x, w), scale_factor=2, mode="bilinear"),
+    ],
+)
+def test_replays_under_tg_compile_equal_eager_calls(body):
+    # A compiled step replays NumPy calls into the arrays of its first call: every gradient
+    # here must start from fresh zeros on each replay, not from the last call's result.
+    rng = np.random.default_rng(14)
+    weight = tg.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+
+    def step(x, labels):
+        weight.grad = None
+        x.grad = None
+        loss = F.cross_entropy(body(x, weight).sum(axis=(2, 3)), labels, label_smoothing=0.1)
+        loss.backward()
+        return loss, weight.grad, x.grad
+
+    compiled = tg.compile(step)
+    for _ in range(3):
+        x, labels = rng.standard_normal((4, 2, 6, 6)), rng.integers(0, 3, 4)
+        eager = step(tg.Tensor(x, requires_grad=True), labels)
+        replay = compiled(tg.Tensor(x, requires_grad=True), labels)
+        for a, b in zip(eager, replay):
+            np.testing.assert_array_equal(a.data, b.data)

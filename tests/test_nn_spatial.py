@@ -105,3 +105,29 @@ def test_conv_layer_errors_name_the_problem():
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match=r"conv2d: input of shape \(1, 2, 5, 5\) with 2 channels"):
         nn.Conv2d(3, 4, 3, rng=0)(np.zeros((1, 2, 5, 5)))
+
+
+def test_reprs_read_as_pytorchs():
+    torch = import_torch()
+    tnn = torch.nn
+    pairs = [
+        (nn.Conv2d(1, 32, 3, padding=1), tnn.Conv2d(1, 32, 3, padding=1)),
+        (
+            nn.Conv2d(
+                4, 6, (2, 3), stride=(2, 1), padding=(1, 2), dilation=2, groups=2, bias=False
+            ),
+            tnn.Conv2d(
+                4, 6, (2, 3), stride=(2, 1), padding=(1, 2), dilation=2, groups=2, bias=False
+            ),
+        ),
+        (nn.Conv1d(3, 4, 3, stride=2), tnn.Conv1d(3, 4, 3, stride=2)),
+        (nn.MaxPool2d(2), tnn.MaxPool2d(2)),
+        (nn.BatchNorm2d(3), tnn.BatchNorm2d(3)),
+        (nn.BatchNorm1d(3, affine=False), tnn.BatchNorm1d(3, affine=False)),
+        (nn.LayerNorm(3, bias=False), tnn.LayerNorm(3, bias=False)),
+        (nn.Embedding(3, 2), tnn.Embedding(3, 2)),
+        (nn.Flatten(), tnn.Flatten()),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict())

@@ -13,7 +13,8 @@ they use. Nothing is downloaded at run time: the real data sets ship inside scik
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -23,12 +24,14 @@ from .rng import RandomLike, resolve_rng
 __all__ = [
     "DataLoader",
     "Dataset",
+    "Subset",
     "TensorDataset",
     "StandardScaler",
     "load_breast_cancer",
     "load_digits",
     "load_flower",
     "minibatches",
+    "random_split",
     "resolve_rng",
     "train_test_split",
 ]
@@ -214,6 +217,60 @@ class TensorDataset(Dataset):
         return self._length
 
 
+class Subset(Dataset):
+    """The examples of ``dataset`` at ``indices``, in that order.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    indices : sequence of int
+    """
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.intp)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int | np.integer):
+            return self.dataset[int(self.indices[index])]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(
+    dataset: Any, lengths: Sequence[int | float], generator: RandomLike = None
+) -> list[Subset]:
+    """Split ``dataset`` at random into non-overlapping :class:`Subset` s of the given lengths,
+    as ``torch.utils.data.random_split`` (fractions summing to 1 are allowed; the rounding
+    remainder goes to the first parts one by one).
+
+    Raises
+    ------
+    ValueError
+        If the lengths do not add up to ``len(dataset)`` (or the fractions to 1).
+    """
+    m = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(n, float) for n in lengths) and math.isclose(sum(lengths), 1.0):
+        counts = [int(math.floor(m * fraction)) for fraction in lengths]
+        for i in range(m - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(int(n) for n in lengths) != m or any(int(n) < 0 for n in lengths):
+        raise ValueError(
+            f"random_split: lengths {lengths} must be non-negative and add up to the "
+            f"{m} examples (or be fractions adding up to 1)"
+        )
+    order = resolve_rng(generator).permutation(m)
+    parts, start = [], 0
+    for n in lengths:
+        parts.append(Subset(dataset, order[start : start + int(n)]))
+        start += int(n)
+    return parts
+
+
 def _values(x: Any) -> np.ndarray:
     from .tensor import Tensor
 
@@ -260,6 +317,10 @@ class DataLoader:
         ``None`` draws from NumPy's global state (``tg.manual_seed``/``np.random.seed``).
     rng : same as ``generator``
         This project's older name for it.
+    collate_fn : callable, optional
+        Makes a batch from a list of examples (default: stack into Tensors, field by field).
+    num_workers, pin_memory
+        Accepted for PyTorch's code; batches are always made in this process.
 
     Yields
     ------
@@ -288,7 +349,14 @@ class DataLoader:
         drop_last: bool = False,
         generator: RandomLike = None,
         rng: RandomLike = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
     ) -> None:
+        # num_workers and pin_memory are accepted for PyTorch's code: the batches here are
+        # NumPy slices made in this process, so neither changes what is produced.
+        del num_workers, pin_memory
+        self.collate_fn = collate_fn
         if generator is not None and rng is not None:
             raise TypeError("DataLoader: give generator= or rng= (the same thing), not both")
         if isinstance(dataset, Dataset):
@@ -330,12 +398,13 @@ class DataLoader:
                 if order is None
                 else order[start : start + self.batch_size]
             )
-            if sliceable:
+            if sliceable and self.collate_fn is None:
                 batch = tuple(Tensor(t[index]) for t in self.dataset.tensors)
                 yield batch[0] if self._single else batch
             else:
                 positions = range(m)[index] if order is None else index
-                yield _collate([self.dataset[int(i)] for i in positions])
+                collate = self.collate_fn or _collate
+                yield collate([self.dataset[int(i)] for i in positions])
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.dataset), self.batch_size)

@@ -74,7 +74,9 @@ def _windows_forward(x: np.ndarray, geometry: Geometry) -> np.ndarray:
 def _fold_forward(patches: np.ndarray, extra: tuple[Geometry, tuple[int, ...]]) -> np.ndarray:
     (kh, kw, sh, sw, dh, dw), (n, c, height, width) = extra
     oh, ow = patches.shape[4], patches.shape[5]
-    out = np.zeros((c, n, height, width), dtype=patches.dtype)
+    # zeros_like of the input (not np.zeros): under tg.compile the fresh zeros are then part
+    # of the recording, so a replay starts from zero instead of adding to the last result.
+    out = np.zeros_like(patches, shape=(c, n, height, width))
     # One strided slice of the whole batch per kernel offset (kh kw of them, not per pixel).
     for i in range(kh):
         for j in range(kw):
@@ -444,8 +446,9 @@ def _pool_setup(
 def _pick_vjp(g, out, inputs, index, needs):
     # Only the position that was the maximum receives the gradient (the first one on ties,
     # as PyTorch): dPatches = onehot(argmax) * dY.
-    mask = np.zeros(inputs[0].shape, dtype=inputs[0].dtype)
-    np.put_along_axis(mask, index[:, None], 1.0, axis=1)
+    # A comparison, not a scatter into zeros: one array function that tg.compile records.
+    kernel = np.arange(inputs[0].shape[1]).reshape(1, -1, 1, 1, 1)
+    mask = (kernel == index[:, None]).astype(inputs[0].dtype)
     return (mask * g.reshape(g.shape[:1] + (1,) + g.shape[1:]),)
 
 

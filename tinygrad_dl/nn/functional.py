@@ -728,12 +728,15 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction("mse_loss", reduction)
     input, target = _pair("mse_loss", input, target)
     diff = input - target
-    squared = diff * diff
+    return _reduced(diff * diff, reduction)
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return squared.mean()
+        return loss.mean()
     if reduction == "sum":
-        return squared.sum()
-    return squared
+        return loss.sum()
+    return loss
 
 
 # -- more activations --------------------------------------------------------------------------
@@ -815,14 +818,6 @@ def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 
 
 # -- more losses -------------------------------------------------------------------------------
-
-
-def _reduced(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -1029,10 +1024,11 @@ def batch_norm(
         centred = x - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:
-            running_mean.data *= 1.0 - momentum
-            running_mean.data += momentum * mean.data.reshape(channels)
-            running_var.data *= 1.0 - momentum
-            running_var.data += momentum * var.data.reshape(channels) * (count / (count - 1))
+            # running += momentum (stat - running): one expression on this batch's statistics,
+            # so tg.compile records it and a replay reads the running values afresh.
+            unbiased = var.data.reshape(channels) * (count / (count - 1))
+            running_mean.data += momentum * (mean.data.reshape(channels) - running_mean.data)
+            running_var.data += momentum * (unbiased - running_var.data)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")

@@ -254,7 +254,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p!r}")
         self.p = p
         self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
         self.rng = resolve_rng(rng)
@@ -414,22 +414,12 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
-class Dropout2d(Module):
-    """Channel dropout for ``(N, C, H, W)``: whole channels zeroed with probability ``p``."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False, rng: RandomLike = None) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p!r}")
-        self.p = p
-        self.inplace = inplace  # accepted for PyTorch's code; computed out of place (see ReLU)
-        self.rng = resolve_rng(rng)
+class Dropout2d(Dropout):
+    """Channel dropout for ``(N, C, H, W)``: whole channels zeroed with probability ``p``, the
+    kept ones scaled by ``1/(1-p)`` (see :class:`Dropout` for the parameters)."""
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout2d(x, self.p, self.training, self.rng)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 class Embedding(Module):
@@ -470,6 +460,27 @@ class Embedding(Module):
         if self.padding_idx is not None:
             weight[self.padding_idx] = 0.0
         self.weight = Parameter(weight)
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
+        """An Embedding whose weight is (a copy of) ``embeddings`` ``(num, dim)``; with
+        ``freeze`` it does not require grad, as in PyTorch.
+
+        Raises
+        ------
+        ValueError
+            If ``embeddings`` is not 2-D.
+        """
+        values = np.array(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if values.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {values.shape}"
+            )
+        layer = cls(*values.shape, padding_idx=padding_idx, dtype=values.dtype)
+        layer.weight = Parameter(values, requires_grad=not freeze)
+        return layer
 
     def forward(self, input: Any) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)

@@ -104,6 +104,12 @@ class Module:
                     f"(its parameters would be invisible to the optimiser and the state dict); "
                     f"use nn.{kind}([...])"
                 )
+            if isinstance(value, dict) and any(isinstance(item, Module) for item in value.values()):
+                raise TypeError(
+                    f"{type(self).__name__}.{name}: a plain dict of Modules is not registered "
+                    "(its parameters would be invisible to the optimiser and the state dict); "
+                    "use nn.ModuleDict({...})"
+                )
             buffers = self.__dict__["_buffers"]
             if name in buffers:
                 if value is not None and not isinstance(value, Tensor):
@@ -303,8 +309,23 @@ class Module:
         """Cast every parameter to ``dtype`` (e.g. ``np.float32``) in place; returns ``self``.
 
         The parameters stay the same objects with new arrays, so call it before creating the
-        optimiser (whose state has the old dtype). Gradients are dropped.
+        optimiser (whose state has the old dtype). Gradients are dropped. ``to("cpu")`` (the
+        only device: everything here is NumPy) changes nothing.
+
+        Raises
+        ------
+        TypeError
+            For a non-floating dtype.
+        ValueError
+            For a device other than the CPU.
         """
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps"):
+            if not dtype.startswith("cpu"):
+                raise ValueError(
+                    f"{type(self).__name__}.to: tinygrad_dl computes with NumPy on the CPU; "
+                    f"there is no device {dtype!r}"
+                )
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(
@@ -317,6 +338,10 @@ class Module:
         for buffer in self.buffers():
             if buffer.dtype.kind == "f" and buffer.dtype != dtype:
                 buffer.data = buffer.data.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        """Returns ``self``: every array already lives in main memory (PyTorch's habit)."""
         return self
 
     def float(self) -> Module:

@@ -100,18 +100,26 @@ class _ConvNd(Module):
         return function(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
+        # PyTorch's text: sizes as tuples, padding/dilation/groups/bias only when not default.
+        def spell(value: Any) -> Any:
+            return (value,) * self._spatial if isinstance(value, int) else tuple(value)
+
         text = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
+            f"stride={spell(self.stride)}"
         )
-        if self.padding not in (0, (0,) * self._spatial):
+        if isinstance(self.padding, str):
             text += f", padding={self.padding}"
-        if self.dilation not in (1, (1,) * self._spatial):
-            text += f", dilation={self.dilation}"
+        elif spell(self.padding) != (0,) * self._spatial:
+            text += f", padding={spell(self.padding)}"
+        if spell(self.dilation) != (1,) * self._spatial:
+            text += f", dilation={spell(self.dilation)}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 

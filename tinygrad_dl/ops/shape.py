@@ -231,7 +231,9 @@ def _is_advanced(index: Any) -> bool:
 
 def _scatter_forward(g: np.ndarray, extra: tuple) -> np.ndarray:
     index, shape, advanced = extra
-    full = np.zeros(shape, dtype=g.dtype)
+    # zeros_like of g, not np.zeros: tg.compile records it, so a replay scatters into fresh
+    # zeros instead of adding onto the previous call's gradient.
+    full = np.zeros_like(g, shape=shape)
     if advanced:
         np.add.at(full, index, g)  # repeated indices accumulate
     else:
