@@ -376,3 +376,24 @@ def test_a_failed_check_inside_the_library_is_raised_at_replay_not_computed_past
 def test_compile_rejects_what_is_not_a_function():
     with pytest.raises(TypeError, match="expected a function"):
         tg.compile(3)
+
+
+def test_a_read_tensor_whose_array_is_replaced_retraces_and_uses_the_new_values():
+    weight = tg.Tensor(np.ones(3), requires_grad=True)
+    scale = tg.Tensor(np.array(2.0))
+
+    @tg.compile
+    def step(x):
+        loss = (weight * x * scale).sum()
+        loss.backward()
+        weight.grad = None
+        return loss
+
+    x = tg.Tensor(np.arange(3.0))
+    assert step(x).item() == step(x).item() == 6.0
+    scale.data = np.array(3.0)  # replaced, not changed in place
+    assert step(x).item() == 9.0
+    assert "its array replaced" in step.retrace_reasons[-1]
+    scale.data[...] = 4.0  # in place: read afresh by the replay, no new trace
+    traces = step.traces
+    assert step(x).item() == 12.0 and step.traces == traces

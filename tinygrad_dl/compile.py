@@ -643,13 +643,15 @@ _MISSING = object()
 # What the function reaches: parameters (bound by identity), modules (their train/eval flag).
 
 
-def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
-    """Parameters and modules reachable from ``function``'s closure, globals and ``self``."""
+def _reachable(function: Callable) -> tuple[list[Tensor], list[Any], list[Tensor]]:
+    """Parameters, modules and other tensors reachable from ``function``'s closure, globals and
+    ``self`` (the arrays of the last are read in place, so replacing one is guarded too)."""
     from .nn.module import Module
     from .optim import Optimizer
 
     params: dict[int, Tensor] = {}
     modules: dict[int, Any] = {}
+    constants: dict[int, Tensor] = {}
     seen: set[int] = set()
     pending: list[tuple[Any, int]] = [(function, 0)]
     while pending and len(seen) < 20_000:
@@ -660,6 +662,8 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
         if isinstance(value, Tensor):
             if value.requires_grad and value._node is None:
                 params.setdefault(id(value), value)
+            elif not value.requires_grad:
+                constants.setdefault(id(value), value)
         elif isinstance(value, Module):
             for module in value.modules():
                 modules.setdefault(id(module), module)
@@ -682,7 +686,7 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
             continue
         elif type(value).__module__ not in ("builtins", "numpy") and hasattr(value, "__dict__"):
             pending += [(v, depth + 1) for v in vars(value).values()]
-    return list(params.values()), list(modules.values())
+    return list(params.values()), list(modules.values()), list(constants.values())
 
 
 def _function_references(function: Callable) -> list[Any]:
@@ -730,6 +734,8 @@ def _describe_key_change(old: tuple, new: tuple, params: list[Tensor]) -> str:
         elif before[2] != after[2]:
             state = "has no .grad" if after[2] else "has a .grad"
             reasons.append(f"parameter {index} {state} now (traced the other way)")
+    if old[4] != new[4]:
+        reasons.append("a tensor the function reads had its array replaced")
     if len(old[3]) != len(new[3]):
         reasons.append("the set of parameters changed")
     return "; ".join(reasons) or "first call"
@@ -753,7 +759,7 @@ class CompiledFunction:
         self.function = function
         self.explain = explain
         self.cache_size = cache_size
-        self.params, self.modules = _reachable(function)
+        self.params, self.modules, self.constants = _reachable(function)
         self.programs: dict[tuple, Callable] = {}
         self.traces = 0  # how many times the function was traced (for tests and explain)
         self.retrace_reasons: list[str] = []
@@ -772,6 +778,7 @@ class CompiledFunction:
                 (id(p.data), p.data.shape, None if self.grads_cleared else p.grad is None)
                 for p in self.params
             ),
+            tuple(id(t.data) for t in self.constants),
         )
 
     def __call__(self, *args: Any) -> Any:
@@ -826,6 +833,8 @@ class CompiledFunction:
             if not self.grads_cleared:
                 check += f" or {name}.grad {'is' if had_grad else 'is not'} None"
             lines.append(f"{check}: return _MISS")
+        for tensor in self.constants:
+            lines.append(f"if {c(tensor)}.data is not {c(tensor.data)}: return _MISS")
         return lines
 
     def _trace(self, args: tuple, key: tuple) -> Any:
