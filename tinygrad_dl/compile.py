@@ -47,6 +47,7 @@ import builtins
 import functools
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -268,6 +269,7 @@ class _Tracer:
         self.grad_state: list[Any] = [p.grad for p in params]
         self.grad_tensors: list[Tensor] = []
         self.host_calls = 0
+        self.cleared_first: set[int] = set()  # params whose .grad a first zero_grad() cleared
         # For forwarding copies (see forward_copies): who wrote each buffer, who read it.
         self.writer: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, its name there)
         self.reads: dict[int, list[int]] = {}  # id(array) -> lines that read it
@@ -468,6 +470,10 @@ class _Tracer:
             f"**{self.constant(kwargs)})"
         )
         self.host_calls += 1
+        if not self.lines[:-1] and function.__name__ == "zero_grad" and not args and not kwargs:
+            # Every gradient is set to None before anything reads one: whether a parameter had
+            # a .grad when the call began cannot change what the call computes.
+            self.cleared_first = {id(p) for group in owner.param_groups for p in group["params"]}
         _active = None  # its own NumPy calls are not recorded: replay runs the call itself
         try:
             return function(owner, *args, **kwargs)
@@ -637,13 +643,15 @@ _MISSING = object()
 # What the function reaches: parameters (bound by identity), modules (their train/eval flag).
 
 
-def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
-    """Parameters and modules reachable from ``function``'s closure, globals and ``self``."""
+def _reachable(function: Callable) -> tuple[list[Tensor], list[Any], list[Tensor]]:
+    """Parameters, modules and other tensors reachable from ``function``'s closure, globals and
+    ``self`` (the arrays of the last are read in place, so replacing one is guarded too)."""
     from .nn.module import Module
     from .optim import Optimizer
 
     params: dict[int, Tensor] = {}
     modules: dict[int, Any] = {}
+    constants: dict[int, Tensor] = {}
     seen: set[int] = set()
     pending: list[tuple[Any, int]] = [(function, 0)]
     while pending and len(seen) < 20_000:
@@ -654,6 +662,8 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
         if isinstance(value, Tensor):
             if value.requires_grad and value._node is None:
                 params.setdefault(id(value), value)
+            elif not value.requires_grad:
+                constants.setdefault(id(value), value)
         elif isinstance(value, Module):
             for module in value.modules():
                 modules.setdefault(id(module), module)
@@ -676,7 +686,7 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
             continue
         elif type(value).__module__ not in ("builtins", "numpy") and hasattr(value, "__dict__"):
             pending += [(v, depth + 1) for v in vars(value).values()]
-    return list(params.values()), list(modules.values())
+    return list(params.values()), list(modules.values()), list(constants.values())
 
 
 def _function_references(function: Callable) -> list[Any]:
@@ -724,6 +734,8 @@ def _describe_key_change(old: tuple, new: tuple, params: list[Tensor]) -> str:
         elif before[2] != after[2]:
             state = "has no .grad" if after[2] else "has a .grad"
             reasons.append(f"parameter {index} {state} now (traced the other way)")
+    if old[4] != new[4]:
+        reasons.append("a tensor the function reads had its array replaced")
     if len(old[3]) != len(new[3]):
         reasons.append("the set of parameters changed")
     return "; ".join(reasons) or "first call"
@@ -747,19 +759,26 @@ class CompiledFunction:
         self.function = function
         self.explain = explain
         self.cache_size = cache_size
-        self.params, self.modules = _reachable(function)
+        self.params, self.modules, self.constants = _reachable(function)
         self.programs: dict[tuple, Callable] = {}
         self.traces = 0  # how many times the function was traced (for tests and explain)
         self.retrace_reasons: list[str] = []
         self._latest: tuple | None = None
         self._last: Callable | None = None  # the latest program, tried first
+        # True once a trace showed the function clears every .grad first (optimizer.zero_grad()):
+        # then whether a parameter has a .grad on entry is not part of the guards.
+        self.grads_cleared = False
 
     def _key(self, args: tuple) -> tuple:
         return (
             tuple(map(_argument_key, args)),
             autograd._mode.enabled,
             tuple(module.training for module in self.modules),
-            tuple((id(p.data), p.data.shape, p.grad is None) for p in self.params),
+            tuple(
+                (id(p.data), p.data.shape, None if self.grads_cleared else p.grad is None)
+                for p in self.params
+            ),
+            tuple(id(t.data) for t in self.constants),
         )
 
     def __call__(self, *args: Any) -> Any:
@@ -778,7 +797,9 @@ class CompiledFunction:
                 return result
         return self._trace(args, key)
 
-    def _guards(self, tracer: _Tracer, args: tuple) -> list[str]:
+    def _guards(
+        self, tracer: _Tracer, args: tuple, entry_grads: list, grad_mode: bool, training: list
+    ) -> list[str]:
         """Replay's first lines: return ``_MISS`` unless this call matches the trace's guards."""
         c = tracer.constant
         lines = [f"if len(args) != {len(args)}: return _MISS"]
@@ -803,16 +824,17 @@ class CompiledFunction:
                 )
             else:
                 lines.append(f"if x{index} is not {c(value)}: return _MISS")
-        lines.append(f"if _mode.enabled is not {autograd._mode.enabled}: return _MISS")
-        for module in self.modules:
-            lines.append(f"if {c(module)}.training is not {module.training}: return _MISS")
-        for param in self.params:
+        lines.append(f"if _mode.enabled is not {grad_mode}: return _MISS")
+        for module, flag in zip(self.modules, training):
+            lines.append(f"if {c(module)}.training is not {flag}: return _MISS")
+        for param, had_grad in zip(self.params, entry_grads):
             name = c(param)
-            presence = "is not" if param.grad is None else "is"
-            lines.append(
-                f"if {name}.data is not {c(param.data)} or {name}.grad {presence} None: "
-                f"return _MISS"
-            )
+            check = f"if {name}.data is not {c(param.data)}"
+            if not self.grads_cleared:
+                check += f" or {name}.grad {'is' if had_grad else 'is not'} None"
+            lines.append(f"{check}: return _MISS")
+        for tensor in self.constants:
+            lines.append(f"if {c(tensor)}.data is not {c(tensor.data)}: return _MISS")
         return lines
 
     def _trace(self, args: tuple, key: tuple) -> Any:
@@ -828,7 +850,10 @@ class CompiledFunction:
             raise CompileError("tg.compile: a compiled function called inside another's trace")
         tracer = _Tracer(self.params)
         swapped: list[tuple[Tensor, np.ndarray]] = []
-        prologue = self._guards(tracer, args)
+        entry_grads = [p.grad is not None for p in self.params]
+        training = [module.training for module in self.modules]
+        grad_mode = autograd._mode.enabled
+        grad_reads: list[str] = []
         traced_args = []
         for index, value in enumerate(args):
             if isinstance(value, Tensor):
@@ -843,7 +868,7 @@ class CompiledFunction:
             if param.grad is not None:  # read afresh: a step may add to the previous gradient
                 swapped.append((param.grad, param.grad.data))
                 param.grad.data = tracer.live_input(param.grad.data, f"g{index}")
-                prologue.append(f"g{index} = {tracer.constant(param)}.grad.data")
+                grad_reads.append(f"g{index} = {tracer.constant(param)}.grad.data")
         try:
             with _Patches():
                 _active = tracer
@@ -863,6 +888,17 @@ class CompiledFunction:
                    for t in tracer.grad_tensors}  # fmt: skip
         tracer.forward_copies(visible)
         tracer.lines = [line for line in tracer.lines if line != "pass"]
+        body = "\n".join(tracer.lines)
+        if (
+            self.params
+            and {id(p) for p in self.params} <= tracer.cleared_first
+            and not any(re.search(rf"\b{line.split(' = ')[0]}\b", body) for line in grad_reads)
+        ):
+            self.grads_cleared = True
+            key = self._key(args)
+        prologue = self._guards(tracer, args, entry_grads, grad_mode, training)
+        if not self.grads_cleared:
+            prologue += grad_reads
         source = "def replay(args):\n" + "".join(
             f"    {line}\n" for line in prologue + tracer.lines + [f"return {returned}"]
         )
