@@ -127,10 +127,12 @@ from .ops.shape import (
     atleast_2d,
     atleast_3d,
     column_stack,
+    dsplit,
     dstack,
     flip,
     fliplr,
     flipud,
+    hsplit,
     hstack,
     moveaxis,
     pad,
@@ -138,7 +140,9 @@ from .ops.shape import (
     repeat,
     roll,
     rollaxis,
+    rot90,
     tile,
+    vsplit,
     vstack,
 )
 from .rng import manual_seed
@@ -300,6 +304,10 @@ __all__ += [
     "repeat",
     "roll",
     "rollaxis",
+    "rot90",
     "tile",
     "vstack",
+    "vsplit",
+    "hsplit",
+    "dsplit",
 ]
