@@ -285,9 +285,11 @@ SHAPE_FUNCTIONS = [
     "hstack",
     "dstack",
     "column_stack",
+    "rot90",
+    "vstack of one array",
 ]
 # What HIPS autograd cannot differentiate: pad modes other than constant, repeat with a list,
-# roll with tuples, rollaxis with a negative axis, flip (no vjp) and flipud.
+# roll with tuples, rollaxis with a negative axis, flip (no vjp), flipud, rot90 with axes.
 HIPS_SHAPE_FUNCTIONS = [
     name
     for name in SHAPE_FUNCTIONS
@@ -303,6 +305,7 @@ HIPS_SHAPE_FUNCTIONS = [
         "flip",
         "flip all",
         "flipud",
+        "rot90",
     }
 ]
 
@@ -379,6 +382,14 @@ def shape_function_cases(draw, names=SHAPE_FUNCTIONS):
         return name, lambda m, t: m.hstack([t * 2, t]), x
     if name == "dstack":
         return name, lambda m, t: m.dstack([t, t * t]), x
+    if name == "rot90":
+        k = draw(st.integers(-1, 4))
+        if ndim < 2:
+            return name, lambda m, t: m.rot90(m.atleast_2d(t), k), x
+        plane = tuple(draw(st.permutations(range(ndim))))[:2]
+        return name, lambda m, t: m.rot90(t, k, plane), x
+    if name == "vstack of one array":  # NumPy iterates over its rows
+        return name, lambda m, t: m.vstack(t), x
     return name, lambda m, t: m.column_stack([t, t * 2]), x
 
 
@@ -431,6 +442,28 @@ def test_array_split_into_uneven_sections_equals_numpy_and_gradients_reassemble(
     assert check_gradient(weighted_pieces, x)
 
 
+@given(x=float_arrays(shapes(min_dims=3, max_dims=3, max_side=4)), data=st.data())
+def test_vsplit_hsplit_dsplit_equal_numpy_and_their_gradients_reassemble(x, data):
+    for axis, ours, theirs in [
+        (0, tg.vsplit, np.vsplit),
+        (1, tg.hsplit, np.hsplit),
+        (2, tg.dsplit, np.dsplit),
+    ]:
+        length = x.shape[axis]
+        sections = data.draw(st.sampled_from([d for d in range(1, length + 1) if length % d == 0]))
+        pieces = ours(tg.Tensor(x), sections)
+        for mine, expected in zip(pieces, theirs(x, sections), strict=True):
+            np.testing.assert_array_equal(mine.data, expected)
+
+        def weighted_pieces(t, ours=ours, sections=sections, axis=axis):
+            parts = ours(t, sections)
+            return tg.concatenate([p * (i + 1) for i, p in enumerate(parts)], axis)
+
+        assert check_gradient(weighted_pieces, x)
+    with pytest.raises(ValueError, match="dsplit: needs at least 3 dimensions"):
+        np.dsplit(tg.Tensor(x[0]), 1)
+
+
 SHAPE_TORCH = {
     "roll": (lambda t: np.roll(t, (1, -2), (0, 1)), lambda t: torch.roll(t, (1, -2), (0, 1))),
     "flip": (lambda t: np.flip(t, 1), lambda t: torch.flip(t, (1,))),
@@ -455,6 +488,7 @@ SHAPE_TORCH = {
     ),
     "vstack": (lambda t: np.vstack([t, t[:1]]), lambda t: torch.vstack([t, t[:1]])),
     "hstack": (lambda t: np.hstack([t, t]), lambda t: torch.hstack([t, t])),
+    "rot90": (lambda t: np.rot90(t, 1), lambda t: torch.rot90(t, 1)),
     "column_stack": (
         lambda t: np.column_stack([t[:, 0], t]),
         lambda t: torch.column_stack([t[:, 0], t]),

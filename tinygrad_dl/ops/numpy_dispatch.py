@@ -484,6 +484,10 @@ FUNCTIONS.update(
         np.column_stack: shape.column_stack,
         np.append: shape.append,
         np.array_split: shape.array_split,
+        np.vsplit: shape.vsplit,
+        np.hsplit: shape.hsplit,
+        np.dsplit: shape.dsplit,
+        np.rot90: shape.rot90,
         np.gradient: grids.gradient,
         np.linspace: grids.linspace,
     }

@@ -48,6 +48,10 @@ __all__ = [
     "column_stack",
     "append",
     "array_split",
+    "rot90",
+    "vsplit",
+    "hsplit",
+    "dsplit",
 ]
 
 
@@ -527,6 +531,26 @@ def flipud(x: Any) -> Tensor:
     return flip(x, 0)
 
 
+def rot90(x: Any, k: int = 1, axes: Any = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as ``np.rot90`` (flips and a
+    transpose, so the gradient rotates back)."""
+    x = as_tensor(x)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must be a pair, got {axes!r}")
+    first, second = _axis_tuple("rot90", axes, x.ndim)
+    k = int(k) % 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, first), second)
+    order = list(range(x.ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return transpose(flip(x, second), tuple(order))
+    return flip(transpose(x, tuple(order)), second)
+
+
 def _negate_shift(shift: Any) -> Any:
     if isinstance(shift, (int, np.integer)):
         return -int(shift)
@@ -708,7 +732,12 @@ def atleast_3d(*arrays: Any) -> Any:
 
 
 def _sequence(op: str, tensors: Any) -> list:
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+    """The arrays to join; a single array counts as the sequence of its rows, as in NumPy."""
+    if isinstance(tensors, (Tensor, np.ndarray)):
+        if tensors.ndim == 0:
+            raise TypeError(f"{op}: expected a sequence of arrays, got a 0-d array")
+        return list(as_tensor(tensors))
+    if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}: expected a sequence of arrays, got {type(tensors).__name__}")
     return list(tensors)
 
@@ -743,6 +772,29 @@ def append(x: Any, values: Any, axis: int | None = None) -> Tensor:
     if axis is None:
         return concatenate([flatten(as_tensor(x)), flatten(as_tensor(values))], axis=0)
     return concatenate([x, values], axis=axis)
+
+
+def _split_at_least(op: str, x: Any, ndim: int, axis: int, sections: Any) -> list[Tensor]:
+    x = as_tensor(x)
+    if x.ndim < ndim:
+        raise ValueError(f"{op}: needs at least {ndim} dimensions, got shape {x.shape}")
+    return split(x, sections, axis)
+
+
+def vsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``np.vsplit``: :func:`split` along axis 0 of an array of at least 2 dimensions."""
+    return _split_at_least("vsplit", x, 2, 0, indices_or_sections)
+
+
+def hsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``np.hsplit``: :func:`split` along axis 1 (axis 0 for a vector)."""
+    x = as_tensor(x)
+    return _split_at_least("hsplit", x, 1, 1 if x.ndim > 1 else 0, indices_or_sections)
+
+
+def dsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """``np.dsplit``: :func:`split` along axis 2 of an array of at least 3 dimensions."""
+    return _split_at_least("dsplit", x, 3, 2, indices_or_sections)
 
 
 def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
