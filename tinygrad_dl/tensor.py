@@ -930,73 +930,12 @@ class Tensor:
         )
 
     # -- more elementwise functions and running reductions (ops.elementwise, ops.reduce) ------
-    def prod(
-        self,
-        axis: Any = None,
-        keepdims: bool | None = None,
-        *,
-        dim: Any = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Product over ``axis`` (all axes by default); exact gradient with zeros too."""
-        axis, keepdims = _dialect("prod", axis, dim, keepdims, keepdim)
-        return _ops.reduce.prod(self, axis, keepdims)
-
-    def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-        """Running product along ``axis`` (NumPy: the flattened values when ``None``)."""
-        axis, _ = _dialect("cumprod", axis, dim, None, None)
-        return _ops.reduce.cumprod(self, axis)
-
     def diff(
         self, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None, *, dim=None
     ) -> Tensor:
         """The ``n``-th difference along ``axis`` (``dim=`` too), as ``np.diff``/``torch.diff``."""
         axis = axis if dim is None else dim
         return _ops.reduce.diff(self, n, axis, prepend, append)
-
-    def round(self, decimals: int = 0) -> Tensor:
-        """Round to ``decimals`` places (halves to even); gradient 0."""
-        return _ops.elementwise.round(self, decimals)
-
-    def sign(self) -> Tensor:
-        """``sign(x)``; gradient 0 (kept in the graph, as PyTorch)."""
-        return _ops.elementwise.sign(self)
-
-    def floor(self) -> Tensor:
-        """Largest integer ``<= x``; gradient 0."""
-        return _ops.elementwise.floor(self)
-
-    def ceil(self) -> Tensor:
-        """Smallest integer ``>= x``; gradient 0."""
-        return _ops.elementwise.ceil(self)
-
-    def trunc(self) -> Tensor:
-        """``x`` rounded towards 0; gradient 0."""
-        return _ops.elementwise.trunc(self)
-
-    def tan(self) -> Tensor:
-        """``tan x``; ``d/dx = 1 + tan^2 x``."""
-        return _ops.elementwise.tan(self)
-
-    def sinh(self) -> Tensor:
-        """``sinh x``; ``d/dx = cosh x``."""
-        return _ops.elementwise.sinh(self)
-
-    def cosh(self) -> Tensor:
-        """``cosh x``; ``d/dx = sinh x``."""
-        return _ops.elementwise.cosh(self)
-
-    def arcsin(self) -> Tensor:
-        """``arcsin x``; ``d/dx = 1 / sqrt(1 - x^2)``."""
-        return _ops.elementwise.arcsin(self)
-
-    def arccos(self) -> Tensor:
-        """``arccos x``; ``d/dx = -1 / sqrt(1 - x^2)``."""
-        return _ops.elementwise.arccos(self)
-
-    def arctan(self) -> Tensor:
-        """``arctan x``; ``d/dx = 1 / (1 + x^2)``."""
-        return _ops.elementwise.arctan(self)
 
     def arcsinh(self) -> Tensor:
         """``arcsinh x``; ``d/dx = 1 / sqrt(x^2 + 1)``."""
@@ -1009,22 +948,6 @@ class Tensor:
     def arctanh(self) -> Tensor:
         """``arctanh x``; ``d/dx = 1 / (1 - x^2)``."""
         return _ops.elementwise.arctanh(self)
-
-    def log2(self) -> Tensor:
-        """``log2 x``; ``d/dx = 1 / (x ln 2)``."""
-        return _ops.elementwise.log2(self)
-
-    def log10(self) -> Tensor:
-        """``log10 x``; ``d/dx = 1 / (x ln 10)``."""
-        return _ops.elementwise.log10(self)
-
-    def exp2(self) -> Tensor:
-        """``2^x``; ``d/dx = 2^x ln 2``."""
-        return _ops.elementwise.exp2(self)
-
-    def expm1(self) -> Tensor:
-        """``e^x - 1``, accurate near 0; ``d/dx = e^x``."""
-        return _ops.elementwise.expm1(self)
 
     def sinc(self) -> Tensor:
         """``sin(pi x) / (pi x)``, NumPy's and PyTorch's normalized sinc."""
@@ -1268,11 +1191,6 @@ class Tensor:
     def triu(self, diagonal: int = 0) -> Tensor:
         """Zeros below diagonal ``diagonal`` (gradient: the same mask)."""
         return _ops.linalg.triu(self, diagonal)
-
-    def diff(self, n: int = 1, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-        """``n``-th differences along ``axis`` (default the last)."""
-        axis, _ = _dialect("diff", axis, dim, None, None)
-        return _ops.reduce.diff(self, n, -1 if axis is None else axis)
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype`` (differentiable between float dtypes)."""
