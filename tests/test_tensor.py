@@ -458,3 +458,27 @@ def test_newer_elementwise_and_running_methods_match_torch_under_its_names(name)
     (out * weights).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, err_msg=name)
+
+
+def test_no_method_is_defined_twice_in_the_class_body():
+    # A second ``def`` of the same name silently replaces the first (two branches adding the
+    # same method merge cleanly into such a pair).
+    import ast
+    from collections import Counter
+
+    source = (Path(tg.__file__).resolve().parent / "tensor.py").read_text()
+    (tensor_class,) = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ClassDef) and node.name == "Tensor"
+    ]
+    names = Counter(
+        node.name
+        for node in tensor_class.body
+        if isinstance(node, ast.FunctionDef)
+        and not any(
+            isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter")
+            for d in node.decorator_list
+        )
+    )
+    assert not [name for name, count in names.items() if count > 1], names.most_common(3)
