@@ -291,11 +291,40 @@ def test_prod_second_derivatives_match_central_differences(x, data):
     assert tg.gradgradcheck(lambda t: np.prod(t, axis=axis), [tg.Tensor(x, requires_grad=True)])
 
 
-@pytest.mark.parametrize("function", [np.prod, np.cumprod])
-def test_second_derivative_through_prod_at_a_zero_is_refused_not_wrong(function):
-    x = tg.Tensor(np.array([0.0, 2.0, 3.0]), requires_grad=True)
-    with pytest.raises(NotImplementedError, match=function.__name__ + ".*zeros"):
-        tg.grad(function(x).sum(), [x], create_graph=True)
+ZEROS_3x3 = np.array([[0.0, 2.0, -1.5], [0.0, 0.0, 3.0], [1.2, 0.0, 0.5]])
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda t: np.prod(t),
+        lambda t: np.prod(t, axis=1),
+        lambda t: np.prod(t, axis=0, keepdims=True),
+        lambda t: np.prod(t, axis=(0, 1)),
+        lambda t: np.cumprod(t),
+        lambda t: np.cumprod(t, axis=0),
+        lambda t: np.cumprod(t, axis=1),
+    ],
+    ids=["prod", "prod axis 1", "prod axis 0", "prod (0, 1)", "cumprod", "cumprod 0", "cumprod 1"],
+)
+def test_prod_and_cumprod_second_derivatives_at_one_and_two_zeros(function):
+    # Rows hold one, two and one zeros; at a zero the first derivative is a smooth polynomial,
+    # so central differences of it check the second derivative exactly.
+    for x in (ZEROS_3x3, ZEROS_3x3[:2], np.array([[0.0, 0.0], [0.0, 2.0]])):
+        assert tg.gradgradcheck(function, [tg.Tensor(x, requires_grad=True)])
+
+
+@needs_torch
+def test_prod_second_derivative_at_zeros_matches_torch():
+    x = ZEROS_3x3
+    leaf = tg.Tensor(x, requires_grad=True)
+    (first,) = tg.grad(np.prod(leaf, axis=1).sum(), [leaf], create_graph=True)
+    (second,) = tg.grad((first * first).sum(), [leaf])
+    theirs = torch.tensor(x, requires_grad=True)
+    (first_t,) = torch.autograd.grad(theirs.prod(dim=1).sum(), theirs, create_graph=True)
+    (second_t,) = torch.autograd.grad((first_t * first_t).sum(), theirs)
+    np.testing.assert_allclose(first.data, first_t.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(second.data, second_t.numpy(), rtol=1e-12)
 
 
 # -- cumsum, cumprod --------------------------------------------------------------------------

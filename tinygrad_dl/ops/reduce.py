@@ -132,7 +132,8 @@ def _prod_vjp(g, out, inputs, extra, needs):
     spread = _spread(g, extra.kept, extra.shape)
     if not np.any(x == 0):
         return (spread * out.reshape(extra.kept) / x,)
-    _no_second_order_at_zeros("prod", g)
+    if isinstance(g, Tensor):  # create_graph: a rule that is itself differentiable
+        return (spread * _others_product(x, extra.axes),)
     # With zeros: a slice with one zero sends the product of its other elements to that zero
     # and 0 elsewhere; a slice with two or more zeros sends 0 everywhere (PyTorch's values).
     is_zero = x == 0
@@ -143,14 +144,35 @@ def _prod_vjp(g, out, inputs, extra, needs):
     return (spread * others,)
 
 
-def _no_second_order_at_zeros(op: str, g: Any) -> None:
-    """Refuse ``create_graph`` through ``op`` at inputs with zeros (its rule there is not a
-    differentiable formula), rather than give a wrong second derivative."""
-    if isinstance(g, Tensor):
-        raise NotImplementedError(
-            f"{op}: second derivatives (create_graph=True) at an input containing zeros are not "
-            f"implemented; the first derivative is exact there"
-        )
+def _others_product(x: Tensor, axes: tuple[int, ...] | None) -> Tensor:
+    """``prod_{j != i} x_j`` over each element's reduced slice, multiplied out from an
+    ``n x n`` table (the slice once per element, with that element replaced by 1).
+
+    No division, so it is exact with any number of zeros, and made of recorded ops (prod,
+    where, moveaxis), so it can be differentiated again: the second derivatives of ``prod`` at
+    zeros come out right. ``O(n^2)``: used only under ``create_graph`` at inputs with zeros.
+    """
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    ends = tuple(range(-len(axes), 0))
+    moved = np.moveaxis(x, axes, ends)
+    count = _size(moved.shape[moved.ndim - len(axes) :])
+    flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (count,))
+    table = np.where(np.eye(count, dtype=bool), 1.0, np.expand_dims(flat, -2))
+    return np.moveaxis(np.prod(table, axis=-1).reshape(moved.shape), ends, axes)
+
+
+def _cumprod_table_vjp(g: Tensor, x: Tensor, axis: int) -> Tensor:
+    """``dx_i = sum_{k >= i} dY_k prod_{j <= k, j != i} x_j`` from an ``n x n`` table of running
+    products that skip one element each: exact with zeros and differentiable again (``O(n^2)``,
+    used only under ``create_graph`` at inputs with zeros)."""
+    moved_x, moved_g = np.moveaxis(x, axis, -1), np.moveaxis(g, axis, -1)
+    count = moved_x.shape[-1]
+    skipping = np.cumprod(
+        np.where(np.eye(count, dtype=bool), 1.0, np.expand_dims(moved_x, -2)), axis=-1
+    )
+    later = np.triu(np.ones((count, count), dtype=bool))  # [i, k]: k >= i
+    grad = np.sum(np.where(later, np.expand_dims(moved_g, -2) * skipping, 0.0), axis=-1)
+    return np.moveaxis(grad, -1, axis)
 
 
 # ufunc.reduce directly: np.sum/np.mean add microseconds of Python around the same C loop.
@@ -255,10 +277,10 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Product over ``axis``; ``dx_i = dY * prod_{j != i} x_j``, exact with zeros too.
+    """Product over ``axis``; ``dx_i = dY * prod_{j != i} x_j``, exact with zeros too (second
+    derivatives included).
 
-    Parameters, returns and errors as :func:`sum`. Second derivatives (``create_graph``) at an
-    input containing zeros raise ``NotImplementedError``.
+    Parameters, returns and errors as :func:`sum`.
     """
     return _reduce(PROD, "prod", x, axis, keepdims)
 
@@ -484,7 +506,9 @@ def _cumprod_vjp(g, out, inputs, extra, needs):
     if not np.any(x == 0):
         grad = _reverse_cumsum(g * out, axis) / x
     else:
-        _no_second_order_at_zeros("cumprod", g)
+        if isinstance(g, Tensor):  # create_graph: a rule that is itself differentiable
+            grad = _cumprod_table_vjp(g, x, axis)
+            return (grad.reshape(extra.shape) if extra.axis is None else grad,)
         # Along a slice whose first zero is at z: before z the formula above holds (x_i != 0);
         # at z, dx_z = sum_{k >= z} dY_k (Y_k with x_z taken as 1); after z every product
         # holds x_z = 0, so 0. (PyTorch's values.)
@@ -554,8 +578,7 @@ def cumprod(x: Any, axis: int | None = None) -> Tensor:
     """Running product along ``axis``, as ``np.cumprod``; exact gradient with zeros too.
 
     ``dx_i = sum_{k >= i} dY_k prod_{j <= k, j != i} x_j``. Parameters, returns and errors as
-    :func:`cumsum`; second derivatives at an input containing zeros raise
-    ``NotImplementedError``.
+    :func:`cumsum`. Exact with zeros, second derivatives included.
     """
     return _running(CUMPROD, "cumprod", x, axis)
 
