@@ -756,3 +756,40 @@ def test_every_linalg_op_states_its_gradient_rule():
     ops = [value for value in vars(linalg).values() if isinstance(value, tg.autograd.Op)]
     assert len(ops) >= 15
     assert [op.name for op in ops if not op.rule.startswith("d")] == []
+
+
+# -- PyTorch's method names: the same lambda on our Tensor and on torch.Tensor ----------------
+METHODS = {
+    "outer": (lambda a, b: a.outer(b), [(3,), (4,)]),
+    "inner": (lambda a, b: a.inner(b), [(2, 3), (4, 3)]),
+    "kron": (lambda a, b: a.kron(b), [(2, 2), (3, 1)]),
+    "cross": (lambda a, b: a.cross(b), [(3, 2), (3, 2)]),
+    "cross dim": (lambda a, b: a.cross(b, dim=-1), [(4, 3), (4, 3)]),
+    "trace": (lambda a: a.trace(), [(3, 3)]),
+    "diagonal": (lambda a: a.diagonal(1, 0, 1), [(3, 4)]),
+    "tril": (lambda a: a.tril(-1), [(3, 4)]),
+    "triu": (lambda a: a.triu(1), [(2, 3, 3)]),
+    "det": (lambda a: a.det(), [(2, 3, 3)]),
+    "inverse": (lambda a: a.inverse(), [(3, 3)]),
+    "pinverse": (lambda a: a.pinverse(), [(3, 2)]),
+}
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")  # the default
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_linalg_methods_match_torch_methods(name):
+    function, shapes_ = METHODS[name]
+    rng = np.random.default_rng(11)
+    # Square inputs get a dominant diagonal, so det and inverse are well conditioned.
+    arrays = [
+        rng.standard_normal(s) + (3 * np.eye(s[-1]) if s[-2:] == (s[-1],) * 2 else 0)
+        for s in shapes_
+    ]
+    assert_matches_torch(function, function, *arrays, rtol=1e-6)
+
+
+def test_tensor_norm_of_zeros_has_zero_gradient_for_any_p():
+    x = tg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    x.norm(3, dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))

@@ -1194,8 +1194,11 @@ def _vector_norm_vjp(g, out, inputs, extra, needs):
         return (g * x / safe,)
     if order == 1:
         return (g * np.sign(x),)
-    grad = g * np.sign(x) * (np.abs(x) / safe) ** (order - 1)
-    return (np.where((out == 0) | (x == 0), 0, grad),)
+    # At x_i = 0, 0 ** (p - 1) is inf for p < 1; sign(x_i) = 0 makes that entry's gradient 0
+    # (PyTorch's), so take the ratio as 1 there and never form inf * 0.
+    ratio = np.where(x == 0, 1, np.abs(x) / safe)
+    grad = g * np.sign(x) * ratio ** (order - 1)
+    return (np.where(out == 0, 0, grad),)
 
 
 VECTOR_NORM = Op(
