@@ -793,3 +793,12 @@ def test_tensor_norm_of_zeros_has_zero_gradient_for_any_p():
     x = tg.Tensor(np.zeros((2, 3)), requires_grad=True)
     x.norm(3, dim=1).sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+
+
+@given(x=float_arrays((3,)), k=st.integers(-2, 2))
+def test_tril_triu_of_a_vector_broadcast_it_to_a_matrix_first_as_numpy(x, k):
+    for ours, theirs in [(tg.tril, np.tril), (tg.triu, np.triu)]:
+        np.testing.assert_array_equal(ours(tg.Tensor(x), k).data, theirs(x, k))
+        assert check_gradient(lambda t, ours=ours: ours(t, k), x)
+    with pytest.raises(ValueError, match="tril: needs at least 1 dimension"):
+        tg.tril(tg.Tensor(1.0))

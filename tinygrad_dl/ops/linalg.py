@@ -623,8 +623,10 @@ TRIU = Op(
 
 def _triangle(op: Op, x: Any, k: int) -> Tensor:
     x = as_tensor(x)
-    if x.ndim < 2:  # NumPy broadcasts a vector to the square matrix first
-        x = broadcast_to(x, (x.shape[-1],) * 2 if x.ndim else (1, 1))
+    if x.ndim == 0:
+        raise ValueError(f"{op.name}: needs at least 1 dimension, got a 0-d tensor")
+    if x.ndim == 1:  # NumPy broadcasts a vector to the square matrix first
+        x = broadcast_to(x, (x.shape[0],) * 2)
     return record(op, op.forward(x.data, int(k)), (x,), int(k))
 
 
