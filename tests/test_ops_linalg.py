@@ -802,3 +802,56 @@ def test_tril_triu_of_a_vector_broadcast_it_to_a_matrix_first_as_numpy(x, k):
         assert check_gradient(lambda t, ours=ours: ours(t, k), x)
     with pytest.raises(ValueError, match="tril: needs at least 1 dimension"):
         tg.tril(tg.Tensor(1.0))
+
+
+# -- products and solvers composed from the ops above -------------------------------------------
+@given(data=st.data())
+def test_lstsq_equals_numpy_for_tall_wide_and_vector_cases_and_passes_gradcheck(data):
+    a = data.draw(distinct_singular(), label="a")
+    columns = data.draw(st.sampled_from([None, 1, 2]), label="columns of b")
+    b_shape = (a.shape[0],) if columns is None else (a.shape[0], columns)
+    b = data.draw(float_arrays(b_shape), label="b")
+    ours = np.linalg.lstsq(tg.Tensor(a), tg.Tensor(b))
+    expected = np.linalg.lstsq(a, b)
+    np.testing.assert_allclose(ours.x.data, expected[0], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.residuals.data, expected[1], rtol=1e-8, atol=1e-10)
+    assert ours.rank == expected[2]
+    np.testing.assert_allclose(ours.s.data, expected[3], rtol=1e-10)
+    assert check_gradient(lambda x, y: np.linalg.lstsq(x, y)[0], a, b, atol=1e-5, rtol=1e-4)
+    if ours.residuals.size:
+        assert check_gradient(lambda x, y: np.linalg.lstsq(x, y)[1], a, b, atol=1e-5, rtol=1e-4)
+
+
+@given(a=invertible(batch=True), n=st.integers(-3, 4))
+def test_matrix_power_equals_numpy_for_every_sign_of_n_and_passes_gradgradcheck(a, n):
+    out = np.linalg.matrix_power(tg.Tensor(a), n)
+    np.testing.assert_allclose(out.data, np.linalg.matrix_power(a, n), rtol=1e-9, atol=1e-12)
+    leaf = tg.Tensor(a, requires_grad=True)
+    assert tg.gradgradcheck(lambda t: np.linalg.matrix_power(t, n), [leaf], atol=1e-4)
+
+
+VECTOR_PRODUCTS = {
+    "np.vdot": (np.vdot, [(2, 3), (3, 2)]),
+    "np.linalg.vecdot": (np.linalg.vecdot, [(2, 3), (3,)]),
+    "np.vecdot": (getattr(np, "vecdot", np.linalg.vecdot), [(4, 1, 3), (2, 3)]),
+    "np.matvec": (getattr(np, "matvec", tg.linalg.matvec), [(2, 3, 4), (4,)]),
+    "np.vecmat": (getattr(np, "vecmat", tg.linalg.vecmat), [(3,), (2, 3, 4)]),
+    "np.linalg.multi_dot": (lambda *xs: np.linalg.multi_dot(xs), [(3,), (3, 4), (4, 2), (2,)]),
+    "np.linalg.matrix_transpose": (np.linalg.matrix_transpose, [(2, 3, 4)]),
+    "np.linalg.tensordot": (
+        lambda x, y: np.linalg.tensordot(x, y, axes=([0], [1])),
+        [(3, 2), (4, 3)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VECTOR_PRODUCTS))
+def test_vector_products_equal_numpy_and_pass_gradgradcheck(name):
+    function, shapes_ = VECTOR_PRODUCTS[name]
+    rng = np.random.default_rng(13)
+    arrays = [rng.standard_normal(s) for s in shapes_]
+    out = function(*[tg.Tensor(a) for a in arrays])
+    assert isinstance(out, tg.Tensor)
+    np.testing.assert_allclose(out.data, function(*arrays), rtol=1e-12)
+    leaves = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    assert tg.gradgradcheck(function, leaves)
