@@ -756,3 +756,102 @@ def test_every_linalg_op_states_its_gradient_rule():
     ops = [value for value in vars(linalg).values() if isinstance(value, tg.autograd.Op)]
     assert len(ops) >= 15
     assert [op.name for op in ops if not op.rule.startswith("d")] == []
+
+
+# -- PyTorch's method names: the same lambda on our Tensor and on torch.Tensor ----------------
+METHODS = {
+    "outer": (lambda a, b: a.outer(b), [(3,), (4,)]),
+    "inner": (lambda a, b: a.inner(b), [(2, 3), (4, 3)]),
+    "kron": (lambda a, b: a.kron(b), [(2, 2), (3, 1)]),
+    "cross": (lambda a, b: a.cross(b), [(3, 2), (3, 2)]),
+    "cross dim": (lambda a, b: a.cross(b, dim=-1), [(4, 3), (4, 3)]),
+    "trace": (lambda a: a.trace(), [(3, 3)]),
+    "diagonal": (lambda a: a.diagonal(1, 0, 1), [(3, 4)]),
+    "tril": (lambda a: a.tril(-1), [(3, 4)]),
+    "triu": (lambda a: a.triu(1), [(2, 3, 3)]),
+    "det": (lambda a: a.det(), [(2, 3, 3)]),
+    "inverse": (lambda a: a.inverse(), [(3, 3)]),
+    "pinverse": (lambda a: a.pinverse(), [(3, 2)]),
+}
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")  # the default
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_linalg_methods_match_torch_methods(name):
+    function, shapes_ = METHODS[name]
+    rng = np.random.default_rng(11)
+    # Square inputs get a dominant diagonal, so det and inverse are well conditioned.
+    arrays = [
+        rng.standard_normal(s) + (3 * np.eye(s[-1]) if s[-2:] == (s[-1],) * 2 else 0)
+        for s in shapes_
+    ]
+    assert_matches_torch(function, function, *arrays, rtol=1e-6)
+
+
+def test_tensor_norm_of_zeros_has_zero_gradient_for_any_p():
+    x = tg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    x.norm(3, dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+
+
+@given(x=float_arrays((3,)), k=st.integers(-2, 2))
+def test_tril_triu_of_a_vector_broadcast_it_to_a_matrix_first_as_numpy(x, k):
+    for ours, theirs in [(tg.tril, np.tril), (tg.triu, np.triu)]:
+        np.testing.assert_array_equal(ours(tg.Tensor(x), k).data, theirs(x, k))
+        assert check_gradient(lambda t, ours=ours: ours(t, k), x)
+    with pytest.raises(ValueError, match="tril: needs at least 1 dimension"):
+        tg.tril(tg.Tensor(1.0))
+
+
+# -- products and solvers composed from the ops above -------------------------------------------
+@given(data=st.data())
+def test_lstsq_equals_numpy_for_tall_wide_and_vector_cases_and_passes_gradcheck(data):
+    a = data.draw(distinct_singular(), label="a")
+    columns = data.draw(st.sampled_from([None, 1, 2]), label="columns of b")
+    b_shape = (a.shape[0],) if columns is None else (a.shape[0], columns)
+    b = data.draw(float_arrays(b_shape), label="b")
+    ours = np.linalg.lstsq(tg.Tensor(a), tg.Tensor(b))
+    expected = np.linalg.lstsq(a, b)
+    np.testing.assert_allclose(ours.x.data, expected[0], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.residuals.data, expected[1], rtol=1e-8, atol=1e-10)
+    assert ours.rank == expected[2]
+    np.testing.assert_allclose(ours.s.data, expected[3], rtol=1e-10)
+    assert check_gradient(lambda x, y: np.linalg.lstsq(x, y)[0], a, b, atol=1e-5, rtol=1e-4)
+    if ours.residuals.size:
+        assert check_gradient(lambda x, y: np.linalg.lstsq(x, y)[1], a, b, atol=1e-5, rtol=1e-4)
+
+
+@given(a=invertible(batch=True), n=st.integers(-3, 4))
+def test_matrix_power_equals_numpy_for_every_sign_of_n_and_passes_gradgradcheck(a, n):
+    out = np.linalg.matrix_power(tg.Tensor(a), n)
+    np.testing.assert_allclose(out.data, np.linalg.matrix_power(a, n), rtol=1e-9, atol=1e-12)
+    leaf = tg.Tensor(a, requires_grad=True)
+    assert tg.gradgradcheck(lambda t: np.linalg.matrix_power(t, n), [leaf], atol=1e-4)
+
+
+VECTOR_PRODUCTS = {
+    "np.vdot": (np.vdot, [(2, 3), (3, 2)]),
+    "np.linalg.vecdot": (np.linalg.vecdot, [(2, 3), (3,)]),
+    "np.vecdot": (getattr(np, "vecdot", np.linalg.vecdot), [(4, 1, 3), (2, 3)]),
+    "np.matvec": (getattr(np, "matvec", tg.linalg.matvec), [(2, 3, 4), (4,)]),
+    "np.vecmat": (getattr(np, "vecmat", tg.linalg.vecmat), [(3,), (2, 3, 4)]),
+    "np.linalg.multi_dot": (lambda *xs: np.linalg.multi_dot(xs), [(3,), (3, 4), (4, 2), (2,)]),
+    "np.linalg.matrix_transpose": (np.linalg.matrix_transpose, [(2, 3, 4)]),
+    "np.linalg.tensordot": (
+        lambda x, y: np.linalg.tensordot(x, y, axes=([0], [1])),
+        [(3, 2), (4, 3)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VECTOR_PRODUCTS))
+def test_vector_products_equal_numpy_and_pass_gradgradcheck(name):
+    function, shapes_ = VECTOR_PRODUCTS[name]
+    rng = np.random.default_rng(13)
+    arrays = [rng.standard_normal(s) for s in shapes_]
+    out = function(*[tg.Tensor(a) for a in arrays])
+    assert isinstance(out, tg.Tensor)
+    np.testing.assert_allclose(out.data, function(*arrays), rtol=1e-12)
+    leaves = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    assert tg.gradgradcheck(function, leaves)

@@ -536,3 +536,32 @@ def test_shape_functions_keep_float32_and_their_graph_under_create_graph():
     (second,) = tg.grad(first.sum(), [x])
     assert first.dtype == np.float32 and first.requires_grad
     assert np.all(second.data > 0)  # d/dx of 2 * (copies) * x is the positive copy count
+
+
+SHAPE_METHODS = {
+    "flip": lambda t: t.flip(0),
+    "flip dims": lambda t: t.flip((0, 1)),
+    "roll": lambda t: t.roll(2, 1),
+    "roll tuple": lambda t: t.roll((1, -1), (0, 1)),
+    "roll flat": lambda t: t.roll(3),
+    "rot90": lambda t: t.rot90(1, (0, 1)),
+    "movedim": lambda t: t.movedim(0, 1),
+    "ravel": lambda t: t.ravel(),
+    "tile": lambda t: t.tile((2, 1)),
+    "repeat_interleave": lambda t: t.repeat_interleave(2, dim=1),
+}
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed: pip install torch")
+@pytest.mark.parametrize("name", sorted(SHAPE_METHODS))
+def test_shape_methods_match_torch_methods(name):
+    function = SHAPE_METHODS[name]
+    x = np.random.default_rng(12).standard_normal((3, 4))
+    leaf = tg.Tensor(x, requires_grad=True)
+    out = function(leaf)
+    weighted_sum(out).backward()
+    reference = torch.tensor(x, requires_grad=True)
+    expected = function(reference)
+    weighted_sum(expected).backward()
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(leaf.grad.data, reference.grad.numpy(), rtol=1e-12)

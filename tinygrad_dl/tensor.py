@@ -714,6 +714,39 @@ class Tensor:
         """``self @ other``."""
         return _ops.matmul(self, other)
 
+    def outer(self, other: Any) -> Tensor:
+        """Outer product of the flattened tensors, as ``np.outer`` / ``torch.outer``."""
+        return _ops.linalg.outer(self, other)
+
+    def inner(self, other: Any) -> Tensor:
+        """Sum over the last axes, as ``np.inner`` / ``torch.inner``."""
+        return _ops.linalg.inner(self, other)
+
+    def kron(self, other: Any) -> Tensor:
+        """Kronecker product, as ``np.kron`` / ``torch.kron``."""
+        return _ops.linalg.kron(self, other)
+
+    def cross(self, other: Any, dim: int | None = None) -> Tensor:
+        """Cross product along ``dim`` (PyTorch: the first axis of length 3 when ``None``)."""
+        if dim is None:
+            lengths = [
+                i for i, (a, b) in enumerate(zip(self.shape, np.shape(other))) if a == b == 3
+            ]
+            dim = lengths[0] if lengths else -1
+        return _ops.linalg.cross(self, other, axis=dim)
+
+    def det(self) -> Tensor:
+        """Determinant of the last two axes, as ``torch.det``."""
+        return _ops.linalg.det(self)
+
+    def inverse(self) -> Tensor:
+        """Matrix inverse of the last two axes, as ``torch.inverse``."""
+        return _ops.linalg.inv(self)
+
+    def pinverse(self) -> Tensor:
+        """Moore-Penrose pseudo-inverse, as ``torch.pinverse``."""
+        return _ops.linalg.pinv(self)
+
     # -- reductions (NumPy's axis=/keepdims= or PyTorch's dim=/keepdim=) ----------------------
     def sum(
         self,
@@ -922,8 +955,8 @@ class Tensor:
             return magnitude.max(axis, keepdims)
         if p == -np.inf:
             return magnitude.min(axis, keepdims)
-        if isinstance(p, (int, float)) and p > 0:
-            return (magnitude**p).sum(axis, keepdims) ** (1.0 / p)
+        if isinstance(p, (int, float)) and p > 0:  # gradient 0 at an all-zero input, not NaN
+            return _ops.linalg.vector_norm(self, axis=axis, keepdims=bool(keepdims), ord=p)
         raise ValueError(
             f"norm: p={p!r} is not supported (use 'fro', 1, 2, inf, -inf or p > 0; matrix "
             f"norms are np.linalg.norm's)"
@@ -1243,6 +1276,10 @@ class Tensor:
             )
         index = (slice(None),) * (dim % self.data.ndim) + (slice(start, start + length),)
         return _ops.shape.getitem(self, index)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        """Rotate by 90 degrees ``k`` times in the plane ``dims``, as ``torch.rot90``."""
+        return _ops.rot90(self, k, dims)
 
     # -- selecting and sorting (ops.indexing) ------------------------------------------------
     def sort(

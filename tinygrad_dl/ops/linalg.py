@@ -61,6 +61,14 @@ __all__ = [
     "svd",
     "svdvals",
     "qr",
+    "vdot",
+    "vecdot",
+    "matvec",
+    "vecmat",
+    "matrix_transpose",
+    "multi_dot",
+    "matrix_power",
+    "lstsq",
 ]
 
 
@@ -623,8 +631,10 @@ TRIU = Op(
 
 def _triangle(op: Op, x: Any, k: int) -> Tensor:
     x = as_tensor(x)
-    if x.ndim < 2:  # NumPy broadcasts a vector to the square matrix first
-        x = broadcast_to(x, (x.shape[-1],) * 2 if x.ndim else (1, 1))
+    if x.ndim == 0:
+        raise ValueError(f"{op.name}: needs at least 1 dimension, got a 0-d tensor")
+    if x.ndim == 1:  # NumPy broadcasts a vector to the square matrix first
+        x = broadcast_to(x, (x.shape[0],) * 2)
     return record(op, op.forward(x.data, int(k)), (x,), int(k))
 
 
@@ -1194,8 +1204,11 @@ def _vector_norm_vjp(g, out, inputs, extra, needs):
         return (g * x / safe,)
     if order == 1:
         return (g * np.sign(x),)
-    grad = g * np.sign(x) * (np.abs(x) / safe) ** (order - 1)
-    return (np.where((out == 0) | (x == 0), 0, grad),)
+    # At x_i = 0, 0 ** (p - 1) is inf for p < 1; sign(x_i) = 0 makes that entry's gradient 0
+    # (PyTorch's), so take the ratio as 1 there and never form inf * 0.
+    ratio = np.where(x == 0, 1, np.abs(x) / safe)
+    grad = g * np.sign(x) * ratio ** (order - 1)
+    return (np.where(out == 0, 0, grad),)
 
 
 VECTOR_NORM = Op(
@@ -1314,3 +1327,119 @@ def matrix_norm(x: Any, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # 
     if x.ndim < 2:
         raise ValueError(f"np.linalg.matrix_norm: needs at least 2 dimensions, got {x.shape}")
     return _matrix_norm(x, ord, (x.ndim - 2, x.ndim - 1), keepdims)
+
+
+# -- products and solvers built from the ops above ---------------------------------------------
+def vdot(a: Any, b: Any) -> Tensor:
+    """``np.vdot`` of real tensors: the dot product of the flattened values."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.size != b.size:
+        raise ValueError(f"vdot: shapes {a.shape} and {b.shape} have different sizes")
+    return einsum("i,i->", flatten(a), flatten(b))
+
+
+def vecdot(x1: Any, x2: Any, axis: int = -1) -> Tensor:
+    """``np.linalg.vecdot``: ``sum(x1 * x2, axis)`` with broadcasting (real tensors)."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    try:
+        product = mul(x1, x2)
+    except ValueError:
+        raise ValueError(f"vecdot: shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    if x1.shape[axis] != x2.shape[axis]:
+        raise ValueError(
+            f"vecdot: shapes {x1.shape} and {x2.shape} differ along axis {axis} "
+            f"({x1.shape[axis]} != {x2.shape[axis]})"
+        )
+    return _sum(product, axis=axis)
+
+
+def matvec(a: Any, v: Any) -> Tensor:
+    """``np.matvec``: ``A @ v`` for stacks of matrices and vectors (``'...ij,...j->...i'``)."""
+    return einsum("...ij,...j->...i", a, v)
+
+
+def vecmat(v: Any, a: Any) -> Tensor:
+    """``np.vecmat``: ``v @ A`` for stacks of vectors and matrices (``'...j,...ji->...i'``)."""
+    return einsum("...j,...ji->...i", v, a)
+
+
+def matrix_transpose(x: Any) -> Tensor:
+    """``np.linalg.matrix_transpose``: swap the last two axes."""
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"matrix_transpose: needs at least 2 dimensions, got shape {x.shape}")
+    return _mT(x)
+
+
+def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Tensor:
+    """``np.linalg.multi_dot``: the chained product (first and last operand may be 1-D)."""
+    if out is not None:
+        raise TypeError("np.linalg.multi_dot on a Tensor: out= is not supported")
+    tensors = [as_tensor(a) for a in arrays]
+    if len(tensors) < 2:
+        raise ValueError("np.linalg.multi_dot: expecting at least two arrays")
+    if any(t.ndim != 2 for t in tensors[1:-1]) or not (1 <= tensors[0].ndim <= 2):
+        shapes = ", ".join(str(t.shape) for t in tensors)
+        raise ValueError(f"np.linalg.multi_dot: the inner arrays must be 2-D (shapes {shapes})")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = matmul(result, t)
+    return result
+
+
+def matrix_power(a: Any, n: int) -> Tensor:
+    """``np.linalg.matrix_power``: ``A^n`` by repeated squaring (``A^{-1}`` first for ``n < 0``;
+    ``n = 0`` is the identity, with gradient 0)."""
+    a = as_tensor(a)
+    _square("matrix_power", a)
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError(f"np.linalg.matrix_power: exponent must be an integer, got {n!r}")
+    n = int(n)
+    if n == 0:  # in the graph with gradient 0, as PyTorch's
+        return mul(a, 0.0) + _eye_like(a, a.shape[-1])
+    base = inv(a) if n < 0 else a
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+class LstsqResult(NamedTuple):
+    """``x``, ``residuals``, ``rank`` (an int) and ``s`` (singular values) of ``lstsq``."""
+
+    x: Tensor
+    residuals: Tensor
+    rank: int
+    s: Tensor
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
+    """Least squares ``min ||A x - b||``, as ``np.linalg.lstsq``, as ``x = pinv(A) b``.
+
+    The rank and the cutoff are NumPy's (singular values below ``rcond * s_max`` count as 0);
+    the gradient is ``pinv``'s, so it holds where the rank is constant near ``A``.
+    """
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 2 or b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
+        raise LinAlgError(
+            f"np.linalg.lstsq: a must be 2-D and b 1-D or 2-D with as many rows; got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    rows, columns = a.shape
+    cutoff = np.finfo(np.result_type(a.dtype, np.float32)).eps * max(rows, columns)
+    rcond = cutoff if rcond is None else rcond
+    _, _, rank, _ = _numpy_linalg("lstsq", np.linalg.lstsq, a.data, b.data, rcond=rcond)
+    x = matmul(pinv(a, rcond=rcond), b)
+    if rank == columns and rows > columns:
+        residual = matmul(a, x) - b
+        residuals = _sum(residual * residual, axis=0)
+        if b.ndim == 1:
+            residuals = reshape(residuals, (1,))
+    else:
+        residuals = _new_tensor(np.empty((0,), dtype=x.dtype))
+    return LstsqResult(x, residuals, int(rank), svdvals(a))

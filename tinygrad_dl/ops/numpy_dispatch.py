@@ -419,6 +419,16 @@ def numpy_name(function: Any) -> str:
     return ".".join(parts + [getattr(function, "__name__", repr(function))])
 
 
+# The gufuncs of NumPy 2.2 for stacked vector products.
+for _name, _function in (
+    ("vecdot", linalg.vecdot),
+    ("matvec", linalg.matvec),
+    ("vecmat", linalg.vecmat),
+):
+    if hasattr(np, _name):
+        UFUNCS[getattr(np, _name)] = _function
+
+
 def _no_out_arguments(name: str, function: Any) -> Any:
     """``function`` refusing NumPy's ``out=``/``dtype=`` (a Tensor result is always new)."""
 
@@ -465,6 +475,13 @@ FUNCTIONS.update(
             x, offset, -2, -1, dtype=dtype
         ),
         np.linalg.diagonal: lambda x, /, *, offset=0: linalg.diagonal(x, offset, -2, -1),
+        np.linalg.tensordot: lambda x1, x2, /, *, axes=2: linalg.tensordot(x1, x2, axes),
+        np.linalg.vecdot: linalg.vecdot,
+        np.linalg.matrix_transpose: linalg.matrix_transpose,
+        np.linalg.multi_dot: linalg.multi_dot,
+        np.linalg.matrix_power: linalg.matrix_power,
+        np.linalg.lstsq: linalg.lstsq,
+        np.vdot: linalg.vdot,
         np.pad: shape.pad,
         np.repeat: shape.repeat,
         np.tile: lambda A, reps: shape_ops.tile(A, reps),
