@@ -652,7 +652,7 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any]]:
             continue
         seen.add(id(value))
         if isinstance(value, Tensor):
-            if value.requires_grad and value._node is None:
+            if value.requires_grad and value.is_leaf:
                 params.setdefault(id(value), value)
         elif isinstance(value, Module):
             for module in value.modules():
