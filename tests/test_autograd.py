@@ -597,3 +597,253 @@ def test_without_anomaly_mode_a_nan_gradient_passes_silently_like_pytorch():
     with np.errstate(divide="ignore"):
         tg.sqrt(x).sum().backward()
     assert np.isinf(x.grad.data[0])
+
+
+# -- one object per op, the grad_fn view ------------------------------------------------------
+def test_each_recorded_op_creates_one_gc_tracked_object():
+    # The cyclic collector scans every tracked object: an op should add one (its output).
+    x = tg.Tensor(np.ones((4, 4)), requires_grad=True)
+    c = tg.Tensor(np.ones((4, 4)))
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        y = x
+        for _ in range(250):  # unary with a number, and binary with a constant: 1,000 ops
+            y = ((y * 2.0) + c) * 0.5 - 0.5
+        grown = len(gc.get_objects()) - before
+    finally:
+        gc.enable()
+    assert 1000 <= grown < 1010, f"1,000 ops created {grown} GC-tracked objects"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((4, 4)))
+
+
+def test_grad_fn_is_one_view_while_it_lives_and_shows_next_functions():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 3
+    y = h + tg.exp(h)
+    node = y.grad_fn
+    assert node is y.grad_fn and node == y.grad_fn and node.name == "add"
+    (first, _), (second, _) = node.next_functions
+    assert first == h.grad_fn and second.name == "exp"
+    assert h.grad_fn.next_functions == ((x, 0),)
+    assert x.grad_fn is None
+
+
+# -- in-place changes of tensors in the graph (recorded as PyTorch records them) ---------------
+def _torch():
+    return pytest.importorskip("torch", reason="PyTorch (an extra) is the reference here")
+
+
+def test_micrograd_sanity_check_matches_pytorch():
+    # micrograd's test/test_engine.py::test_sanity_check, written against our Tensor.
+    torch = _torch()
+
+    def run(make, relu):
+        x = make(-4.0)
+        z = 2 * x + 2 + x
+        q = relu(z) + z * x
+        h = relu(z * z)
+        y = h + q + q * x
+        y.backward()
+        return y.item(), x.grad.item()
+
+    ours = run(lambda v: tg.Tensor(v, requires_grad=True), tg.relu)
+    theirs = run(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), torch.relu)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_micrograd_more_ops_with_in_place_changes_of_non_leaves_matches_pytorch():
+    # micrograd's test_more_ops: c += c + 1 and d += d * 2 + ... change non-leaves in place.
+    torch = _torch()
+
+    def run(make, relu):
+        a, b = make(-4.0), make(2.0)
+        c = a + b
+        d = a * b + b**3
+        c += c + 1
+        c += 1 + c + (-a)
+        d += d * 2 + relu(b + a)
+        d += 3 * d + relu(b - a)
+        e = c - d
+        f = e**2
+        g = f / 2.0
+        g += 10.0 / f
+        g.backward()
+        return g.item(), a.grad.item(), b.grad.item()
+
+    ours = run(lambda v: tg.Tensor(v, requires_grad=True), tg.relu)
+    theirs = run(lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True), torch.relu)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_in_place_arithmetic_on_non_leaves_matches_pytorch():
+    torch = _torch()
+    a0, b0 = np.array([0.5, -1.5, 2.0]), np.array([1.5, 0.25, -0.75])
+
+    def run(make):
+        a, b = make(a0), make(b0)
+        c = a * 1.0
+        c *= b  # db needs c's old value
+        c /= b * b + 1
+        c -= a
+        c *= 3.0
+        c += c
+        loss = (c * c).sum()
+        loss.backward()
+        return loss.item(), a.grad.detach().numpy().copy(), b.grad.detach().numpy().copy()
+
+    ours = run(lambda v: tg.Tensor(v.copy(), requires_grad=True))
+    theirs = run(lambda v: torch.tensor(v.copy(), requires_grad=True))
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12)
+
+
+def test_an_op_that_read_a_value_later_changed_in_place_raises_at_backward_like_pytorch():
+    a = tg.Tensor(np.array([0.5, -1.5]), requires_grad=True)
+    c = a * 1.0
+    early = c * c  # reads c's values
+    c += 1
+    with pytest.raises(RuntimeError, match="input 0 of op 'mul' .* modified by an in-place"):
+        (early + c).sum().backward()
+
+
+def test_setitem_and_fill_on_non_leaves_are_recorded_like_pytorch():
+    torch = _torch()
+
+    def run(make):
+        x, v = make(np.arange(1.0, 7.0).reshape(2, 3)), make(np.array([10.0, 20.0, 30.0]))
+        y = x * 2
+        y[0] = v * v  # replaced elements take v's gradient, not x's
+        y[1, 1] = 5.0
+        z = x * 3
+        z.fill_(1.0)
+        loss = (y * y).sum() + (z * x).sum()
+        loss.backward()
+        return x.grad.detach().numpy().copy(), v.grad.detach().numpy().copy()
+
+    ours = run(lambda a: tg.Tensor(a.copy(), requires_grad=True))
+    theirs = run(lambda a: torch.tensor(a.copy(), requires_grad=True))
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12)
+
+
+def test_torch_style_in_place_methods_on_non_leaves_keep_the_operands_graph():
+    torch = _torch()
+
+    def run(make):
+        x, w = make(np.array([1.0, -2.0])), make(np.array([0.5, 3.0]))
+        y = x * x
+        y.add_(w, alpha=2.0).sub_(w * w, alpha=0.5).mul_(w).div_(3.0)
+        y.sum().backward()
+        return x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy()
+
+    ours = run(lambda a: tg.Tensor(a.copy(), requires_grad=True))
+    theirs = run(lambda a: torch.tensor(a.copy(), requires_grad=True))
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12)
+
+
+def test_in_place_change_of_a_saved_output_still_raises_at_backward():
+    x = tg.Tensor(np.array([0.5, 1.0]), requires_grad=True)
+    y = tg.exp(x)  # saves its output for dX = dY * Y
+    y += 1
+    with pytest.raises(RuntimeError, match="output of op 'exp'.*modified by an in-place"):
+        y.sum().backward()
+
+
+def test_in_place_change_of_a_non_leaf_keeps_identity_and_version_chain():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = x * 2
+    alias = c
+    before = c.grad_fn
+    c += 1
+    assert c is alias and c.grad_fn.name == "add" and not c.is_leaf
+    ((previous, _),) = c.grad_fn.next_functions
+    assert previous.name == "mul" and before.name == "add"  # a view shows the current op
+    with pytest.raises(RuntimeError, match=r"tensor that requires grad \(a leaf"):
+        x += 1
+
+
+def test_an_in_place_change_under_no_grad_is_not_recorded():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = x * 2
+    with tg.no_grad():
+        c += 1
+    assert c.grad_fn.name == "mul"
+    c.sum().backward()  # mul reads only the constant 2: the change does not affect dX
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+# -- tg.grad on unused inputs ----------------------------------------------------------------
+def test_grad_materialize_grads_gives_zeros_and_implies_allow_unused():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    unused = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    gx, gu = tg.grad((x * 2).sum(), [x, unused], materialize_grads=True)
+    np.testing.assert_array_equal(gx.data, [2.0, 2.0])
+    np.testing.assert_array_equal(gu.data, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="materialize_grads"):
+        tg.grad((x * 2).sum(), [x, unused], allow_unused=False, materialize_grads=True)
+
+
+def test_grad_of_an_output_without_graph_says_the_input_is_unused():
+    x = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    constant = tg.Tensor(np.array([3.0])) * 2
+    with pytest.raises(RuntimeError, match="input 0 .* was not used: the outputs do not depend"):
+        tg.grad(constant.sum(), x)
+    assert tg.grad(constant.sum(), x, allow_unused=True) == (None,)
+    (g,) = tg.grad(constant.sum(), x, materialize_grads=True)
+    np.testing.assert_array_equal(g.data, [0.0, 0.0])
+
+
+# -- grad mode on generators, deepcopy ---------------------------------------------------------
+def test_no_grad_on_a_generator_function_applies_inside_it_only():
+    x = tg.Tensor(np.array([1.0]), requires_grad=True)
+
+    @tg.no_grad()
+    def produce():
+        for _ in range(2):
+            received = yield x * 2
+            assert not tg.is_grad_enabled() and received == "ping"
+        return "done"
+
+    generator = produce()
+    first = next(generator)
+    assert tg.is_grad_enabled() and not first.requires_grad
+    second = generator.send("ping")
+    assert tg.is_grad_enabled() and not second.requires_grad
+    with pytest.raises(StopIteration) as stop:
+        generator.send("ping")
+    assert stop.value.value == "done"
+
+    @tg.enable_grad()
+    def recording():
+        yield x * 2
+
+    with tg.no_grad():
+        (y,) = list(recording())
+        assert not tg.is_grad_enabled()
+    assert y.requires_grad
+
+
+def test_copy_and_deepcopy_of_a_leaf_work_and_of_a_non_leaf_refuse_like_pytorch():
+    import copy
+
+    p = tg.nn.Parameter(np.array([1.0, 2.0]))
+    p.grad = tg.Tensor(np.array([0.5, 0.5]))
+    q = copy.deepcopy(p)
+    assert type(q) is type(p) and q.requires_grad and q.is_leaf
+    assert q.data is not p.data and q.grad.data is not p.grad.data
+    np.testing.assert_array_equal(q.data, p.data)
+    np.testing.assert_array_equal(q.grad.data, p.grad.data)
+    deep = p
+    for _ in range(5000):  # deeper than Python's recursion limit
+        deep = deep * 1.0
+    with pytest.raises(RuntimeError, match="only leaf tensors .* support deepcopy"):
+        copy.deepcopy(deep)
+    # a shallow copy of a recorded tensor would be a second record of one op: refused too
+    with pytest.raises(RuntimeError, match="only leaf tensors support copy.copy"):
+        copy.copy(deep)
+    shallow = copy.copy(p)
+    assert type(shallow) is type(p) and shallow.data is p.data and shallow.requires_grad

@@ -238,10 +238,15 @@ def test_in_place_operators_work_on_plain_tensors_and_keep_identity():
     np.testing.assert_allclose(x.data, [0.0, 5.0 / 3])
 
 
-def test_in_place_op_with_an_operand_requiring_grad_is_refused():
-    x, w = tg.Tensor(np.ones(2)), tg.Tensor(np.ones(2), requires_grad=True)
-    with pytest.raises(RuntimeError, match="in-place"):
-        x += w
+def test_in_place_op_with_an_operand_requiring_grad_is_recorded_like_pytorch():
+    # x is a plain leaf: x += w records add, and x becomes a non-leaf depending on w
+    x, w = tg.Tensor(np.ones(2)), tg.Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    y = x
+    x *= 4.0  # nothing requires grad yet: a plain change, not recorded
+    x += w * w
+    assert x is y and x.requires_grad and not x.is_leaf and x.grad_fn.name == "add"
+    (x * x).sum().backward()
+    np.testing.assert_allclose(w.grad.data, 2 * x.data * 2 * w.data)
 
 
 def test_in_place_shape_mismatch_names_both_shapes():

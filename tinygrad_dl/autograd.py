@@ -1,27 +1,34 @@
-"""The backward engine: recorded nodes, grad mode, ``backward``, ``grad`` and anomaly mode.
+"""The backward engine: recorded ops, grad mode, ``backward``, ``grad`` and anomaly mode.
 
 Every differentiable primitive is an :class:`Op`: a NumPy ``forward`` and a vector-Jacobian
-product ``vjp``. Running an op on tensors that require grad records a :class:`Node` holding the
-op, its input tensors and what its vjp needs. A node links only to its inputs (older tensors),
-never to its output, so the graph has no reference cycles and is freed by reference counting
-the moment its last tensor goes.
+product ``vjp``. Running an op on tensors that require grad records the op in its output
+Tensor: the op, its input tensors, what its vjp needs, and a sequence number. The output
+*is* the graph's node (one object per op for the cyclic garbage collector to scan, as in
+PyTorch); ``tensor.grad_fn`` is a light :class:`Node` view of that record. A tensor links
+only to its inputs (older tensors), never to its consumers, so the graph has no reference
+cycles and is freed by reference counting the moment its last tensor goes.
 
-Backward visits nodes newest first. A node's sequence number is larger than that of every node
-it depends on, so "newest first" is a topological order: no recursion, no depth limit, time
-linear in the graph's size. For the chain rule in the course's notation, a node receiving
-``dA`` (the gradient of the cost with respect to its output) hands each input
+Backward visits tensors newest first. A recorded tensor's sequence number is larger than that
+of every tensor it depends on, so "newest first" is a topological order: no recursion, no
+depth limit, time linear in the graph's size. For the chain rule in the course's notation, an
+op receiving ``dA`` (the gradient of the cost with respect to its output) hands each input
 ``vjp(dA) = dA . dA/dinput`` (for example ``dZ = dA * g'(Z)``, ``dA^[l-1] = W^[l]^T dZ^[l]``).
+
+Grad mode and anomaly mode are per thread (as in PyTorch): a ``no_grad`` block or a
+``backward`` in one thread never changes what another thread records.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
-from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -59,15 +66,22 @@ class Op:
         ``vjp(grad, out, inputs, extra, needs) -> tuple`` with one gradient per input (``None``
         where ``needs[i]`` is false). In a plain backward ``grad``, ``out`` and ``inputs`` are
         ndarrays; under ``create_graph=True`` they are Tensors, so a rule written with operators
-        and dispatching ``np.*`` functions serves both.
+        and dispatching ``np.*`` functions serves both. A plain vjp returns arrays it computed
+        (or views of ``grad``), never the forward arrays themselves: backward keeps them as
+        ``.grad`` without copying.
     saves_out : bool
         Whether ``vjp`` reads ``out``; only then is the output array kept alive by the graph.
     rule : str
         The gradient rule in one line of the course's or NumPy's notation
         (``dA = dY @ B.T``), for the table of every op's rule.
+    reads_inputs : bool
+        Whether ``vjp`` reads the input *values* (``False`` when it needs only their shapes and
+        dtypes, as ``add``'s ``dA = dY``). Backward refuses to run an op whose read inputs
+        were changed in place after it was recorded (PyTorch's saved-tensor check); an op
+        that reads none is not affected by such a change.
     """
 
-    __slots__ = ("name", "forward", "vjp", "saves_out", "rule")
+    __slots__ = ("name", "forward", "vjp", "saves_out", "rule", "reads_inputs")
 
     def __init__(
         self,
@@ -76,102 +90,162 @@ class Op:
         vjp: Callable,
         saves_out: bool = False,
         rule: str = "",
+        reads_inputs: bool = True,
     ):
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.saves_out = saves_out
         self.rule = rule
+        self.reads_inputs = reads_inputs
 
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
 
 
-class _GradMode:
-    """Process-wide switches read on every recorded op (plain attributes: cheapest to read).
+class _ThreadMode(threading.local):
+    """This thread's switches, read on every recorded op (class attributes: the defaults).
 
-    ``clock`` is the sequence number of the latest in-place change. Nodes and in-place changes
-    draw from one counter, so "was an array changed after the node saved it?" is "is its last
-    change numbered above ``node.seq``?", and nothing needs checking while
-    ``clock < node.seq``. Changes are kept per underlying memory (the root ``base`` of an
-    array), so a change through a view or a detached alias is seen too, as in PyTorch.
+    ``saved`` is the stack of modes that ``no_grad``/``enable_grad`` blocks restore on exit;
+    kept per thread so one context-manager object may be shared by several threads.
     """
 
     enabled = True
     anomaly = False
-    clock = -1
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
 
 
-_mode = _GradMode
+class _Clock:
+    """The sequence number of the latest in-place change, in any thread.
+
+    Recorded ops and in-place changes draw from one counter, so "was an array changed after
+    the op saved it?" is "is its last change numbered above the op's ``_seq``?", and nothing
+    needs checking while ``_Clock.latest < _seq``. Changes are kept per underlying memory (the
+    root ``base`` of an array), so a change through a view or a detached alias is seen too,
+    as in PyTorch.
+    """
+
+    latest = -1
+
+
+_mode = _ThreadMode()
 _sequence = itertools.count()
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class _NodeInfo:
-    """What few nodes need: the anomaly trace and a retained interior tensor."""
+    """What few recorded tensors need, kept out of the hot path.
 
-    __slots__ = ("trace", "retained")
+    ``trace``: the forward call site (anomaly mode). ``retained``: ``retain_grad()`` was
+    called. ``view``: a weak reference to the :class:`Node` that ``grad_fn`` handed out, so
+    repeated ``grad_fn`` reads give one object while it lives. ``previous``: for a tensor
+    changed in place by a recorded op, the tensor holding its version before the change
+    (the op's first input), which consumers recorded before the change still use.
+    """
+
+    __slots__ = ("trace", "retained", "view", "previous")
 
     def __init__(self) -> None:
         self.trace: str | None = None
-        self.retained = None
+        self.retained = False
+        self.view: weakref.ref | None = None
+        self.previous: Tensor | None = None
+
+
+def _details(tensor: Tensor) -> _NodeInfo:
+    info = tensor._info
+    if info is None:
+        info = tensor._info = _NodeInfo()
+    return info
+
+
+def _inputs_of(tensor: Tensor) -> tuple | None:
+    """The input tensors recorded in ``tensor`` (``None`` once backward freed them).
+
+    One input is stored in ``_inputs`` as the Tensor itself, two as ``_inputs`` and
+    ``_second``, more as a tuple: no container object per op for the common one- and
+    two-input ops.
+    """
+    first = tensor._inputs
+    if first is None or type(first) is tuple:
+        return first
+    second = tensor._second
+    return (first,) if second is None else (first, second)
 
 
 class Node:
-    """One recorded op application: what backward needs to send gradients to the inputs.
+    """``tensor.grad_fn``: a view of the op recorded in a non-leaf tensor.
 
-    ``inputs`` are the input tensors (``None`` once the graph is freed), ``out`` the output
-    array where the op's vjp reads it, ``seq`` the creation order that backward follows
-    newest first (and the in-place clock at creation, see :class:`_GradMode`).
+    Attributes are PyTorch's: ``name``, ``next_functions`` (``(node_or_leaf, 0)`` per input
+    that requires grad) and ``inputs`` (the input tensors, ``None`` once backward freed them).
+    Two views of one tensor compare equal.
     """
 
-    __slots__ = ("op", "_inputs", "extra", "out", "seq", "info", "__weakref__")
+    __slots__ = ("_tensor", "__weakref__")
 
-    def __init__(self, op: Op, inputs: Any, extra: Any, out: np.ndarray | None):
-        self.op = op
-        # One input is stored as the Tensor itself, several as a tuple: one object fewer per
-        # op for the cyclic garbage collector to scan while a long graph is alive.
-        self._inputs = inputs
-        self.extra = extra
-        self.out = out
-        self.seq = next(_sequence)
-        self.info = None
-        if _mode.anomaly:
-            self.details().trace = _creation_site()
+    def __init__(self, tensor: Tensor):
+        self._tensor = tensor
 
-    def details(self) -> _NodeInfo:
-        if self.info is None:
-            self.info = _NodeInfo()
-        return self.info
+    @property
+    def op(self) -> Op:
+        return self._tensor._op
+
+    @property
+    def name(self) -> str:
+        return self._tensor._op.name
+
+    @property
+    def seq(self) -> int:
+        return self._tensor._seq
 
     @property
     def inputs(self) -> tuple | None:
         """The input tensors, or ``None`` once backward has freed the graph."""
-        inputs = self._inputs
-        if inputs is None or type(inputs) is tuple:
-            return inputs
-        return (inputs,)
-
-    @property
-    def name(self) -> str:
-        return self.op.name
+        return _inputs_of(self._tensor)
 
     @property
     def next_functions(self) -> tuple:
         """``(node_or_leaf, index)`` for each input that requires grad (PyTorch's shape)."""
-        if self.inputs is None:
+        inputs = _inputs_of(self._tensor)
+        if inputs is None:
             return ()
-        return tuple(
-            ((t._node if t._node is not None else t), 0) for t in self.inputs if t.requires_grad
-        )
+        inputs = [_version_at(t, self._tensor._seq) for t in inputs]
+        return tuple((node_of(t) or t, 0) for t in inputs if t.requires_grad)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Node and other._tensor is self._tensor
+
+    def __hash__(self) -> int:
+        return id(self._tensor)
 
     def __repr__(self) -> str:
-        return f"<{self.op.name}>"
+        return f"<{self._tensor._op.name}>"
+
+
+def node_of(tensor: Tensor) -> Node | None:
+    """``tensor.grad_fn``: the :class:`Node` view of its recorded op, ``None`` for a leaf."""
+    if tensor._op is None:
+        return None
+    info = _details(tensor)
+    view = info.view() if info.view is not None else None
+    if view is None:
+        view = Node(tensor)
+        info.view = weakref.ref(view)  # weak: the tensor must not keep its view (a cycle)
+    return view
+
+
+def _version_at(tensor: Tensor, seq: int) -> Tensor:
+    """``tensor`` as it was when the op numbered ``seq`` recorded it (see in-place changes)."""
+    while tensor._seq > seq:
+        tensor = tensor._info.previous
+    return tensor
 
 
 def _creation_site() -> str:
     """``file:line`` of the first caller outside this package (for anomaly reports)."""
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
@@ -179,23 +253,34 @@ def _creation_site() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def record(op: Op, data: np.ndarray, inputs: tuple, extra: Any = None) -> Tensor:
-    """Wrap ``data`` (the forward result of ``op`` on ``inputs``) and record the node if needed.
+def record(op: Op, data: np.ndarray, inputs: Sequence[Tensor], extra: Any = None) -> Tensor:
+    """Wrap ``data`` (the forward result of ``op`` on ``inputs``) and record the op if needed.
 
-    A node is recorded only when grad mode is on and some input requires grad.
+    The op is recorded only when grad mode is on and some input requires grad.
     """
+    if len(inputs) == 1:
+        return record_unary(op, data, inputs[0], extra)
+    if len(inputs) == 2:
+        return record_binary(op, data, inputs[0], inputs[1], extra)
     out = _object_new(Tensor)
     out.data = data
     out.grad = None
+    out._info = None
+    out._second = None
     if _mode.enabled:
         for t in inputs:
             if t.requires_grad:
                 out.requires_grad = True
-                stored = inputs if len(inputs) != 1 else inputs[0]
-                out._node = Node(op, stored, extra, data if op.saves_out else None)
+                out._op = op
+                out._inputs = tuple(inputs)
+                out._extra = extra
+                out._seq = next(_sequence)
+                if _mode.anomaly:
+                    _details(out).trace = _creation_site()
                 return out
     out.requires_grad = False
-    out._node = None
+    out._op = out._inputs = out._extra = None
+    out._seq = -1
     return out
 
 
@@ -204,12 +289,20 @@ def record_unary(op: Op, data: np.ndarray, x: Tensor, extra: Any = None) -> Tens
     out = _object_new(Tensor)
     out.data = data
     out.grad = None
+    out._info = None
+    out._second = None
     if x.requires_grad and _mode.enabled:
         out.requires_grad = True
-        out._node = Node(op, x, extra, data if op.saves_out else None)
+        out._op = op
+        out._inputs = x
+        out._extra = extra
+        out._seq = next(_sequence)
+        if _mode.anomaly:
+            _details(out).trace = _creation_site()
     else:
         out.requires_grad = False
-        out._node = None
+        out._op = out._inputs = out._extra = None
+        out._seq = -1
     return out
 
 
@@ -218,12 +311,20 @@ def record_binary(op: Op, data: np.ndarray, a: Tensor, b: Tensor, extra: Any = N
     out = _object_new(Tensor)
     out.data = data
     out.grad = None
+    out._info = None
     if (a.requires_grad or b.requires_grad) and _mode.enabled:
         out.requires_grad = True
-        out._node = Node(op, (a, b), extra, data if op.saves_out else None)
+        out._op = op
+        out._inputs = a
+        out._second = b
+        out._extra = extra
+        out._seq = next(_sequence)
+        if _mode.anomaly:
+            _details(out).trace = _creation_site()
     else:
         out.requires_grad = False
-        out._node = None
+        out._op = out._inputs = out._second = out._extra = None
+        out._seq = -1
     return out
 
 
@@ -242,36 +343,72 @@ def apply(op: Op, inputs: Sequence[Tensor], extra: Any = None) -> Tensor:
 
 
 class _ModeSwitch:
-    """Context manager and decorator that sets grad mode, restoring the previous one on exit."""
+    """Context manager and decorator that sets this thread's grad mode, restoring it on exit.
 
-    __slots__ = ("_value", "_previous")
+    As a decorator of a generator function it applies inside the generator, around each
+    resumption, and leaves the caller's mode alone between them (as PyTorch's does).
+    """
+
+    __slots__ = ("_value",)
 
     def __init__(self, value: bool):
         self._value = value
-        self._previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_mode.enabled)
-        _mode.enabled = self._value
+        mode = _mode
+        mode.saved.append(mode.enabled)
+        mode.enabled = self._value
 
     def __exit__(self, *exc: object) -> None:
-        _mode.enabled = self._previous.pop()
+        mode = _mode
+        mode.enabled = mode.saved.pop()
 
     def __call__(self, func: Callable) -> Callable:
         value = self._value
+        if inspect.isgeneratorfunction(func):
 
+            @functools.wraps(func)
+            def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return (yield from _run_generator_in_mode(func(*args, **kwargs), value))
+
+            return generator_wrapper
+
+        @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with _ModeSwitch(value):
                 return func(*args, **kwargs)
 
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        wrapper.__wrapped__ = func  # type: ignore[attr-defined]
         return wrapper
 
 
+def _run_generator_in_mode(generator: Any, value: bool) -> Any:
+    """Drive ``generator`` with grad mode ``value`` set around each step (send, throw, close)."""
+    try:
+        with _ModeSwitch(value):
+            response = generator.send(None)
+        while True:
+            try:
+                request = yield response
+            except GeneratorExit:
+                with _ModeSwitch(value):
+                    generator.close()
+                raise
+            except BaseException as error:
+                with _ModeSwitch(value):
+                    response = generator.throw(error)
+            else:
+                with _ModeSwitch(value):
+                    response = generator.send(request)
+    except StopIteration as stop:
+        return stop.value
+
+
 def no_grad(func: Callable | None = None) -> Any:
-    """Record nothing inside: ``with tg.no_grad():``, ``@tg.no_grad()`` or ``@tg.no_grad``."""
+    """Record nothing inside: ``with tg.no_grad():``, ``@tg.no_grad()`` or ``@tg.no_grad``.
+
+    Grad mode is per thread: other threads keep recording. On a generator function the mode
+    applies inside the generator, not to the code that iterates it.
+    """
     switch = _ModeSwitch(False)
     return switch if func is None else switch(func)
 
@@ -283,12 +420,12 @@ def enable_grad(func: Callable | None = None) -> Any:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops are being recorded."""
+    """Whether ops are being recorded in this thread."""
     return _mode.enabled
 
 
 class set_grad_enabled:  # noqa: N801 - PyTorch's name, used like a function
-    """Set grad mode now; as a context manager, restore the previous mode on exit."""
+    """Set this thread's grad mode now; as a context manager, restore the previous one on exit."""
 
     def __init__(self, mode: bool):
         self._previous = _mode.enabled
@@ -302,9 +439,9 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name, used like a function
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name, used like a function
-    """Turn anomaly detection on or off now; as a context manager, restore the previous mode.
+    """Turn anomaly detection on or off now (this thread); as a context manager, restore it.
 
-    With it on, every recorded node remembers the ``file:line`` of the forward call that made
+    With it on, every recorded op remembers the ``file:line`` of the forward call that made
     it, and backward raises ``RuntimeError`` at the first op whose gradient holds NaN or inf.
     """
 
@@ -320,16 +457,20 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name, used like a function
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on."""
+    """Whether anomaly detection is on in this thread."""
     return _mode.anomaly
 
 
 # ---------------------------------------------------------------------------------------------
-# Backward
+# In-place changes
 
-
-# id(root array) -> [weak reference to it, number of its latest in-place change]
+# id(root array) -> [weak reference to it, number of its latest in-place change]. An entry
+# leaves the table when its array dies (the weak reference's callback), so the table holds
+# only live arrays and each change costs one lookup, however many arrays live.
 _changes: dict[int, list] = {}
+# Reentrant: an array can die while the lock is held (the garbage collector runs at any
+# allocation), and its weakref callback then takes the lock again in the same thread.
+_changes_lock = threading.RLock()
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -339,19 +480,26 @@ def _root(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _forget(key: int, entry: list) -> None:
+    with _changes_lock:
+        if _changes.get(key) is entry:  # not an entry made since for a new array at this id
+            del _changes[key]
+
+
 def note_inplace_change(array: np.ndarray) -> None:
     """Record that ``array``'s memory is being changed in place (called before the change)."""
-    seq = next(_sequence)
-    _mode.clock = seq
     root = _root(array)
-    entry = _changes.get(id(root))
-    if entry is not None and entry[0]() is root:
-        entry[1] = seq  # an optimiser step changes the same arrays every time: no allocation
-        return
-    _changes[id(root)] = [weakref.ref(root), seq]
-    if len(_changes) > 4096:  # forget arrays that no longer exist
-        for key in [k for k, (ref, _) in _changes.items() if ref() is None]:
-            del _changes[key]
+    key = id(root)
+    with _changes_lock:
+        seq = next(_sequence)
+        _Clock.latest = seq  # under the lock: the clock never moves back
+        entry = _changes.get(key)
+        if entry is not None and entry[0]() is root:
+            entry[1] = seq  # an optimiser step changes the same arrays every time
+            return
+        entry = [None, seq]
+        entry[0] = weakref.ref(root, lambda _, key=key, entry=entry: _forget(key, entry))
+        _changes[key] = entry
 
 
 def _changed_after(array: np.ndarray, seq: int) -> bool:
@@ -360,38 +508,111 @@ def _changed_after(array: np.ndarray, seq: int) -> bool:
     return entry is not None and entry[1] > seq and entry[0]() is root
 
 
-def _check_saved_unchanged(node: Node) -> None:
-    """Raise if backward cannot run ``node``: graph freed, or a saved array changed in place."""
-    if node.inputs is None:
+def begin_inplace(tensor: Tensor, what: str, operands: Sequence[Any], op: Op | None) -> Any:
+    """Check an in-place change of ``tensor`` and note it; called before the change.
+
+    Returns ``None`` when the change is not recorded, else the tensor that will stand for
+    ``tensor``'s version before the change (pass it to :func:`finish_inplace`). As in PyTorch,
+    the change is recorded when grad mode is on and ``tensor`` or an operand requires grad;
+    a leaf that requires grad refuses (its ``.grad`` would no longer match its values).
+    ``op`` is the op to record (see :mod:`tinygrad_dl.ops.inplace`).
+    """
+    previous = None
+    old = tensor.data
+    if not isinstance(old, np.ndarray):
+        # A NumPy scalar (0-d results of NumPy arithmetic) cannot change: give the tensor
+        # an array of its own; nothing else shares it, and the old scalar stays as it was.
+        tensor.data = np.array(old)
+    if _mode.enabled:
+        if tensor.requires_grad and tensor._op is None:
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that requires grad (a leaf, shape "
+                f"{tensor.shape}); do it under tg.no_grad() (as optimisers do), or write "
+                f"x = x + ... to record it"
+            )
+        operand_needs_grad = any(getattr(operand, "requires_grad", False) for operand in operands)
+        if tensor.requires_grad or operand_needs_grad:
+            previous = _object_new(type(tensor))
+            for name in ("requires_grad", "_op", "_inputs", "_second", "_extra", "_seq"):
+                setattr(previous, name, getattr(tensor, name))
+            previous.grad = None
+            previous._info = tensor._info
+            # The recorded op reads the old values only for an operand's gradient (x *= y:
+            # dy = dX * x_old): keep a copy then. Otherwise the previous version shares the
+            # memory, and an op recorded earlier that reads it raises at backward (PyTorch's
+            # saved-tensor check).
+            reads = op is not None and op.reads_inputs and operand_needs_grad
+            if reads and isinstance(old, np.ndarray):
+                old = old.copy()
+            previous.data = old
+    # Always noted, also for a fresh array: the clock moving past every op recorded so far is
+    # what sends them through backward's checks, where they find their inputs' old versions.
+    note_inplace_change(tensor.data)
+    return previous
+
+
+def finish_inplace(tensor: Tensor, previous: Tensor, op: Op, other: Any, extra: Any) -> None:
+    """Record the in-place ``op`` in ``tensor``: its inputs are ``previous`` (and ``other``).
+
+    ``tensor`` stays the same object; ops recorded before the change keep using
+    ``previous`` through :func:`_version_at` (PyTorch's version counter and rebased
+    ``grad_fn``).
+    """
+    old_info = previous._info
+    info = _NodeInfo()
+    info.previous = previous
+    if old_info is not None:
+        info.retained, old_info.retained = old_info.retained, False
+        old_info.view = None
+    if _mode.anomaly:
+        info.trace = _creation_site()
+    tensor.requires_grad = True
+    tensor._op = op
+    tensor._inputs = previous
+    tensor._second = other
+    tensor._extra = extra
+    tensor._seq = next(_sequence)
+    tensor._info = info
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward
+
+
+def _check_saved_unchanged(tensor: Tensor, inputs: tuple | None) -> None:
+    """Raise if backward cannot run ``tensor``'s op: graph freed, or a read array changed."""
+    op = tensor._op
+    if inputs is None:
         raise RuntimeError(
             f"backward: trying to backward through the graph a second time at op "
-            f"'{node.op.name}': its saved arrays were freed after the first backward. Pass "
+            f"'{op.name}': its saved arrays were freed after the first backward. Pass "
             f"retain_graph=True to the first backward() (or tg.grad) to keep them."
         )
-    if _mode.clock > node.seq:
-        if node.out is not None and _changed_after(node.out, node.seq):
+    if _Clock.latest > tensor._seq:
+        if op.saves_out and _changed_after(tensor.data, tensor._seq):
             raise RuntimeError(
-                f"backward: the output of op '{node.op.name}' (shape {node.out.shape}) was "
+                f"backward: the output of op '{op.name}' (shape {tensor.shape}) was "
                 f"modified by an in-place operation after it was saved for backward"
             )
-        for index, tensor in enumerate(node.inputs):
-            if _changed_after(tensor.data, node.seq):
-                raise RuntimeError(
-                    f"backward: input {index} of op '{node.op.name}' (shape {tensor.shape}) was "
-                    f"modified by an in-place operation after it was saved for backward (also "
-                    f"through a view or detached alias of it); do the change after backward, "
-                    f"or compute with a copy"
-                )
+        if op.reads_inputs:
+            for index, input_tensor in enumerate(inputs):
+                if _changed_after(input_tensor.data, tensor._seq):
+                    raise RuntimeError(
+                        f"backward: input {index} of op '{op.name}' (shape "
+                        f"{input_tensor.shape}) was modified by an in-place operation after it "
+                        f"was saved for backward (also through a view or detached alias of "
+                        f"it); do the change after backward, or compute with a copy"
+                    )
 
 
-def _check_finite(node: Node, index: int, gradient: Any) -> None:
+def _check_finite(tensor: Tensor, index: int, gradient: Any) -> None:
     values = gradient.data if hasattr(gradient, "requires_grad") else gradient
     if not np.all(np.isfinite(values)):
-        trace = node.info.trace if node.info is not None else None
+        trace = tensor._info.trace if tensor._info is not None else None
         where = trace or "<unknown: anomaly mode was off when the op was recorded>"
         raise RuntimeError(
-            f"anomaly: op '{node.op.name}' produced a non-finite (NaN or inf) gradient for its "
-            f"input {index} (shape {np.shape(values)}); the op was created at {where}"
+            f"anomaly: op '{tensor._op.name}' produced a non-finite (NaN or inf) gradient for "
+            f"its input {index} (shape {np.shape(values)}); the op was created at {where}"
         )
 
 
@@ -407,46 +628,38 @@ def backward(
     Without ``capture`` gradients accumulate into the ``.grad`` of leaves (and of interior
     tensors that called ``retain_grad``). With ``capture`` (``tg.grad``) no ``.grad`` changes;
     the gradients of the captured tensors are returned in order (``None`` where unused).
+    Grad mode is ``create_graph`` while it runs, in this thread only.
     """
     with _ModeSwitch(create_graph):
         return _run_backward(roots, root_grads, retain_graph, create_graph, capture)
 
 
 _ONE_NEED = (True,)
+_FIRST_NEED = (True, False)
+_SECOND_NEED = (False, True)
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
-    pending: dict[Node, Any] = {}  # node -> gradient of its output, summed over its consumers
-    heap: list[tuple[int, Node]] = []
-    leaf_grads: dict[int, Any] = {}  # capture mode: id(leaf) -> gradient
-    captured_nodes: dict[Node, int] = {}
-    captured_leaves: dict[int, int] = {}
-    results: list[Any] = []
-    if capture is not None:
-        results = [None] * len(capture)
-        for position, tensor in enumerate(capture):
-            if tensor._node is not None:
-                captured_nodes[tensor._node] = position
-            else:
-                captured_leaves[id(tensor)] = position
-    handed_out: set[int] = set()  # arrays already stored as some leaf's .grad in this pass
+    pending: dict[Tensor, Any] = {}  # recorded tensor -> its gradient, summed over consumers
+    heap: list[tuple[int, Tensor]] = []  # (-seq, tensor): newest first
+    handed_out: set[int] = set()  # memory (root arrays) already stored as some leaf's .grad
+    captured = {} if capture is None else {id(t): i for i, t in enumerate(capture)}
+    results: list[Any] = [None] * len(captured)
 
     def send(tensor: Tensor, gradient: Any) -> None:
-        node = tensor._node
-        if node is not None:
-            previous = pending.get(node)
+        if tensor._op is not None:
+            previous = pending.get(tensor)
             if previous is None:
-                pending[node] = gradient
-                heappush(heap, (-node.seq, node))
+                pending[tensor] = gradient
+                heappush(heap, (-tensor._seq, tensor))
             else:
-                pending[node] = previous + gradient
-        elif capture is not None:
-            key = id(tensor)
-            if key in captured_leaves:
-                previous = leaf_grads.get(key)
-                leaf_grads[key] = gradient if previous is None else previous + gradient
-        else:
+                pending[tensor] = previous + gradient
+        elif capture is None:
             _accumulate_leaf(tensor, gradient, create_graph, handed_out)
+        elif id(tensor) in captured:
+            position = captured[id(tensor)]
+            previous = results[position]
+            results[position] = gradient if previous is None else previous + gradient
 
     for tensor, gradient in zip(roots, root_grads):
         if not create_graph and type(gradient) is Tensor:
@@ -455,113 +668,103 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
         send(tensor, gradient)
 
     anomaly = _mode.anomaly
-    watch = capture is not None or anomaly  # rare modes that need every node's bookkeeping
-    mode = _mode
-    node = None
-    while True:
-        if node is None:  # not continuing along a chain: take the newest waiting node
-            if not heap:
-                break
-            node = heappop(heap)[1]
-            gradient = pending.pop(node)
-        inputs = node._inputs
-        if inputs is None or node.info is not None or mode.clock > node.seq:
-            _check_saved_unchanged(node)
-            info = node.info
-            if info is not None and info.retained is not None and capture is None:
-                owner = info.retained()
-                if owner is not None:
-                    _accumulate_leaf(owner, gradient, create_graph, handed_out)
-        if watch and capture is not None and node in captured_nodes:
-            results[captured_nodes[node]] = gradient
-        op = node.op
-        if type(inputs) is not tuple and not create_graph:
-            # The common case, kept straight-line: one input, plain arrays.
-            tensor = inputs
-            input_grad = op.vjp(gradient, node.out, (tensor.data,), node.extra, _ONE_NEED)[0]
-            gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
-            if not retain_graph:
-                node._inputs = node.out = node.extra = None
-            if anomaly:
-                _check_finite(node, 0, input_grad)
-            dtype = tensor.data.dtype
-            if input_grad.dtype is not dtype and input_grad.dtype != dtype:
-                input_grad = input_grad.astype(dtype)
-            node = tensor._node
-            if node is not None and not heap and not watch:
-                gradient = input_grad  # a plain chain: hand the gradient straight on
+    plain = capture is None and not anomaly and not create_graph  # chains may skip the heap
+    while heap:
+        tensor = heappop(heap)[1]
+        gradient = pending.pop(tensor)
+        if plain and not heap:
+            tensor, gradient = _run_chain(tensor, gradient, retain_graph)
+            if tensor._op is None:
+                send(tensor, gradient)
                 continue
-            node = None
-            send(tensor, input_grad)
-            input_grad = tensor = None
-            continue
-        if type(inputs) is not tuple:
-            inputs = (inputs,)
-        count = len(inputs)
-        if count == 1:
-            needs = _ONE_NEED
-        elif count == 2:
-            needs = (inputs[0].requires_grad, inputs[1].requires_grad)
-        else:
-            needs = [t.requires_grad for t in inputs]
+        op = tensor._op
+        inputs = _inputs_of(tensor)
+        if inputs is None or tensor._info is not None or _Clock.latest > tensor._seq:
+            # Rare cases, kept off the common path: freed graph, changed inputs, retained or
+            # captured tensors, inputs changed in place since (their earlier versions).
+            if inputs is not None:
+                inputs = tuple(_version_at(t, tensor._seq) for t in inputs)
+            _check_saved_unchanged(tensor, inputs)
+            if tensor._info is not None and tensor._info.retained and capture is None:
+                _accumulate_leaf(tensor, gradient, create_graph, handed_out)
+        if capture is not None and id(tensor) in captured:
+            results[captured[id(tensor)]] = gradient
+        needs = tuple(t.requires_grad for t in inputs)
         if create_graph:
-            out = apply(op, inputs, node.extra) if op.saves_out else None
+            out = apply(op, inputs, tensor._extra) if op.saves_out else None
             if type(gradient) is not Tensor:
                 gradient = Tensor(gradient)
-            input_grads = op.vjp(gradient, out, inputs, node.extra, needs)
+            input_grads = op.vjp(gradient, out, inputs, tensor._extra, needs)
         else:
-            if count == 2:
-                arrays = (inputs[0].data, inputs[1].data)
-            else:
-                arrays = [t.data for t in inputs]
-            input_grads = op.vjp(gradient, node.out, arrays, node.extra, needs)
-        gradient = None  # let a vjp's view of it be the sole owner (see _accumulate_leaf)
+            out = tensor.data if op.saves_out else None
+            arrays = tuple(t.data for t in inputs)
+            input_grads = op.vjp(gradient, out, arrays, tensor._extra, needs)
         if not retain_graph:
             # Release what only backward needed, so memory returns as soon as it is used.
-            node._inputs = None
-            node.out = None
-            node.extra = None
-        current, node = node, None
-        # Gather the gradients to hand on; when exactly one goes to an interior node and
-        # nothing else waits, follow the chain directly (no dict or heap traffic).
-        target = target_grad = None
-        outgoing = 0
-        for index in range(count):
+            tensor._inputs = tensor._second = tensor._extra = None
+        for index, input_tensor in enumerate(inputs):
             input_grad = input_grads[index]
             if input_grad is None or not needs[index]:
                 continue
-            tensor = inputs[index]
             if anomaly:
-                _check_finite(current, index, input_grad)
-            dtype = tensor.data.dtype
+                _check_finite(tensor, index, input_grad)
+            dtype = input_tensor.data.dtype
             if input_grad.dtype is not dtype and input_grad.dtype != dtype:
                 input_grad = input_grad.astype(dtype)
-            outgoing += 1
-            if outgoing == 1:
-                target, target_grad = tensor, input_grad
+            send(input_tensor, input_grad)
+    return results if capture is not None else None
+
+
+def _run_chain(tensor: Tensor, gradient: np.ndarray, retain_graph: bool) -> tuple:
+    """Run a chain of ops that each hand the gradient to exactly one input, back to back.
+
+    Used while nothing else waits, in a plain backward (arrays, no capture, no anomaly mode):
+    the W4 chain and an MLP's activations pass here without heap or dict traffic. Returns the
+    first tensor it does not run (a leaf, or an op with several inputs needing gradients or
+    needing the checks of the main loop) with the gradient of it.
+    """
+    while True:
+        op = tensor._op
+        first = tensor._inputs
+        if (
+            op is None
+            or first is None
+            or type(first) is tuple
+            or tensor._info is not None
+            or _Clock.latest > tensor._seq
+        ):
+            return tensor, gradient
+        second = tensor._second
+        if second is None:
+            target, index, arrays, needs = first, 0, (first.data,), _ONE_NEED
+        elif first.requires_grad != second.requires_grad:
+            if first.requires_grad:
+                target, index, needs = first, 0, _FIRST_NEED
             else:
-                if outgoing == 2:
-                    send(target, target_grad)
-                send(tensor, input_grad)
-        input_grads = input_grad = None  # hold no gradient past its consumer (see above)
-        if outgoing == 1:
-            if target._node is not None and not heap and not watch:
-                node = target._node
-                gradient = target_grad
-            else:
-                send(target, target_grad)
-        target = target_grad = tensor = None
-
-    if capture is not None:
-        for key, position in captured_leaves.items():
-            if key in leaf_grads:
-                results[position] = leaf_grads[key]
-        return results
-    return None
+                target, index, needs = second, 1, _SECOND_NEED
+            arrays = (first.data, second.data)
+        else:
+            return tensor, gradient
+        out = tensor.data if op.saves_out else None
+        input_grad = op.vjp(gradient, out, arrays, tensor._extra, needs)[index]
+        if not retain_graph:
+            tensor._inputs = tensor._second = tensor._extra = None
+        dtype = target.data.dtype
+        if input_grad.dtype is not dtype and input_grad.dtype != dtype:
+            input_grad = input_grad.astype(dtype)
+        tensor, gradient = target, input_grad
 
 
-def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
-    """``tensor.grad += gradient`` (PyTorch's accumulation), copying only when needed."""
+def _accumulate_leaf(tensor: Tensor, gradient: Any, create_graph: bool, handed_out: set) -> None:
+    """``tensor.grad += gradient`` (PyTorch's accumulation), copying only when needed.
+
+    A gradient array is kept as ``.grad`` without a copy when backward owns its memory
+    alone: vjps return arrays they computed or views of the gradient they received (see
+    :class:`Op`), and backward never changes an array in place, so the only sharing left is
+    between leaves (``a + b`` hands one array to both, ``a.T + b.T`` two views of it). The
+    memory of every array kept is remembered in ``handed_out``; a later gradient on the same
+    memory is copied, as is a read-only (broadcast) view or one of the wrong shape.
+    """
     if create_graph:
         if type(gradient) is not Tensor:
             gradient = Tensor(gradient)
@@ -570,21 +773,15 @@ def _accumulate_leaf(tensor, gradient, create_graph, handed_out):
     if type(gradient) is Tensor:
         gradient = gradient.data
     if tensor.grad is None:
-        # Keep a freshly computed array as .grad without copying. Copy arrays already handed
-        # to another leaf (``a + b`` passes one array to both), and views unless their base is
-        # held by nothing else (a transposed fresh product is kept; a read-only broadcast view
-        # or a view of a gradient still in use is copied).
+        memory = id(_root(gradient))
         if (
-            (
-                gradient.base is not None
-                # references: the view's own and getrefcount's argument; any more is another owner
-                and (getrefcount(gradient.base) > 2 or not gradient.flags.writeable)
-            )
-            or id(gradient) in handed_out
+            memory in handed_out
+            or not gradient.flags.writeable
             or gradient.shape != tensor.data.shape
         ):
             gradient = np.array(np.broadcast_to(gradient, tensor.data.shape), copy=True)
-        handed_out.add(id(gradient))
+            memory = id(gradient)
+        handed_out.add(memory)
         tensor.grad = _new_tensor(gradient)
     else:
         tensor.grad = _new_tensor(tensor.grad.data + gradient)
@@ -618,7 +815,8 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
 ) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` alone.
 
@@ -634,16 +832,35 @@ def grad(
         Keep the graph for another backward; defaults to ``create_graph``.
     create_graph : bool
         Record the backward pass itself, so the result can be differentiated again.
-    allow_unused : bool
+    allow_unused : bool, optional
         Return ``None`` for an input the outputs do not depend on instead of raising.
+        Defaults to ``materialize_grads``.
+    materialize_grads : bool
+        Return zeros (shaped like the input) instead of ``None`` for an unused input; implies
+        ``allow_unused`` (as in PyTorch).
 
     Returns
     -------
     tuple of Tensor
-        One gradient per input, shaped like it.
+        One gradient per input, shaped like it (``None`` for an unused input with
+        ``allow_unused=True``).
+
+    Raises
+    ------
+    RuntimeError
+        For an input that does not require grad, or one the outputs do not depend on (unless
+        ``allow_unused`` or ``materialize_grads``); ``ValueError`` for
+        ``allow_unused=False`` with ``materialize_grads=True``.
     """
     from .tensor import Tensor
 
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError(
+            "grad: materialize_grads=True gives zeros for unused inputs, which contradicts "
+            "allow_unused=False; leave allow_unused unset"
+        )
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
@@ -655,14 +872,13 @@ def grad(
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
             raise RuntimeError(f"grad: input {position} does not require grad")
     roots, seeds = [], []
-    for output, seed in zip(outputs, grad_outputs):
-        if not output.requires_grad:
-            raise RuntimeError(
-                f"grad: an output (shape {output.shape}) does not require grad and has no "
-                f"graph; did you compute it under no_grad or from tensors without requires_grad?"
-            )
-        roots.append(output)
-        seeds.append(_seed(output, seed, "grad"))
+    for position, (output, seed) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(output, Tensor):
+            raise TypeError(f"grad: output {position} is a {type(output).__name__}, not a Tensor")
+        seed = _seed(output, seed, "grad")
+        if output.requires_grad:  # one without a graph depends on no input: it adds nothing
+            roots.append(output)
+            seeds.append(seed)
     if retain_graph is None:
         retain_graph = create_graph
     results = backward(roots, seeds, retain_graph, create_graph, capture=inputs)
@@ -671,16 +887,28 @@ def grad(
         if result is None:
             if not allow_unused:
                 raise RuntimeError(
-                    f"grad: input {position} (shape {tensor.shape}) was not used in the graph "
-                    f"of the outputs; pass allow_unused=True to get None for it"
+                    f"grad: input {position} (shape {tensor.shape}) was not used: the outputs "
+                    f"do not depend on it{_no_graph_note(outputs)}. Pass allow_unused=True to "
+                    f"get None for it, or materialize_grads=True to get zeros"
                 )
-            final.append(None)
+            final.append(Tensor(np.zeros_like(tensor.data)) if materialize_grads else None)
         elif isinstance(result, Tensor):
             final.append(result)
         else:
             data = np.broadcast_to(result, tensor.shape)
             final.append(Tensor(np.array(data, copy=True) if data is not result else data))
     return tuple(final)
+
+
+def _no_graph_note(outputs: list) -> str:
+    """Why an output may depend on nothing, for :func:`grad`'s unused-input message."""
+    plain = [i for i, output in enumerate(outputs) if not output.requires_grad]
+    if not plain:
+        return ""
+    which = "the output has" if len(outputs) == 1 else f"outputs {plain} have"
+    return (
+        f" ({which} no graph at all: computed from tensors without requires_grad, or under no_grad)"
+    )
 
 
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -761,11 +989,6 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
                 for t, s in zip(leaves, second)
             )
     return value.detach(), (products[0] if single else products)
-
-
-def next_sequence() -> int:
-    """Draw from the counter shared by nodes and in-place changes."""
-    return next(_sequence)
 
 
 def inference_mode(mode: bool | Callable = True) -> Any:

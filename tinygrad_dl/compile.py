@@ -660,7 +660,7 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any], list[Tensor
             continue
         seen.add(id(value))
         if isinstance(value, Tensor):
-            if value.requires_grad and value._node is None:
+            if value.requires_grad and value.is_leaf:
                 params.setdefault(id(value), value)
             elif not value.requires_grad:
                 constants.setdefault(id(value), value)

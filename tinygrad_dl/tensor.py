@@ -159,7 +159,8 @@ def _require_ndim(op: str, ndim: int, a: Any, b: Any) -> None:
 
 
 def _times(value: Any, alpha: Any) -> Any:
-    return (value.data if isinstance(value, Tensor) else np.asarray(value)) * alpha
+    # a Tensor stays one (recorded), so ``x.add_(w, alpha=2)`` still sends w its gradient
+    return value * alpha if isinstance(value, Tensor) else np.asarray(value) * alpha
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
@@ -186,7 +187,22 @@ class Tensor:
         Cast to this dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
+    # A tensor made by an op carries the op's record itself (``_op``, ``_inputs``, ``_second``,
+    # ``_extra``, ``_seq``, ``_info``; see tinygrad_dl.autograd): one object per op for the
+    # cyclic garbage collector to scan, not two. Leaves have ``_op = None`` and ``_seq = -1``.
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_op",
+        "_inputs",
+        "_second",
+        "_extra",
+        "_seq",
+        "_info",
+        "__weakref__",
+    )
+
     # NumPy defers to us in mixed expressions such as ``ndarray + Tensor``.
     __array_priority__ = 1000
 
@@ -199,7 +215,8 @@ class Tensor:
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self._node = None
+        self._op = self._inputs = self._second = self._extra = self._info = None
+        self._seq = -1
 
     # -- attributes ---------------------------------------------------------------------------
     @property
@@ -221,12 +238,13 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user (not by a recorded op)."""
-        return self._node is None
+        return self._op is None
 
     @property
     def grad_fn(self) -> Node | None:
-        """The recorded node that made this tensor (``None`` for leaves)."""
-        return self._node
+        """The recorded op that made this tensor, as a :class:`~tinygrad_dl.autograd.Node`
+        (``None`` for leaves)."""
+        return _engine.node_of(self)
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
@@ -307,8 +325,8 @@ class Tensor:
             extras.append(f"dtype={self.data.dtype}")
         elif self.data.dtype.kind in "biu" and self.data.size == 0:
             extras.append(f"dtype={self.data.dtype}")
-        if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.op.name}>")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "Tensor(" + ", ".join([body] + extras) + ")"
@@ -342,13 +360,56 @@ class Tensor:
         seed = _engine._seed(self, gradient, "backward")
         _engine.backward([self], [seed], retain_graph or create_graph, create_graph)
 
+    def _leaf_like(self, data: np.ndarray) -> Tensor:
+        """A leaf of this tensor's class around ``data`` with its ``requires_grad``."""
+        copied = _new_tensor(data, type(self))
+        copied.requires_grad = self.requires_grad
+        return copied
+
+    def __copy__(self) -> Tensor:
+        """A leaf sharing this one's data and ``.grad`` (``copy.copy``); leaves only.
+
+        A shallow copy of a recorded tensor would be a second record of the same op.
+        """
+        if self._op is not None:
+            raise RuntimeError(
+                f"copy: only leaf tensors support copy.copy; this one (shape {self.shape}) was "
+                f"made by op '{self._op.name}'. Copy t.detach() for its values"
+            )
+        copied = self._leaf_like(self.data)
+        copied.grad = self.grad
+        if hasattr(self, "__dict__"):  # a subclass's own attributes
+            copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A leaf with copied data, ``requires_grad`` and ``.grad`` (``copy.deepcopy``).
+
+        Only leaves can be deep-copied, as in PyTorch: a copy of a recorded tensor would
+        duplicate its whole graph (and a deep one would exhaust Python's recursion).
+        """
+        if self._op is not None:
+            raise RuntimeError(
+                f"deepcopy: only leaf tensors (made by the user, not by an op) support deepcopy; "
+                f"this one (shape {self.shape}) was made by op '{self._op.name}'. Deep-copy "
+                f"t.detach() for its values"
+            )
+        import copy
+
+        copied = self._leaf_like(self.data.copy())
+        memo[id(self)] = copied
+        copied.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
+        if hasattr(self, "__dict__"):  # a subclass's own attributes
+            copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
+
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""
         return _new_tensor(self.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
-        if self._node is not None and not requires_grad:
+        if self._op is not None and not requires_grad:
             raise RuntimeError(
                 "requires_grad_: only leaf tensors can change requires_grad; use detach()"
             )
@@ -359,10 +420,8 @@ class Tensor:
 
     def retain_grad(self) -> Tensor:
         """Keep this interior tensor's gradient in ``.grad`` during backward."""
-        if self._node is not None:
-            import weakref
-
-            self._node.details().retained = weakref.ref(self)
+        if self._op is not None:
+            _engine._details(self).retained = True
         elif not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
         return self
@@ -371,24 +430,12 @@ class Tensor:
         """Forget the accumulated gradient (``.grad = None``)."""
         self.grad = None
 
-    # -- in-place changes (allowed only where no gradient can be corrupted) -------------------
-    def _prepare_inplace(self, what: str, other: Any = None) -> None:
-        if _engine.is_grad_enabled():
-            if self.requires_grad:
-                raise RuntimeError(
-                    f"{what}: in-place change of a tensor that requires grad (shape "
-                    f"{self.shape}); do it under tg.no_grad() (as optimisers do), or write "
-                    f"x = x + ... to record it"
-                )
-            if isinstance(other, Tensor) and other.requires_grad:
-                raise RuntimeError(
-                    f"{what}: an in-place change cannot record the gradient of its operand; "
-                    f"write x = x ... y instead"
-                )
-        _engine.note_inplace_change(self.data)
-
+    # -- in-place changes: recorded as PyTorch records them (tinygrad_dl.ops.inplace) ---------
+    # Outside no_grad a leaf that requires grad refuses; a tensor in the graph, or one changed
+    # with an operand that requires grad, records the change and stays the same object.
     def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> Tensor:
-        self._prepare_inplace(what, other)
+        op, extra = _ops.inplace.arithmetic(ufunc, other)
+        previous = _engine.begin_inplace(self, what, (other,), op)
         value = other.data if isinstance(other, Tensor) else other
         try:
             ufunc(self.data, value, out=self.data)
@@ -397,6 +444,11 @@ class Tensor:
                 f"{what}: shapes {self.shape} and {np.shape(value)} cannot be broadcast "
                 f"in place into {self.shape}"
             ) from None
+        if previous is not None:
+            operand = (
+                previous if other is self else _ops.inplace.operand(other, op)
+            )  # c += c: old c
+            _engine.finish_inplace(self, previous, op, operand, extra)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -412,18 +464,28 @@ class Tensor:
         return self._inplace(np.true_divide, other, "/=")
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._prepare_inplace("__setitem__", value)
+        SETITEM = _ops.inplace.SETITEM  # noqa: N806
         index = _ops.shape.normalize_index(index)
+        previous = _engine.begin_inplace(self, "__setitem__", (value,), SETITEM)
         self.data[index] = value.data if isinstance(value, Tensor) else value
+        if previous is not None:
+            if isinstance(value, Tensor):
+                operand = previous if value is self else value
+                _engine.finish_inplace(self, previous, SETITEM, operand, (index, None))
+            else:
+                _engine.finish_inplace(self, previous, SETITEM, None, (index, value))
 
     def fill_(self, value: float) -> Tensor:
-        """Set every element to ``value`` in place (a leaf, or under ``no_grad``)."""
-        self._prepare_inplace("fill_")
+        """Set every element to ``value`` in place (recorded on a tensor in the graph)."""
+        FILL = _ops.inplace.FILL  # noqa: N806
+        previous = _engine.begin_inplace(self, "fill_", (), FILL)
         self.data.fill(value)
+        if previous is not None:
+            _engine.finish_inplace(self, previous, FILL, None, value)
         return self
 
     def zero_(self) -> Tensor:
-        """Set every element to 0 in place (a leaf, or under ``no_grad``)."""
+        """Set every element to 0 in place (recorded in the graph, as ``fill_``)."""
         return self.fill_(0)
 
     # -- NumPy interoperability ---------------------------------------------------------------
@@ -1500,19 +1562,19 @@ class Tensor:
         return _ops.astype(self, other.dtype)
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """``self += alpha * other`` in place (a leaf, or under ``no_grad``)."""
+        """``self += alpha * other`` in place (recorded in the graph, as ``+=``)."""
         return self._inplace(np.add, other if alpha == 1 else _times(other, alpha), "add_")
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """``self -= alpha * other`` in place (a leaf, or under ``no_grad``)."""
+        """``self -= alpha * other`` in place (recorded in the graph, as ``+=``)."""
         return self._inplace(np.subtract, other if alpha == 1 else _times(other, alpha), "sub_")
 
     def mul_(self, other: Any) -> Tensor:
-        """``self *= other`` in place (a leaf, or under ``no_grad``)."""
+        """``self *= other`` in place (recorded in the graph, as ``+=``)."""
         return self._inplace(np.multiply, other, "mul_")
 
     def div_(self, other: Any) -> Tensor:
-        """``self /= other`` in place (a leaf, or under ``no_grad``)."""
+        """``self /= other`` in place (recorded in the graph, as ``+=``)."""
         return self._inplace(np.true_divide, other, "div_")
 
     # PyTorch's casts, last in the class: in the class body their names would shadow the
@@ -1542,11 +1604,12 @@ class Tensor:
         return _ops.astype(self, np.bool_)
 
 
-def _new_tensor(data: np.ndarray) -> Tensor:
-    """A leaf Tensor around ``data`` with no checks (the hot path of every op)."""
-    tensor = object.__new__(Tensor)
+def _new_tensor(data: np.ndarray, cls: type = Tensor) -> Tensor:
+    """A leaf Tensor (or ``cls``) around ``data`` with no checks (the hot path of every op)."""
+    tensor = object.__new__(cls)
     tensor.data = data
     tensor.grad = None
     tensor.requires_grad = False
-    tensor._node = None
+    tensor._op = tensor._inputs = tensor._second = tensor._extra = tensor._info = None
+    tensor._seq = -1
     return tensor

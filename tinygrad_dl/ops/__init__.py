@@ -8,6 +8,7 @@
 - :mod:`.dialect`: the package-level reductions and joins with ``dim=``/``keepdim=`` as well
 - :mod:`.linalg`: ``matmul``, ``dot``, ``einsum`` and the products on it, diagonals, ``np.linalg``
 - :mod:`.grids`: ``np.linspace`` with Tensor endpoints and ``np.gradient``
+- :mod:`.inplace`: ``x += y``, ``x[index] = v``, ``fill_`` on tensors in the graph
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
@@ -18,7 +19,7 @@ import pkgutil
 import sys
 
 from ..autograd import Op
-from . import dialect, elementwise, grids, indexing, linalg, numpy_dispatch, reduce, shape
+from . import dialect, elementwise, grids, indexing, inplace, linalg, numpy_dispatch, reduce, shape
 from .broadcast import unbroadcast
 from .dialect import (
     argmax,
@@ -132,6 +133,7 @@ __all__ = [
     "dialect",
     "elementwise",
     "indexing",
+    "inplace",
     "linalg",
     "numpy_dispatch",
     "reduce",

@@ -1025,3 +1025,10 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
         return _new_tensor(np.asarray(ufunc(a_data, b_data)))
     except ValueError:
         raise broadcast_error(ufunc.__name__, np.shape(a_data), np.shape(b_data)) from None
+
+
+# Rules that use only their inputs' shapes: an in-place change of an input after recording
+# (``c += c + 1`` in micrograd's test) does not invalidate them (see Op's reads_inputs).
+for _op in (ADD, SUB, ADD_SCALAR, RSUB_SCALAR, MUL_SCALAR, DIV_SCALAR):
+    _op.reads_inputs = False
+del _op
