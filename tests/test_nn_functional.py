@@ -309,6 +309,18 @@ def test_normalize_matches_torch(p, dim):
     np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0])
+def test_normalize_of_a_zero_row_has_zero_gradient_as_torch(p):
+    torch = pytest.importorskip("torch", reason="torch not installed: no differential test")
+    x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])
+    ours = tg.Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    weighted_sum(F.normalize(ours, p=p)).backward()
+    weighted_sum(torch.nn.functional.normalize(theirs, p=p)).backward()
+    assert np.isfinite(ours.grad.data).all()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_softmax_takes_dim_or_axis_but_not_both():
     x = np.random.default_rng(1).standard_normal((2, 3))
     np.testing.assert_allclose(F.softmax(x, dim=0).data, F.softmax(x, axis=0).data)

@@ -941,10 +941,8 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``, as ``torch.nn.functional.normalize``."""
     x = _tensor(input)
-    if p == 2:
-        norm = (x * x).sum(axis=dim, keepdims=True).sqrt()
-    else:
-        norm = (x.abs() ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+    # vector_norm's gradient at a zero vector is 0 (PyTorch's subgradient), not 0/0 = NaN.
+    norm = ops.linalg.vector_norm(x, axis=dim, keepdims=True, ord=p)
     return x / ops.maximum(norm, eps)
 
 
