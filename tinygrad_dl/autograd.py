@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
 from .tensor import Tensor, _new_tensor
 
 __all__ = [
@@ -475,7 +476,7 @@ _changes_lock = threading.RLock()
 
 def _root(array: np.ndarray) -> np.ndarray:
     """The array that owns ``array``'s memory (views and aliases share it)."""
-    while isinstance(array.base, np.ndarray):
+    while isinstance(getattr(array, "base", None), np.ndarray):  # CuPy's views also have .base
         array = array.base
     return array
 
@@ -607,7 +608,8 @@ def _check_saved_unchanged(tensor: Tensor, inputs: tuple | None) -> None:
 
 def _check_finite(tensor: Tensor, index: int, gradient: Any) -> None:
     values = gradient.data if hasattr(gradient, "requires_grad") else gradient
-    if not np.all(np.isfinite(values)):
+    xp = _backend.namespace(values)
+    if not bool(xp.all(xp.isfinite(values))):
         trace = tensor._info.trace if tensor._info is not None else None
         where = trace or "<unknown: anomaly mode was off when the op was recorded>"
         raise RuntimeError(
@@ -664,7 +666,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture):
     for tensor, gradient in zip(roots, root_grads):
         if not create_graph and type(gradient) is Tensor:
             # A plain backward works on arrays; copy so no leaf's .grad aliases the seed.
-            gradient = gradient.data.copy()
+            gradient = _backend.copy(gradient.data)
         send(tensor, gradient)
 
     anomaly = _mode.anomaly
@@ -772,7 +774,15 @@ def _accumulate_leaf(tensor: Tensor, gradient: Any, create_graph: bool, handed_o
         return
     if type(gradient) is Tensor:
         gradient = gradient.data
-    if tensor.grad is None:
+    if tensor.grad is None and _backend.foreign(gradient):
+        # Another array library (CuPy, array_api_strict): no view bookkeeping to lean on, so
+        # copy whatever another leaf holds or whatever must be broadcast.
+        if id(gradient) in handed_out or gradient.shape != tensor.data.shape:
+            xp = _backend.namespace(gradient)
+            gradient = xp.asarray(xp.broadcast_to(gradient, tensor.data.shape), copy=True)
+        handed_out.add(id(gradient))
+        tensor.grad = _new_tensor(gradient)
+    elif tensor.grad is None:
         memory = id(_root(gradient))
         if (
             memory in handed_out
@@ -797,8 +807,22 @@ def _seed(output: Tensor, gradient: Any, what: str) -> Any:
                 f"{what}: grad can be implicitly created only for scalar outputs; the output has "
                 f"shape {output.shape}. Pass gradient= (an array of shape {output.shape})."
             )
-        return np.array(1, dtype=output.data.dtype).reshape(output.data.shape)
-    data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if not _backend.foreign(output.data):
+            return np.array(1, dtype=output.data.dtype).reshape(output.data.shape)
+        xp = _backend.namespace(output.data)
+        return xp.ones_like(output.data)
+    data = gradient.data if isinstance(gradient, Tensor) else gradient
+    if _backend.foreign(output.data):  # a seed given on the host moves to the device
+        data = _backend.to_device(data, _backend.device_of(output.data))
+        xp = _backend.namespace(data)
+        if data.shape != output.shape:
+            raise RuntimeError(
+                f"{what}: gradient has shape {data.shape} but the output has shape {output.shape}"
+            )
+        if isinstance(gradient, Tensor) and gradient.requires_grad:
+            return gradient
+        return xp.asarray(xp.astype(data, output.data.dtype), copy=True)
+    data = np.asarray(data)
     if data.shape != output.shape:
         raise RuntimeError(
             f"{what}: gradient has shape {data.shape} but the output has shape {output.shape}"

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from . import backend as _backend
 from .tensor import Tensor, _new_tensor
 
 __all__ = ["CompileError", "compile"]
@@ -848,6 +849,10 @@ class CompiledFunction:
         global _active
         if _active is not None:
             raise CompileError("tg.compile: a compiled function called inside another's trace")
+        if any(_backend.foreign(t.data) for t in (*args, *self.params) if isinstance(t, Tensor)):
+            # The tracer records NumPy calls; on CuPy and other libraries the step runs eagerly
+            # (benchmarks/gpu_check.py replays a GPU step as a CUDA graph instead).
+            return self.function(*args)
         tracer = _Tracer(self.params)
         swapped: list[tuple[Tensor, np.ndarray]] = []
         entry_grads = [p.grad is not None for p in self.params]

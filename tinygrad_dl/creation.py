@@ -1,6 +1,7 @@
 """Factories: ``tensor``, ``from_numpy``, ``zeros``, ``ones``, ``full``, ``*_like``,
 ``arange``, ``linspace``, ``eye``, ``randn``, ``rand``. Each takes ``dtype`` (by default float64,
-the course's dtype, or what :func:`tinygrad_dl.set_default_dtype` set) and ``requires_grad``;
+the course's dtype, or what :func:`tinygrad_dl.set_default_dtype` set), ``requires_grad`` and
+``device`` (``"cpu"``, ``"cuda"``...; a ``*_like`` defaults to its model's device);
 random ones take an ``rng``: a ``np.random.Generator`` or ``RandomState``, an int seed, or
 ``None`` for NumPy's global state (which ``np.random.seed`` and ``tg.manual_seed`` seed).
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import copy, device_of, numpy_dtype
 from .rng import RandomLike, resolve_rng
 from .tensor import Tensor, get_default_dtype
 
@@ -39,8 +41,9 @@ def _shape(shape: tuple) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor(array, requires_grad=requires_grad)
+def _make(array: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    # Made on the host, then copied: random numbers are the same on every device for one seed.
+    return Tensor(array, requires_grad=requires_grad, device=device)
 
 
 def _dtype(dtype: Any) -> np.dtype:
@@ -49,53 +52,78 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def _like(other: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
-    data = other.data if isinstance(other, Tensor) else np.asarray(other)
-    return data.shape, data.dtype if dtype is None else np.dtype(dtype)
+    if isinstance(other, Tensor):
+        return other.shape, other.dtype if dtype is None else np.dtype(dtype)
+    data = other if hasattr(other, "__array_namespace__") else np.asarray(other)
+    return data.shape, numpy_dtype(data.dtype) if dtype is None else np.dtype(dtype)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def _device_of(other: Any, device: Any) -> Any:
+    """``device`` if given, else where ``other`` lives (PyTorch's rule for ``*_like``)."""
+    if device is not None:
+        return device
+    return device_of(other.data if isinstance(other, Tensor) else other)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A new Tensor holding a copy of ``data`` (``Tensor(array)`` wraps without copying)."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
-        data = data.copy()
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if isinstance(data, np.ndarray) or hasattr(data, "__array_namespace__"):
+        data = copy(data)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *shape: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _make(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad)
+    return _make(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad)
+    return _make(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    shape: Any,
+    fill_value: float,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
+) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _make(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
+    return _make(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad, device)
 
 
-def zeros_like(other: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    other: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Zeros with the shape (and, unless ``dtype`` is given, the dtype) of ``other``."""
     shape, dtype = _like(other, dtype)
-    return _make(np.zeros(shape, dtype=dtype), requires_grad)
+    return _make(np.zeros(shape, dtype=dtype), requires_grad, _device_of(other, device))
 
 
-def ones_like(other: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    other: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Ones with the shape (and, unless ``dtype`` is given, the dtype) of ``other``."""
     shape, dtype = _like(other, dtype)
-    return _make(np.ones(shape, dtype=dtype), requires_grad)
+    return _make(np.ones(shape, dtype=dtype), requires_grad, _device_of(other, device))
 
 
 def full_like(
-    other: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False
+    other: Any,
+    fill_value: float,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """``fill_value`` with the shape (and, unless ``dtype`` is given, the dtype) of ``other``."""
     shape, dtype = _like(other, dtype)
-    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
+    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad, _device_of(other, device))
 
 
 def _float_like(op: str, other: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
@@ -124,10 +152,11 @@ def arange(
     step: float = 1,
     dtype: Any = None,
     requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Evenly spaced values, as ``np.arange`` (the default dtype unless ``dtype`` is given)."""
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    return _make(values.astype(_dtype(dtype)), requires_grad)
+    return _make(values.astype(_dtype(dtype)), requires_grad, device)
 
 
 def linspace(
@@ -136,6 +165,7 @@ def linspace(
     num: int = 50,
     dtype: Any = None,
     requires_grad: bool = False,
+    device: Any = None,
     *,
     steps: int | None = None,
     endpoint: bool = True,
@@ -147,16 +177,22 @@ def linspace(
     if steps is not None:
         num = steps
     values = np.linspace(start, stop, int(num), endpoint=endpoint)
-    return _make(values.astype(_dtype(dtype)), requires_grad)
+    return _make(values.astype(_dtype(dtype)), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
-    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad, device)
 
 
 def randn(
-    *shape: Any, rng: RandomLike = None, dtype: Any = None, requires_grad: bool = False
+    *shape: Any,
+    rng: RandomLike = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Standard normal samples; ``rng`` is a Generator, RandomState, seed or None."""
     generator = resolve_rng(rng)
@@ -165,11 +201,15 @@ def randn(
         values = generator.randn(*shape)
     else:
         values = generator.standard_normal(shape)
-    return _make(np.asarray(values).astype(_dtype(dtype), copy=False), requires_grad)
+    return _make(np.asarray(values).astype(_dtype(dtype), copy=False), requires_grad, device)
 
 
 def rand(
-    *shape: Any, rng: RandomLike = None, dtype: Any = None, requires_grad: bool = False
+    *shape: Any,
+    rng: RandomLike = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1); ``rng`` is a Generator, RandomState, seed or None."""
     generator = resolve_rng(rng)
@@ -178,20 +218,32 @@ def rand(
         values = generator.random_sample(shape)
     else:
         values = generator.random(shape)
-    return _make(np.asarray(values).astype(_dtype(dtype), copy=False), requires_grad)
+    return _make(np.asarray(values).astype(_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randn_like(
-    other: Any, dtype: Any = None, rng: RandomLike = None, requires_grad: bool = False
+    other: Any,
+    dtype: Any = None,
+    rng: RandomLike = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Standard normal samples shaped like ``other`` (its dtype unless ``dtype`` is given)."""
     shape, dtype = _float_like("randn_like", other, dtype)
-    return randn(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+    return randn(
+        shape, rng=rng, dtype=dtype, requires_grad=requires_grad, device=_device_of(other, device)
+    )
 
 
 def rand_like(
-    other: Any, dtype: Any = None, rng: RandomLike = None, requires_grad: bool = False
+    other: Any,
+    dtype: Any = None,
+    rng: RandomLike = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1) shaped like ``other`` (its dtype unless ``dtype`` is given)."""
     shape, dtype = _float_like("rand_like", other, dtype)
-    return rand(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+    return rand(
+        shape, rng=rng, dtype=dtype, requires_grad=requires_grad, device=_device_of(other, device)
+    )

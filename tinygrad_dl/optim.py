@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import no_grad
+from .backend import xnp
 from .tensor import Tensor
 
 __all__ = [
@@ -140,7 +141,7 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {"step": 0}
                     for state_name in self._state_names(group):
-                        state[state_name] = np.zeros_like(p.data)
+                        state[state_name] = xnp.zeros_like(p.data)
                 state["step"] += 1
                 self._update(p, grad, state, group)
 
@@ -149,7 +150,7 @@ class Optimizer:
         key = (id(param), slot)
         array = self._scratch.get(key)
         if array is None:
-            array = self._scratch[key] = np.empty_like(param.data)
+            array = self._scratch[key] = xnp.empty_like(param.data)
         return array
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
@@ -300,7 +301,7 @@ def _with_weight_decay(optimizer: Optimizer, param: Tensor, grad: np.ndarray, gr
     if weight_decay == 0:
         return grad
     decayed = optimizer._temporary(param, 1)
-    np.multiply(param.data, weight_decay, out=decayed)
+    xnp.multiply(param.data, weight_decay, out=decayed)
     decayed += grad
     return decayed
 
@@ -360,23 +361,23 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state["momentum_buffer"]
             if state["step"] == 1:
-                np.copyto(buffer, g)
+                xnp.copyto(buffer, g)
             else:
                 buffer *= momentum
                 if group["dampening"] != 0:
-                    np.multiply(g, 1.0 - group["dampening"], out=scratch)
+                    xnp.multiply(g, 1.0 - group["dampening"], out=scratch)
                     buffer += scratch
                 else:
                     buffer += g
             if group["nesterov"]:
                 # W -= lr g, then W -= lr mu v: the same step as lr (g + mu v).
-                np.multiply(g, lr, out=scratch)
+                xnp.multiply(g, lr, out=scratch)
                 param -= scratch
-                np.multiply(buffer, lr * momentum, out=scratch)
+                xnp.multiply(buffer, lr * momentum, out=scratch)
             else:
-                np.multiply(buffer, lr, out=scratch)
+                xnp.multiply(buffer, lr, out=scratch)
         else:
-            np.multiply(g, lr, out=scratch)
+            xnp.multiply(g, lr, out=scratch)
         param -= scratch
 
 
@@ -435,27 +436,27 @@ class RMSprop(Optimizer):
         scratch = self._temporary(param)
         square_avg = state["square_avg"]
         square_avg *= alpha
-        np.multiply(g, g, out=scratch)
+        xnp.multiply(g, g, out=scratch)
         scratch *= 1.0 - alpha
         square_avg += scratch
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg *= alpha
-            np.multiply(g, 1.0 - alpha, out=scratch)
+            xnp.multiply(g, 1.0 - alpha, out=scratch)
             grad_avg += scratch
-            np.multiply(grad_avg, grad_avg, out=scratch)
-            np.subtract(square_avg, scratch, out=scratch)
-            np.sqrt(scratch, out=scratch)
+            xnp.multiply(grad_avg, grad_avg, out=scratch)
+            xnp.subtract(square_avg, scratch, out=scratch)
+            xnp.sqrt(scratch, out=scratch)
         else:
-            np.sqrt(square_avg, out=scratch)
+            xnp.sqrt(square_avg, out=scratch)
         scratch += eps
         # scratch now holds the denominator sqrt(s) + eps.
-        np.divide(g, scratch, out=scratch)
+        xnp.divide(g, scratch, out=scratch)
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"]
             buffer *= group["momentum"]
             buffer += scratch
-            np.multiply(buffer, group["lr"], out=scratch)
+            xnp.multiply(buffer, group["lr"], out=scratch)
         else:
             scratch *= group["lr"]
         param -= scratch
@@ -510,18 +511,18 @@ class Adam(Optimizer):
             g = _with_weight_decay(self, param, grad, group)
         scratch = self._temporary(param)
         exp_avg *= beta1
-        np.multiply(g, 1.0 - beta1, out=scratch)
+        xnp.multiply(g, 1.0 - beta1, out=scratch)
         exp_avg += scratch
         exp_avg_sq *= beta2
-        np.multiply(g, g, out=scratch)
+        xnp.multiply(g, g, out=scratch)
         scratch *= 1.0 - beta2
         exp_avg_sq += scratch
         bias_correction1 = 1.0 - beta1 ** state["step"]
         bias_correction2 = 1.0 - beta2 ** state["step"]
-        np.sqrt(exp_avg_sq, out=scratch)
+        xnp.sqrt(exp_avg_sq, out=scratch)
         scratch /= math.sqrt(bias_correction2)
         scratch += eps
-        np.divide(exp_avg, scratch, out=scratch)
+        xnp.divide(exp_avg, scratch, out=scratch)
         scratch *= lr / bias_correction1
         param -= scratch
 

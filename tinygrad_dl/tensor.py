@@ -10,15 +10,19 @@ and functions dispatch here through ``__array_ufunc__`` and ``__array_function__
 from __future__ import annotations
 
 import importlib
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import backend as _backend
+
 if TYPE_CHECKING:
     from .autograd import Node
 
 _FLOAT64 = np.dtype(np.float64)
+_DEVICE_NAMES = ("cpu", "cuda", "mps", "meta", "array_api_strict")
 
 
 class _Defaults:
@@ -77,9 +81,14 @@ _engine: Any = _OnFirstUse(".autograd", "_engine")
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
-    """The array a Tensor wraps: ndarrays as they are, numbers and lists in the default dtype."""
+    """The array a Tensor wraps: ndarrays as they are, numbers and lists in the default dtype.
+
+    Arrays of other array API libraries (CuPy, array_api_strict) are kept on their device.
+    """
     if isinstance(data, np.ndarray):
         array = data
+    elif hasattr(data, "__array_namespace__") and not isinstance(data, np.generic):
+        return _foreign_array(data, dtype)
     elif isinstance(data, np.generic):
         array = np.asarray(data)
     else:
@@ -100,6 +109,18 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         if array.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: dtype must be numeric (bool, int or float); got {dtype}")
     return array
+
+
+def _foreign_array(data: Any, dtype: Any) -> Any:
+    kind = _backend.kind(data.dtype)
+    if kind not in "biuf":
+        raise TypeError(
+            f"Tensor: data must be numeric (bool, int or float); got dtype {data.dtype}"
+        )
+    if dtype is not None:
+        xp = _backend.namespace(data)
+        data = xp.astype(data, _backend.dtype_of(xp, dtype), copy=False)
+    return data
 
 
 def _dialect(
@@ -164,7 +185,7 @@ def _times(value: Any, alpha: Any) -> Any:
 
 
 def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind != "f":
+    if _backend.kind(array.dtype) != "f":
         raise TypeError(
             f"Tensor: only floating-point tensors can require grad; this one has dtype "
             f"{array.dtype} (integer and boolean tensors are labels, masks and indices)"
@@ -185,6 +206,9 @@ class Tensor:
         dtypes can require grad (``TypeError`` otherwise).
     dtype : dtype, optional
         Cast to this dtype.
+    device : str, optional
+        ``"cpu"`` (NumPy), ``"cuda"`` / ``"cuda:N"`` (CuPy), or ``"array_api_strict"``; the
+        data is copied there. Without it the data stays where it is (a CuPy array on its GPU).
     """
 
     # A tensor made by an op carries the op's record itself (``_op``, ``_inputs``, ``_second``,
@@ -206,10 +230,14 @@ class Tensor:
     # NumPy defers to us in mixed expressions such as ``ndarray + Tensor``.
     __array_priority__ = 1000
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
+    ):
         if isinstance(data, Tensor):
             data = data.data
         array = _as_array(data, dtype)
+        if device is not None:
+            array = _backend.to_device(array, device)
         if requires_grad:
             _check_can_require_grad(array)
         self.data = array
@@ -233,7 +261,14 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        """The NumPy dtype (also for data on a GPU: CuPy's dtypes are NumPy's)."""
+        dtype = self.data.dtype
+        return dtype if isinstance(dtype, np.dtype) else _backend.numpy_dtype(dtype)
+
+    @property
+    def device(self) -> Any:
+        """Where the data lives, as PyTorch names it: ``"cpu"``, ``"cuda:0"``..."""
+        return _backend.device_of(self.data)
 
     @property
     def is_leaf(self) -> bool:
@@ -258,12 +293,15 @@ class Tensor:
 
     # -- conversion ---------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied)."""
+        """The values as an ndarray: the data itself on the CPU, a copy to the host otherwise."""
         self._refuse_if_graph("numpy()")
-        return self.data
+        return _backend.to_numpy(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         self._refuse_if_graph("np.asarray()")
+        if _backend.foreign(self.data):
+            host = _backend.to_numpy(self.data)  # a copy from the device; PyTorch refuses
+            return host if dtype is None else host.astype(dtype)
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -283,11 +321,11 @@ class Tensor:
                 f"item: only one-element tensors can be converted to a Python scalar; this one "
                 f"has shape {self.shape}"
             )
-        return self.data.item()
+        return _backend.to_numpy(self.data).item()
 
     def tolist(self) -> Any:
         """The values as nested Python lists (a number for a 0-d tensor)."""
-        return self.data.tolist()
+        return _backend.to_numpy(self.data).tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -301,7 +339,7 @@ class Tensor:
                 f"only integer one-element tensors can be used as an index; this one has dtype "
                 f"{self.dtype} and shape {self.shape}"
             )
-        return int(self.data.item())
+        return int(_backend.to_numpy(self.data).item())
 
     def __bool__(self) -> bool:
         return bool(self.data)  # NumPy's error for many elements
@@ -319,12 +357,15 @@ class Tensor:
     __hash__ = object.__hash__  # by identity, as ``==`` is elementwise
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(_backend.to_numpy(self.data), separator=", ", prefix="Tensor(")
         extras = []
-        if self.data.dtype not in (_FLOAT64,) and self.data.dtype.kind in "f":
-            extras.append(f"dtype={self.data.dtype}")
-        elif self.data.dtype.kind in "biu" and self.data.size == 0:
-            extras.append(f"dtype={self.data.dtype}")
+        dtype = self.dtype
+        if dtype not in (_FLOAT64,) and dtype.kind in "f":
+            extras.append(f"dtype={dtype}")
+        elif dtype.kind in "biu" and self.data.size == 0:
+            extras.append(f"dtype={dtype}")
+        if _backend.foreign(self.data):
+            extras.append(f"device='{self.device}'")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
         elif self.requires_grad:
@@ -438,8 +479,14 @@ class Tensor:
         previous = _engine.begin_inplace(self, what, (other,), op)
         value = other.data if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, value, out=self.data)
-        except ValueError:
+            if not _backend.foreign(self.data):
+                ufunc(self.data, value, out=self.data)
+            else:  # CuPy, array_api_strict: the standard's in-place operator
+                _INPLACE_OPERATORS[ufunc](self.data, value)
+        except (ValueError, TypeError, RuntimeError):
+            error = _ops.broadcast.mixed_device_error(what, self, value)
+            if error is not None:
+                raise error from None
             raise ValueError(
                 f"{what}: shapes {self.shape} and {np.shape(value)} cannot be broadcast "
                 f"in place into {self.shape}"
@@ -479,7 +526,10 @@ class Tensor:
         """Set every element to ``value`` in place (recorded on a tensor in the graph)."""
         FILL = _ops.inplace.FILL  # noqa: N806
         previous = _engine.begin_inplace(self, "fill_", (), FILL)
-        self.data.fill(value)
+        if not _backend.foreign(self.data):
+            self.data.fill(value)
+        else:
+            self.data[...] = value
         if previous is not None:
             _engine.finish_inplace(self, previous, FILL, None, value)
         return self
@@ -1538,23 +1588,34 @@ class Tensor:
         return self
 
     def cpu(self) -> Tensor:
-        """The tensor itself (everything lives on the CPU here)."""
-        return self
+        """The tensor in host memory (NumPy): itself if it is there, else a differentiable copy."""
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> Tensor:
+        """The tensor on the GPU (CuPy): ``x.cuda()``, ``x.cuda(1)``; see :meth:`to`."""
+        return self.to("cuda" if device is None else f"cuda:{device}")
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
-        """Cast and/or "move" to ``"cpu"``: ``x.to(np.float32)``, ``x.to(torch.float32)``."""
+        """Cast and/or move: ``x.to(np.float32)``, ``x.to("cuda")``, ``x.to(torch.float32)``.
+
+        A move to another device is recorded: the gradient flows back to the source device.
+        """
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+            elif isinstance(arg, str) and arg.split(":")[0] in _DEVICE_NAMES:
                 device = arg
+            elif type(arg).__name__ == "device":  # torch.device("cuda")
+                device = str(arg)
             else:
                 dtype = arg
         if type(dtype).__module__ == "torch":  # torch.float32 -> "float32", for ported code
             dtype = str(dtype).removeprefix("torch.")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"to: only the CPU exists here (NumPy); got device {device!r}")
-        result = self if dtype is None else _ops.astype(self, dtype)
+        result = self
+        if device is not None:
+            result = _ops.to_device(self, device)
+        if dtype is not None:
+            result = _ops.astype(result, dtype)
         return result.clone() if copy and result is self else result
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -1602,6 +1663,14 @@ class Tensor:
     def bool(self) -> Tensor:
         """Cast to bool (outside the graph)."""
         return _ops.astype(self, np.bool_)
+
+
+_INPLACE_OPERATORS = {
+    np.add: operator.iadd,
+    np.subtract: operator.isub,
+    np.multiply: operator.imul,
+    np.true_divide: operator.itruediv,
+}
 
 
 def _new_tensor(data: np.ndarray, cls: type = Tensor) -> Tensor:

@@ -368,7 +368,7 @@ def weighted_sum(output: Any, seed: int = 0) -> Any:
     weights = np.random.default_rng(seed).uniform(0.5, 1.5, size=shape)
     weights *= np.where(np.random.default_rng(seed + 1).random(shape) < 0.5, -1.0, 1.0)
     if isinstance(output, Tensor):
-        return (output * Tensor(weights.astype(output.dtype))).sum()
+        return (output * Tensor(weights.astype(output.dtype), device=output.device)).sum()
     if type(output).__module__.startswith("torch"):
         import torch
 

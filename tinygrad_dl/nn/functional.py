@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend as _backend
 from .. import ops
 from ..autograd import Op, apply
+from ..backend import xnp
 from ..rng import RandomLike, resolve_rng
 from ..tensor import Tensor
 from .conv import (
@@ -75,8 +77,15 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _foreign(array: Any) -> bool:
+    """True for data of another array library (CuPy, array_api_strict): the standard's path."""
+    return _backend.foreign(array)
+
+
 def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x if hasattr(x, "__array_namespace__") else np.asarray(x))
 
 
 # -- activations -------------------------------------------------------------------------------
@@ -134,12 +143,13 @@ def _linear_vjp(grad, out, inputs, extra, needs):
     out_features, in_features = weight.shape
     grad_x = grad @ weight if needs[0] else None
     grad_weight = grad_bias = None
+    rows = _backend.reshape(grad, (-1, out_features))
     if needs[1]:
-        grad_weight = grad.reshape(-1, out_features).T @ x.reshape(-1, in_features)
+        grad_weight = rows.T @ _backend.reshape(x, (-1, in_features))
         if isinstance(grad_weight, np.ndarray) and grad_weight.dtype != weight.dtype:
             grad_weight = grad_weight.astype(weight.dtype)
     if len(inputs) == 3 and needs[2]:
-        grad_bias = grad.reshape(-1, out_features).sum(axis=0)
+        grad_bias = xnp.sum(rows, axis=0) if _foreign(rows) else rows.sum(axis=0)
     return (grad_x, grad_weight) if len(inputs) == 2 else (grad_x, grad_weight, grad_bias)
 
 
@@ -227,7 +237,10 @@ def _pair(function: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
             )
     else:
         values = target.data if isinstance(target, Tensor) else target
-        target = Tensor(np.asarray(values, dtype=input.dtype))
+        if _foreign(input.data):  # the target goes where the input is
+            target = Tensor(values, dtype=input.dtype, device=input.device)
+        else:
+            target = Tensor(np.asarray(values, dtype=input.dtype))
     if target.shape != input.shape:
         raise ValueError(
             f"{function}: input shape {input.shape} and target shape {target.shape} differ; "
@@ -239,6 +252,11 @@ def _pair(function: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
 
 
 def _reduce(loss: np.ndarray, reduction: str, dtype: np.dtype) -> np.ndarray:
+    if _foreign(loss):
+        if reduction == "none":
+            return loss
+        total = xnp.sum(loss)
+        return total / loss.size if reduction == "mean" else total
     # ufunc.reduce directly: the value of loss.mean()/loss.sum() without their Python overhead
     if reduction == "mean":
         return np.asarray(np.add.reduce(loss, axis=None) / loss.size, dtype=dtype)
@@ -254,7 +272,7 @@ def _scale(reduction: str, size: int) -> float:
 
 def _bce_logits_forward(z: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
     # log(1 + e^z) - z y written so that no exponential of a large positive number is taken.
-    loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    loss = xnp.maximum(z, 0) - z * y + xnp.log1p(xnp.exp(-xnp.abs(z)))
     return _reduce(loss, reduction, z.dtype)
 
 
@@ -264,11 +282,12 @@ def _bce_logits_vjp(grad, out, inputs, reduction, needs):
     # The course's sigmoid, exactly. e^-z overflows to inf for z < -709 (A is then 0, correctly);
     # only then is the warning silenced (np.errstate costs more than the exponential here).
     z_data = z.data if isinstance(z, Tensor) else z
-    if z_data.min() < -700:
+    # (GPUs raise no floating-point warnings: no check, which would wait for the device)
+    if not _foreign(z_data) and z_data.min() < -700:
         with np.errstate(over="ignore"):
-            A = 1 / (1 + np.exp(-z))
+            A = 1 / (1 + xnp.exp(-z))
     else:
-        A = 1 / (1 + np.exp(-z))
+        A = 1 / (1 + xnp.exp(-z))
     grad_z = (A - y) / m * grad if needs[0] else None
     grad_y = -z / m * grad if needs[1] else None
     return grad_z, grad_y
@@ -357,7 +376,7 @@ _LOG_FLOOR = -100.0  # PyTorch's clamp: log(0) counts as -100, so A = 0 or 1 giv
 
 def _bce_logs(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore"):
-        return np.maximum(np.log(p), _LOG_FLOOR), np.maximum(np.log1p(-p), _LOG_FLOOR)
+        return xnp.maximum(xnp.log(p), _LOG_FLOOR), xnp.maximum(xnp.log1p(-p), _LOG_FLOOR)
 
 
 def _bce_forward(p: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
@@ -372,7 +391,7 @@ def _bce_vjp(grad, out, inputs, reduction, needs):
     if needs[0]:
         # dJ/dA = -(Y/A - (1-Y)/(1-A)) / m = (A - Y) / (A (1 - A) m); the floor keeps A = 0 or 1
         # finite, as PyTorch does.
-        grad_p = (p - y) / np.maximum(p * (1 - p), 1e-12) / m * grad
+        grad_p = (p - y) / xnp.maximum(p * (1 - p), 1e-12) / m * grad
     if needs[1]:
         p_data = p.data if isinstance(p, Tensor) else p
         log_p, log_1mp = _bce_logs(p_data)
@@ -437,9 +456,15 @@ def binary_cross_entropy(
 
 def _cross_entropy_forward(z: np.ndarray, extra: tuple[np.ndarray, str]) -> np.ndarray:
     labels, reduction = extra
+    if _foreign(z):  # the standard's take_along_axis instead of fancy indexing
+        xp = _backend.namespace(z)
+        shifted = z - xp.max(z, axis=1, keepdims=True)
+        log_norm = xp.log(xp.sum(xp.exp(shifted), axis=1))
+        picked = xp.take_along_axis(shifted, xp.reshape(labels, (-1, 1)), axis=1)
+        return _reduce(log_norm - xp.reshape(picked, (-1,)), reduction, z.dtype)
     shift = z.max(axis=1, keepdims=True)
     shifted = z - shift
-    log_norm = np.log(np.exp(shifted).sum(axis=1))
+    log_norm = xnp.log(xnp.exp(shifted).sum(axis=1))
     loss = log_norm - shifted[np.arange(z.shape[0]), labels]
     return _reduce(loss, reduction, z.dtype)
 
@@ -450,15 +475,22 @@ def _cross_entropy_vjp(grad, out, inputs, extra, needs):
     m = _scale(reduction, z.shape[0])
     rows = np.arange(z.shape[0])
     if reduction == "none":
-        grad = grad.reshape(-1, 1)
+        grad = _backend.reshape(grad, (-1, 1))
+    if _foreign(z):
+        xp = _backend.namespace(z)
+        exp = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+        probs = exp / xp.sum(exp, axis=1, keepdims=True)
+        classes = xp.arange(z.shape[1], device=_backend.native_device(z))
+        onehot = xp.astype(xp.reshape(labels, (-1, 1)) == classes, z.dtype)
+        return ((probs - onehot) / m * grad,)
     if isinstance(z, np.ndarray):
-        exp = np.exp(z - z.max(axis=1, keepdims=True))
+        exp = xnp.exp(z - z.max(axis=1, keepdims=True))
         probs = exp / exp.sum(axis=1, keepdims=True)
         probs[rows, labels] -= 1.0
         return (probs / m * grad,)
     # Under create_graph: the same formula in dispatching operations (the shift is a constant).
-    exp = np.exp(z - z.data.max(axis=1, keepdims=True))
-    probs = exp / np.sum(exp, axis=1, keepdims=True)
+    exp = xnp.exp(z - z.data.max(axis=1, keepdims=True))
+    probs = exp / xnp.sum(exp, axis=1, keepdims=True)
     onehot = np.zeros(z.shape, dtype=z.dtype)
     onehot[rows, labels] = 1.0
     return ((probs - onehot) / m * grad,)
@@ -525,7 +557,12 @@ def cross_entropy(
             f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}"
         )
     input = _tensor(input)
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    labels = target.data if isinstance(target, Tensor) else target
+    on_device = None
+    if _foreign(input.data):  # validated on the host; the fused op takes them on the device
+        on_device = _backend.to_device(labels, input.device)
+        labels = _backend.to_numpy(on_device)
+    labels = np.asarray(labels)
     if labels.dtype.kind == "f":
         return _cross_entropy_probabilities(input, target, weights, reduction, label_smoothing)
     if labels.dtype.kind not in "iu":
@@ -557,6 +594,8 @@ def cross_entropy(
                 f"cross_entropy: labels must be in [0, {classes - 1}] for {classes} classes, "
                 f"got values from {labels.min()} to {labels.max()}"
             )
+        if on_device is not None:
+            return apply(_CROSS_ENTROPY, (input,), (on_device, reduction))
         return apply(_CROSS_ENTROPY, (input,), (labels.astype(np.intp, copy=False), reduction))
     log_probs = _check_classes("cross_entropy", input, labels).log_softmax(axis=1)
     loss = nll_loss(log_probs, labels, weight, ignore_index=ignore_index, reduction=reduction)
@@ -569,7 +608,7 @@ def cross_entropy(
     weighted = log_probs if weights is None else log_probs * _along_classes(weights, input.ndim)
     smooth = -(weighted.sum(axis=1)) * kept.astype(input.dtype)
     if reduction == "mean":
-        divisor = kept.sum() if weights is None else weights[np.where(kept, labels, 0)][kept].sum()
+        divisor = kept.sum() if weights is None else weights[xnp.where(kept, labels, 0)][kept].sum()
         smooth = smooth.sum() / np.asarray(divisor, dtype=input.dtype)
     elif reduction == "sum":
         smooth = smooth.sum()
@@ -702,7 +741,7 @@ def nll_loss(
             f"ignore_index={ignore_index}), got values from {labels[kept].min()} to "
             f"{labels[kept].max()}"
         )
-    safe = np.where(kept, labels, 0)
+    safe = xnp.where(kept, labels, 0)
     scale = kept.astype(input.dtype)
     if weights is not None:
         scale = scale * weights.astype(input.dtype)[safe]
@@ -754,7 +793,7 @@ _ERF = Op(
     "erf",
     _erf_forward,
     lambda g, out, inputs, extra, needs: (
-        g * (2.0 / math.sqrt(math.pi)) * np.exp(-inputs[0] * inputs[0]),
+        g * (2.0 / math.sqrt(math.pi)) * xnp.exp(-inputs[0] * inputs[0]),
     ),
     rule="dX = dY * 2/sqrt(pi) * exp(-X^2)",
 )
@@ -814,7 +853,7 @@ def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     x = _tensor(x)
     inside = (x.data > min_val) & (x.data < max_val)
-    return ops.where(inside, x, np.clip(x.data, min_val, max_val))
+    return ops.where(inside, x, xnp.clip(x.data, min_val, max_val))
 
 
 # -- more losses -------------------------------------------------------------------------------

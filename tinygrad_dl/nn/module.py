@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
+from ..backend import astype, numpy_dtype, parse_device, to_device
+from ..backend import kind as _kind
 from ..serialization import IncompatibleKeys, StateDictError, check_state_dict
 from ..tensor import Tensor
 
@@ -52,6 +54,15 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _moved(array: Any, dtype: Any, device: Any) -> Any:
+    """``array`` cast to ``dtype`` and moved to ``device`` (either may be None: unchanged)."""
+    if device is not None:
+        array = to_device(array, device)
+    if dtype is not None and numpy_dtype(array.dtype) != dtype:
+        array = astype(array, dtype)
+    return array
 
 
 class Module:
@@ -305,44 +316,57 @@ class Module:
         """Set evaluation mode (Dropout off): ``train(False)``."""
         return self.train(False)
 
-    def to(self, dtype: Any) -> Module:
-        """Cast every parameter to ``dtype`` (e.g. ``np.float32``) in place; returns ``self``.
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+        """Move and/or cast every parameter and buffer in place; returns ``self``.
 
-        The parameters stay the same objects with new arrays, so call it before creating the
-        optimiser (whose state has the old dtype). Gradients are dropped. ``to("cpu")`` (the
-        only device: everything here is NumPy) changes nothing.
+        ``model.to("cuda")``, ``model.to(np.float32)``, ``model.to("cuda", np.float32)``, as
+        PyTorch. The parameters stay the same objects with new arrays, so call it before
+        creating the optimiser (whose state lives where the parameters were). Gradients are
+        dropped.
 
         Raises
         ------
         TypeError
             For a non-floating dtype.
         ValueError
-            For a device other than the CPU.
+            For an unknown device.
         """
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps"):
-            if not dtype.startswith("cpu"):
-                raise ValueError(
-                    f"{type(self).__name__}.to: tinygrad_dl computes with NumPy on the CPU; "
-                    f"there is no device {dtype!r}"
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] in (
+                "cpu",
+                "cuda",
+                "mps",
+                "array_api_strict",
+            ):
+                device = arg
+            elif type(arg).__name__ == "device":  # torch.device("cuda")
+                device = str(arg)
+            else:
+                dtype = arg
+        if device is not None:
+            device = parse_device(device)  # ValueError for mps and unknown names
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(
+                    f"{type(self).__name__}.to: parameters must be floating point, got {dtype}"
                 )
-            return self
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(
-                f"{type(self).__name__}.to: parameters must be floating point, got {dtype}"
-            )
         for param in self.parameters():
-            if param.dtype != dtype:
-                param.data = param.data.astype(dtype)
+            param.data = _moved(param.data, dtype, device)
             param.grad = None
         for buffer in self.buffers():
-            if buffer.dtype.kind == "f" and buffer.dtype != dtype:
-                buffer.data = buffer.data.astype(dtype)
+            buffer.data = _moved(
+                buffer.data, dtype if _kind(buffer.data.dtype) == "f" else None, device
+            )
         return self
 
     def cpu(self) -> Module:
-        """Returns ``self``: every array already lives in main memory (PyTorch's habit)."""
-        return self
+        """Move every parameter and buffer to main memory (NumPy); see :meth:`to`."""
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> Module:
+        """Move every parameter and buffer to the GPU (CuPy); see :meth:`to`."""
+        return self.to("cuda" if device is None else f"cuda:{device}")
 
     def float(self) -> Module:
         """Cast the parameters to float32 (see :meth:`to`)."""

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import foreign, namespace, same_device
 from ..tensor import Tensor, _new_tensor
 
-__all__ = ["unbroadcast", "as_tensor", "broadcast_error"]
+__all__ = ["unbroadcast", "as_tensor", "broadcast_error", "mixed_device_error"]
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -32,10 +33,17 @@ def unbroadcast(gradient: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(leading)) + tuple(
         leading + i for i, size in enumerate(shape) if size == 1 and grad_shape[leading + i] != 1
     )
+    if type(gradient) is np.ndarray or not foreign(gradient):
+        if axes:
+            gradient = gradient.sum(axis=axes, keepdims=True)
+        if leading or gradient.shape != shape:
+            gradient = gradient.reshape(shape)
+        return gradient
+    xp = namespace(gradient)  # CuPy, array_api_strict: the standard's functions, no methods
     if axes:
-        gradient = gradient.sum(axis=axes, keepdims=True)
+        gradient = xp.sum(gradient, axis=axes, keepdims=True)
     if leading or gradient.shape != shape:
-        gradient = gradient.reshape(shape)
+        gradient = xp.reshape(gradient, shape)
     return gradient
 
 
@@ -48,6 +56,20 @@ def as_tensor(value: Any) -> Tensor:
             raise TypeError(f"expected a numeric array or Tensor, got dtype {value.dtype}")
         return _new_tensor(value)
     return Tensor(value)
+
+
+def mixed_device_error(op: str, *operands: Any) -> RuntimeError | None:
+    """The error for operands on different devices (None when they share one).
+
+    Called only after an op's forward failed, so the common case pays nothing.
+    """
+    arrays = [x.data if isinstance(x, Tensor) else x for x in operands]
+    arrays = [a for a in arrays if hasattr(a, "shape")]
+    try:
+        same_device(op, *arrays)
+    except RuntimeError as error:
+        return error
+    return None
 
 
 def broadcast_error(op: str, *shapes: tuple[int, ...]) -> ValueError:

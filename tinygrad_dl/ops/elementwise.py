@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend as _backend
 from ..autograd import Op, record_binary, record_unary
+from ..backend import xnp
 from ..tensor import Tensor, _new_tensor
-from .broadcast import as_tensor, broadcast_error, unbroadcast
+from .broadcast import as_tensor, broadcast_error, mixed_device_error, unbroadcast
 
 __all__ = [
     "add",
@@ -131,12 +133,12 @@ def _pow_vjp(g, out, inputs, extra, needs):
     with np.errstate(divide="ignore", invalid="ignore"):
         if needs[0]:
             nonzero = b != 0
-            power = np.where(nonzero, a, 1) ** (b - 1)
-            grad_a = unbroadcast(np.where(nonzero, g * b * power, 0), a.shape)
+            power = xnp.where(nonzero, a, 1) ** (b - 1)
+            grad_a = unbroadcast(xnp.where(nonzero, g * b * power, 0), a.shape)
         if needs[1]:
             constant = (a == 0) & (b >= 0)
-            log_a = np.log(np.where(constant, 1, a))
-            grad_b = unbroadcast(np.where(constant, 0, g * out * log_a), b.shape)
+            log_a = xnp.log(xnp.where(constant, 1, a))
+            grad_b = unbroadcast(xnp.where(constant, 0, g * out * log_a), b.shape)
     return grad_a, grad_b
 
 
@@ -177,7 +179,7 @@ def _pow_scalar_vjp(g, out, inputs, c, needs):
     if c == 2:
         return (g * 2 * x,)
     if c == 0:
-        return (np.zeros_like(g),)  # x^0 is constant (also at x = 0, where x^-1 would be inf)
+        return (xnp.zeros_like(g),)  # x^0 is constant (also at x = 0, where x^-1 would be inf)
     with np.errstate(divide="ignore", invalid="ignore"):  # c x^(c-1) at x = 0, c < 1: +-inf
         return (g * c * x ** (c - 1),)
 
@@ -188,7 +190,7 @@ POW_SCALAR = Op(
 RPOW_SCALAR = Op(
     "rpow",
     lambda x, c: c**x,
-    lambda g, out, inputs, c, needs: (g * out * float(np.log(c)),),
+    lambda g, out, inputs, c, needs: (g * out * float(xnp.log(c)),),
     saves_out=True,
     rule="dX = dY * c^X log(c) (c > 0)",
 )
@@ -201,9 +203,22 @@ def _binary(op: Op, name: str, a: Any, b: Any) -> Tensor:
         b = as_tensor(b)
     try:
         data = op.forward(a.data, b.data, None)
-    except ValueError:
+    except (ValueError, TypeError, RuntimeError):
+        error = mixed_device_error(name, a, b)
+        if error is not None:
+            raise error from None
+        if not (a.ndim and b.ndim) or _shapes_broadcast(a.shape, b.shape):
+            raise
         raise broadcast_error(name, a.shape, b.shape) from None
     return record_binary(op, data, a, b)
+
+
+def _shapes_broadcast(*shapes: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -300,13 +315,13 @@ def _unary(op: Op, x: Any, extra: Any = None) -> Tensor:
 
 def _sigmoid_forward(z: np.ndarray, _: Any = None) -> np.ndarray:
     # exp(-|z|) lies in (0, 1]: no overflow for any z, and no logaddexp (10x slower).
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    e = xnp.exp(-xnp.abs(z))
+    return xnp.where(z >= 0, 1, e) / (1 + e)
 
 
 def _softplus_forward(x: np.ndarray, _: Any = None) -> np.ndarray:
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): finite for any x
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return xnp.maximum(x, 0) + xnp.log1p(xnp.exp(-xnp.abs(x)))
 
 
 def _sigmoid_of(x: Any) -> Any:
@@ -332,13 +347,21 @@ def _elementwise(
     )
 
 
+def _relu_vjp(g: Any, z: Any) -> Any:
+    # g' = 0 at z <= 0, as in the course. A product with the mask is NumPy's fastest form; the
+    # standard has no bool * float, so other libraries select.
+    if not _backend.foreign(g):
+        return g * (z > 0)
+    return xnp.where(z > 0, g, 0.0)
+
+
 def _zero_gradient_vjp(g, out, inputs, extra, needs):
     # Piecewise constant: the derivative is 0 wherever it exists (PyTorch gives 0 everywhere).
-    return (np.zeros_like(g),)
+    return (xnp.zeros_like(g),)
 
 
-_LN2 = float(np.log(2.0))  # Python floats: they keep a float32 gradient float32 (NEP 50)
-_LN10 = float(np.log(10.0))
+_LN2 = float(xnp.log(2.0))  # Python floats: they keep a float32 gradient float32 (NEP 50)
+_LN10 = float(xnp.log(10.0))
 _PI = float(np.pi)
 
 NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rule="dX = -dY")
@@ -346,33 +369,36 @@ NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rul
 # than _elementwise's dY * f'(x): they are on every network's hot path).
 EXP = Op(
     "exp",
-    lambda x, _: np.exp(x),
+    lambda x, _: xnp.exp(x),
     lambda g, out, inputs, e, n: (g * out,),
     saves_out=True,
     rule="dX = dY * e^X",
 )
 LOG = Op(
-    "log", lambda x, _: np.log(x), lambda g, out, inputs, e, n: (g / inputs[0],), rule="dX = dY / X"
+    "log",
+    lambda x, _: xnp.log(x),
+    lambda g, out, inputs, e, n: (g / inputs[0],),
+    rule="dX = dY / X",
 )
 LOG1P = Op(
     "log1p",
-    lambda x, _: np.log1p(x),
+    lambda x, _: xnp.log1p(x),
     lambda g, out, inputs, e, n: (g / (1 + inputs[0]),),
     rule="dX = dY / (1 + X)",
 )
 SQRT = Op(
     "sqrt",
-    lambda x, _: np.sqrt(x),
+    lambda x, _: xnp.sqrt(x),
     lambda g, out, inputs, e, n: (g / (2 * out),),
     saves_out=True,
     rule="dX = dY / (2 sqrt(X))",
 )
-ABS = _elementwise("abs", np.abs, lambda x, out: np.sign(x), "dX = dY * sign(X) (0 at X = 0)")
-SIN = _elementwise("sin", np.sin, lambda x, out: np.cos(x), "dX = dY * cos(X)")
-COS = _elementwise("cos", np.cos, lambda x, out: -np.sin(x), "dX = -dY * sin(X)")
+ABS = _elementwise("abs", xnp.abs, lambda x, out: xnp.sign(x), "dX = dY * sign(X) (0 at X = 0)")
+SIN = _elementwise("sin", xnp.sin, lambda x, out: xnp.cos(x), "dX = dY * cos(X)")
+COS = _elementwise("cos", xnp.cos, lambda x, out: -xnp.sin(x), "dX = -dY * sin(X)")
 TANH = Op(
     "tanh",
-    lambda x, _: np.tanh(x),
+    lambda x, _: xnp.tanh(x),
     lambda g, out, inputs, e, n: (g * (1 - out * out),),
     saves_out=True,
     rule="dZ = dA * (1 - A^2)",
@@ -386,14 +412,14 @@ SIGMOID = Op(
 )
 RELU = Op(
     "relu",
-    lambda x, _: np.maximum(x, 0),
-    lambda g, out, inputs, e, n: (g * (inputs[0] > 0),),  # g' = 0 at z <= 0, as in the course
+    lambda x, _: xnp.maximum(x, 0),
+    lambda g, out, inputs, e, n: (_relu_vjp(g, inputs[0]),),
     rule="dZ = dA * (Z > 0)",
 )
 LEAKY_RELU = Op(
     "leaky_relu",
-    lambda x, alpha: np.where(x > 0, x, x * alpha),
-    lambda g, out, inputs, alpha, n: (np.where(inputs[0] > 0, g, g * alpha),),
+    lambda x, alpha: xnp.where(x > 0, x, x * alpha),
+    lambda g, out, inputs, alpha, n: (xnp.where(inputs[0] > 0, g, g * alpha),),
     rule="dZ = dA where Z > 0, else alpha dA",
 )
 SOFTPLUS = _elementwise(
@@ -401,27 +427,29 @@ SOFTPLUS = _elementwise(
 )
 
 # -- more of NumPy's unary ufuncs --------------------------------------------------------------
-LOG2 = _elementwise("log2", np.log2, lambda x, out: 1 / (x * _LN2), "dX = dY / (X ln 2)")
-LOG10 = _elementwise("log10", np.log10, lambda x, out: 1 / (x * _LN10), "dX = dY / (X ln 10)")
-EXP2 = _elementwise("exp2", np.exp2, lambda x, out: out * _LN2, "dX = dY * 2^X ln 2", True)
-EXPM1 = _elementwise("expm1", np.expm1, lambda x, out: out + 1, "dX = dY * e^X", True)
-TAN = _elementwise("tan", np.tan, lambda x, out: 1 + out * out, "dX = dY * (1 + tan^2 X)", True)
-SINH = _elementwise("sinh", np.sinh, lambda x, out: np.cosh(x), "dX = dY * cosh(X)")
-COSH = _elementwise("cosh", np.cosh, lambda x, out: np.sinh(x), "dX = dY * sinh(X)")
+LOG2 = _elementwise("log2", xnp.log2, lambda x, out: 1 / (x * _LN2), "dX = dY / (X ln 2)")
+LOG10 = _elementwise("log10", xnp.log10, lambda x, out: 1 / (x * _LN10), "dX = dY / (X ln 10)")
+EXP2 = _elementwise("exp2", xnp.exp2, lambda x, out: out * _LN2, "dX = dY * 2^X ln 2", True)
+EXPM1 = _elementwise("expm1", xnp.expm1, lambda x, out: out + 1, "dX = dY * e^X", True)
+TAN = _elementwise("tan", xnp.tan, lambda x, out: 1 + out * out, "dX = dY * (1 + tan^2 X)", True)
+SINH = _elementwise("sinh", xnp.sinh, lambda x, out: xnp.cosh(x), "dX = dY * cosh(X)")
+COSH = _elementwise("cosh", xnp.cosh, lambda x, out: xnp.sinh(x), "dX = dY * sinh(X)")
 ARCSIN = _elementwise(
-    "arcsin", np.arcsin, lambda x, out: 1 / np.sqrt(1 - x * x), "dX = dY / sqrt(1 - X^2)"
+    "arcsin", xnp.arcsin, lambda x, out: 1 / xnp.sqrt(1 - x * x), "dX = dY / sqrt(1 - X^2)"
 )
 ARCCOS = _elementwise(
-    "arccos", np.arccos, lambda x, out: -1 / np.sqrt(1 - x * x), "dX = -dY / sqrt(1 - X^2)"
+    "arccos", xnp.arccos, lambda x, out: -1 / xnp.sqrt(1 - x * x), "dX = -dY / sqrt(1 - X^2)"
 )
-ARCTAN = _elementwise("arctan", np.arctan, lambda x, out: 1 / (1 + x * x), "dX = dY / (1 + X^2)")
+ARCTAN = _elementwise("arctan", xnp.arctan, lambda x, out: 1 / (1 + x * x), "dX = dY / (1 + X^2)")
 ARCSINH = _elementwise(
-    "arcsinh", np.arcsinh, lambda x, out: 1 / np.sqrt(x * x + 1), "dX = dY / sqrt(X^2 + 1)"
+    "arcsinh", xnp.arcsinh, lambda x, out: 1 / xnp.sqrt(x * x + 1), "dX = dY / sqrt(X^2 + 1)"
 )
 ARCCOSH = _elementwise(
-    "arccosh", np.arccosh, lambda x, out: 1 / np.sqrt(x * x - 1), "dX = dY / sqrt(X^2 - 1)"
+    "arccosh", xnp.arccosh, lambda x, out: 1 / xnp.sqrt(x * x - 1), "dX = dY / sqrt(X^2 - 1)"
 )
-ARCTANH = _elementwise("arctanh", np.arctanh, lambda x, out: 1 / (1 - x * x), "dX = dY / (1 - X^2)")
+ARCTANH = _elementwise(
+    "arctanh", xnp.arctanh, lambda x, out: 1 / (1 - x * x), "dX = dY / (1 - X^2)"
+)
 
 
 def _sinc_derivative(x, out):
@@ -430,38 +458,43 @@ def _sinc_derivative(x, out):
     # pi (-u/3 + u^3/30 - u^5/840), exact to rounding there, smooth through 0 (where it is 0,
     # with the right second derivative -pi^2/3) and never 0/0.
     u = _PI * x
-    small = np.abs(u) < 0.01
+    small = xnp.abs(u) < 0.01
     squared = u * u
     series = _PI * u * (-1 / 3 + squared * (1 / 30 - squared / 840))
-    return np.where(small, series, (np.cos(u) - out) / np.where(small, 1.0, x))
+    return xnp.where(small, series, (xnp.cos(u) - out) / xnp.where(small, 1.0, x))
 
 
 SINC = _elementwise(
-    "sinc", np.sinc, _sinc_derivative, "dX = dY * (cos(pi X) - sinc(X)) / X (0 at X = 0)", True
+    "sinc", xnp.sinc, _sinc_derivative, "dX = dY * (cos(pi X) - sinc(X)) / X (0 at X = 0)", True
 )
 
 # Piecewise constant: in the graph, with gradient 0 (as in PyTorch), so a loss built on them
 # still backpropagates (a zero) instead of losing its graph.
-SIGN = Op("sign", lambda x, _: np.sign(x), _zero_gradient_vjp, rule="dX = 0")
-FLOOR = Op("floor", lambda x, _: np.floor(x), _zero_gradient_vjp, rule="dX = 0")
-CEIL = Op("ceil", lambda x, _: np.ceil(x), _zero_gradient_vjp, rule="dX = 0")
-TRUNC = Op("trunc", lambda x, _: np.trunc(x), _zero_gradient_vjp, rule="dX = 0")
-RINT = Op("rint", lambda x, _: np.rint(x), _zero_gradient_vjp, rule="dX = 0")
+SIGN = Op("sign", lambda x, _: xnp.sign(x), _zero_gradient_vjp, rule="dX = 0")
+FLOOR = Op("floor", lambda x, _: xnp.floor(x), _zero_gradient_vjp, rule="dX = 0")
+CEIL = Op("ceil", lambda x, _: xnp.ceil(x), _zero_gradient_vjp, rule="dX = 0")
+TRUNC = Op("trunc", lambda x, _: xnp.trunc(x), _zero_gradient_vjp, rule="dX = 0")
+RINT = Op("rint", lambda x, _: xnp.rint(x), _zero_gradient_vjp, rule="dX = 0")
 NAN_TO_NUM = Op(
     "nan_to_num",
-    lambda x, fills: np.nan_to_num(x, nan=fills[0], posinf=fills[1], neginf=fills[2]),
-    lambda g, out, inputs, fills, needs: (np.where(np.isfinite(inputs[0]), g, 0),),
+    lambda x, fills: xnp.nan_to_num(x, nan=fills[0], posinf=fills[1], neginf=fills[2]),
+    lambda g, out, inputs, fills, needs: (xnp.where(xnp.isfinite(inputs[0]), g, 0),),
     rule="dX = dY where X is finite, else 0",
 )
-ROUND = Op("round", lambda x, decimals: np.round(x, decimals), _zero_gradient_vjp, rule="dX = 0")
+ROUND = Op(
+    "round",
+    lambda x, decimals: xnp.round(x, decimals) if decimals else xnp.round(x),
+    _zero_gradient_vjp,
+    rule="dX = 0",
+)
 
 
 def _clip_forward(x, bounds):
     low, high = bounds
     if low is not None:
-        x = np.maximum(x, low)
+        x = xnp.maximum(x, low)
     if high is not None:
-        x = np.minimum(x, high)
+        x = xnp.minimum(x, high)
     return x
 
 
@@ -470,9 +503,9 @@ def _clip_vjp(g, out, inputs, bounds, needs):
     (x,) = inputs
     low, high = bounds
     if low is not None:
-        g = np.where(x >= low, g, 0)
+        g = xnp.where(x >= low, g, 0)
     if high is not None:
-        g = np.where(x <= high, g, 0)
+        g = xnp.where(x <= high, g, 0)
     return (g,)
 
 
@@ -647,13 +680,13 @@ def rint(x: Any) -> Tensor:
 
 
 def nan_to_num(x: Any, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
-    """NaN and infinities replaced by finite numbers, as ``np.nan_to_num``; the replaced
+    """NaN and infinities replaced by finite numbers, as ``xnp.nan_to_num``; the replaced
     elements are constants (gradient 0), the others pass the gradient (as autograd, PyTorch)."""
     return _unary(NAN_TO_NUM, x, (nan, posinf, neginf))
 
 
 def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001 - NumPy's name
-    """``x`` rounded to ``decimals`` places (halves to even, as ``np.round``); gradient 0."""
+    """``x`` rounded to ``decimals`` places (halves to even, as ``xnp.round``); gradient 0."""
     return _unary(ROUND, x, int(decimals))
 
 
@@ -679,7 +712,7 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     if a_min is None and a_max is None:
         raise ValueError("clip: give a_min, a_max or both")
     low, high = _bound_values(a_min), _bound_values(a_max)
-    if low is not None and high is not None and np.any(np.asarray(low) > high):
+    if low is not None and high is not None and xnp.any(np.asarray(low) > high):
         raise ValueError(f"clip: a_min ({low}) is greater than a_max ({high})")
     if any(isinstance(b, Tensor) and b.requires_grad for b in (a_min, a_max)):
         # A bound in the graph: where() sends each element's gradient to whichever of x and
@@ -717,31 +750,31 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 def _extremum_vjp(g, out, inputs, extra, needs):
     # The larger (for minimum: smaller) input takes the gradient. At a tie between two tensors
     # that require grad, they share it equally (as in PyTorch); at a tie with a constant, the
-    # constant takes it, so np.maximum(0, Z) is the course's ReLU with g'(0) = 0.
+    # constant takes it, so xnp.maximum(0, Z) is the course's ReLU with g'(0) = 0.
     a, b = inputs
     first_wins = (a > b) if extra == "max" else (a < b)
     second_wins = (b > a) if extra == "max" else (b < a)
     if needs[0] and needs[1]:
         half = g * 0.5
         tie = a == b
-        grad_a = np.where(first_wins, g, np.where(tie, half, 0))
-        grad_b = np.where(second_wins, g, np.where(tie, half, 0))
+        grad_a = xnp.where(first_wins, g, xnp.where(tie, half, 0))
+        grad_b = xnp.where(second_wins, g, xnp.where(tie, half, 0))
         return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
     if needs[0]:
-        return unbroadcast(np.where(first_wins, g, 0), a.shape), None
-    return None, unbroadcast(np.where(second_wins, g, 0), b.shape)
+        return unbroadcast(xnp.where(first_wins, g, 0), a.shape), None
+    return None, unbroadcast(xnp.where(second_wins, g, 0), b.shape)
 
 
 MAXIMUM = Op(
     "maximum",
-    lambda a, b, _: np.maximum(a, b),
+    lambda a, b, _: xnp.maximum(a, b),
     _extremum_vjp,
     rule="dA = dY where A > B; dB = dY where B > A; at a tie dY/2 each (all to a tensor "
     "against a constant)",
 )
 MINIMUM = Op(
     "minimum",
-    lambda a, b, _: np.minimum(a, b),
+    lambda a, b, _: xnp.minimum(a, b),
     _extremum_vjp,
     rule="dA = dY where A < B; dB = dY where B < A; at a tie dY/2 each (all to a tensor "
     "against a constant)",
@@ -762,7 +795,7 @@ def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger of ``a`` and ``b``.
 
     At a tie between two tensors that require grad, each gets half of the gradient, as
-    ``torch.maximum`` gives. Against a constant the constant takes it, so ``np.maximum(0, Z)``
+    ``torch.maximum`` gives. Against a constant the constant takes it, so ``xnp.maximum(0, Z)``
     has the course's ReLU derivative, ``g'(0) = 0``.
     """
     return _binary_op(MAXIMUM, "maximum", a, b, "max")
@@ -776,14 +809,14 @@ def minimum(a: Any, b: Any) -> Tensor:
 def _where_vjp(g, out, inputs, condition, needs):
     a, b = inputs
     return (
-        unbroadcast(np.where(condition, g, 0), a.shape) if needs[0] else None,
-        unbroadcast(np.where(condition, 0, g), b.shape) if needs[1] else None,
+        unbroadcast(xnp.where(condition, g, 0), a.shape) if needs[0] else None,
+        unbroadcast(xnp.where(condition, 0, g), b.shape) if needs[1] else None,
     )
 
 
 WHERE = Op(
     "where",
-    lambda a, b, condition: np.where(condition, a, b),
+    lambda a, b, condition: xnp.where(condition, a, b),
     _where_vjp,
     rule="dA = where(cond, dY, 0), dB = where(cond, 0, dY), each unbroadcast",
 )
@@ -808,12 +841,15 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     ValueError
         Naming all three shapes when they do not broadcast.
     """
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    elif not hasattr(condition, "__array_namespace__"):
+        condition = np.asarray(condition)
     if condition.dtype != np.bool_:
-        condition = condition.astype(bool)
+        condition = _backend.astype(condition, np.bool_)
     a, b = _operands(a, b)
     try:
-        data = np.where(condition, a.data, b.data)
+        data = xnp.where(condition, a.data, b.data)
     except ValueError:
         raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
     return record_binary(WHERE, data, a, b, condition)
@@ -821,10 +857,10 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 # -- more of NumPy's binary ufuncs -------------------------------------------------------------
 def _remainder_vjp(g, out, inputs, extra, needs):
-    # a mod b = a - b floor(a / b) (np.remainder, Python's %; fmod truncates instead), and the
+    # a mod b = a - b floor(a / b) (xnp.remainder, Python's %; fmod truncates instead), and the
     # rounded quotient is piecewise constant: da = dY, db = -dY * floor(a / b), as PyTorch.
     a, b = inputs
-    rounded = np.floor(a / b) if extra == "floor" else np.trunc(a / b)
+    rounded = xnp.floor(a / b) if extra == "floor" else xnp.trunc(a / b)
     return (
         unbroadcast(g, a.shape) if needs[0] else None,
         unbroadcast(-g * rounded, b.shape) if needs[1] else None,
@@ -833,7 +869,7 @@ def _remainder_vjp(g, out, inputs, extra, needs):
 
 def _zero_binary_vjp(g, out, inputs, extra, needs):
     a, b = inputs
-    zero = np.zeros_like(g)
+    zero = xnp.zeros_like(g)
     return (
         unbroadcast(zero, a.shape) if needs[0] else None,
         unbroadcast(zero, b.shape) if needs[1] else None,
@@ -844,8 +880,8 @@ def _copysign_vjp(g, out, inputs, extra, needs):
     # |a| with the sign of b: da = dY * sign(a) sign(b'), 0 at a = 0 (as PyTorch); db = 0.
     a, b = inputs
     return (
-        unbroadcast(g * (np.sign(a) * np.sign(out)), a.shape) if needs[0] else None,
-        unbroadcast(np.zeros_like(g), b.shape) if needs[1] else None,
+        unbroadcast(g * (xnp.sign(a) * xnp.sign(out)), a.shape) if needs[0] else None,
+        unbroadcast(xnp.zeros_like(g), b.shape) if needs[1] else None,
     )
 
 
@@ -853,10 +889,10 @@ def _fextremum_vjp(g, out, inputs, extra, needs):
     # As torch.fmax/fmin: a takes the gradient where it wins or ties, or where b is NaN (fmax
     # ignores NaN); b takes it everywhere else.
     a, b = inputs
-    a_wins = ((a >= b) if extra == "max" else (a <= b)) | np.isnan(b)
+    a_wins = ((a >= b) if extra == "max" else (a <= b)) | xnp.isnan(b)
     return (
-        unbroadcast(np.where(a_wins, g, 0), a.shape) if needs[0] else None,
-        unbroadcast(np.where(a_wins, 0, g), b.shape) if needs[1] else None,
+        unbroadcast(xnp.where(a_wins, g, 0), a.shape) if needs[0] else None,
+        unbroadcast(xnp.where(a_wins, 0, g), b.shape) if needs[1] else None,
     )
 
 
@@ -864,7 +900,7 @@ def _hypot_vjp(g, out, inputs, extra, needs):
     # sqrt(a^2 + b^2): da = dY a / hypot, db = dY b / hypot; at a = b = 0 it takes the
     # subgradient 0 (as |x| and norms do) instead of 0/0 = NaN.
     a, b = inputs
-    safe = np.where(out == 0, 1.0, out)
+    safe = xnp.where(out == 0, 1.0, out)
     return (
         unbroadcast(g * a / safe, a.shape) if needs[0] else None,
         unbroadcast(g * b / safe, b.shape) if needs[1] else None,
@@ -876,7 +912,7 @@ def _arctan2_vjp(g, out, inputs, extra, needs):
     # PyTorch gives.
     a, b = inputs
     squared = a * a + b * b
-    scale = g / np.where(squared == 0, 1.0, squared)
+    scale = g / xnp.where(squared == 0, 1.0, squared)
     return (
         unbroadcast(scale * b, a.shape) if needs[0] else None,
         unbroadcast(-scale * a, b.shape) if needs[1] else None,
@@ -889,7 +925,7 @@ def _logaddexp_vjp(g, out, inputs, base, needs):
     # have a - b = NaN; they share equally, as the limit along a = b does.
     a, b = inputs
     with np.errstate(invalid="ignore"):
-        difference = np.where(a == b, 0.0, a - b)
+        difference = xnp.where(a == b, 0.0, a - b)
     if base == 2:
         difference = difference * _LN2
     share_a = _sigmoid_of(difference)
@@ -901,64 +937,64 @@ def _logaddexp_vjp(g, out, inputs, base, needs):
 
 REMAINDER = Op(
     "remainder",
-    lambda a, b, _: np.remainder(a, b),
+    lambda a, b, _: xnp.remainder(a, b),
     _remainder_vjp,
     rule="dA = dY; dB = -dY * floor(A / B)",
 )
 FMOD = Op(
-    "fmod", lambda a, b, _: np.fmod(a, b), _remainder_vjp, rule="dA = dY; dB = -dY * trunc(A / B)"
+    "fmod", lambda a, b, _: xnp.fmod(a, b), _remainder_vjp, rule="dA = dY; dB = -dY * trunc(A / B)"
 )
 FLOOR_DIVIDE = Op(
-    "floor_divide", lambda a, b, _: np.floor_divide(a, b), _zero_binary_vjp, rule="dA = 0; dB = 0"
+    "floor_divide", lambda a, b, _: xnp.floor_divide(a, b), _zero_binary_vjp, rule="dA = 0; dB = 0"
 )
 COPYSIGN = Op(
     "copysign",
-    lambda a, b, _: np.copysign(a, b),
+    lambda a, b, _: xnp.copysign(a, b),
     _copysign_vjp,
     saves_out=True,
     rule="dA = dY * sign(A) sign(Y) (0 at A = 0); dB = 0",
 )
 FMAX = Op(
     "fmax",
-    lambda a, b, _: np.fmax(a, b),
+    lambda a, b, _: xnp.fmax(a, b),
     _fextremum_vjp,
     rule="dA = dY where A >= B or B is NaN; dB = dY elsewhere",
 )
 FMIN = Op(
     "fmin",
-    lambda a, b, _: np.fmin(a, b),
+    lambda a, b, _: xnp.fmin(a, b),
     _fextremum_vjp,
     rule="dA = dY where A <= B or B is NaN; dB = dY elsewhere",
 )
 HYPOT = Op(
     "hypot",
-    lambda a, b, _: np.hypot(a, b),
+    lambda a, b, _: xnp.hypot(a, b),
     _hypot_vjp,
     saves_out=True,
     rule="dA = dY * A / Y; dB = dY * B / Y (0 where Y = 0)",
 )
 ARCTAN2 = Op(
     "arctan2",
-    lambda a, b, _: np.arctan2(a, b),
+    lambda a, b, _: xnp.arctan2(a, b),
     _arctan2_vjp,
     rule="dA = dY * B / (A^2 + B^2); dB = -dY * A / (A^2 + B^2) (0 at the origin)",
 )
 LOGADDEXP = Op(
     "logaddexp",
-    lambda a, b, _: np.logaddexp(a, b),
+    lambda a, b, _: xnp.logaddexp(a, b),
     _logaddexp_vjp,
     rule="dA = dY * sigmoid(A - B); dB = dY * sigmoid(B - A)",
 )
 LOGADDEXP2 = Op(
     "logaddexp2",
-    lambda a, b, _: np.logaddexp2(a, b),
+    lambda a, b, _: xnp.logaddexp2(a, b),
     _logaddexp_vjp,
     rule="dA = dY * sigmoid((A - B) ln 2); dB = dY * sigmoid((B - A) ln 2)",
 )
 
 
 def remainder(a: Any, b: Any) -> Tensor:
-    """``a mod b`` with the sign of ``b`` (``np.remainder``, Python's ``%``).
+    """``a mod b`` with the sign of ``b`` (``xnp.remainder``, Python's ``%``).
 
     ``d/da = 1``, ``d/db = -floor(a / b)`` (as PyTorch); the jumps where ``a / b`` is an integer
     have no derivative and take the one-sided value.
@@ -982,7 +1018,7 @@ def copysign(a: Any, b: Any) -> Tensor:
 
 
 def fmax(a: Any, b: Any) -> Tensor:
-    """Elementwise larger of ``a`` and ``b``, ignoring NaN (``np.fmax``).
+    """Elementwise larger of ``a`` and ``b``, ignoring NaN (``xnp.fmax``).
 
     The gradient goes to ``a`` where ``a >= b`` or ``b`` is NaN, else to ``b``, as
     ``torch.fmax`` (a tie goes wholly to ``a``, unlike :func:`maximum`).
@@ -1021,6 +1057,14 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     """A comparison or logical ufunc on values; the boolean result is outside the graph."""
     a_data = a.data if isinstance(a, Tensor) else a
     b_data = b.data if isinstance(b, Tensor) else b
+    if _backend.foreign(a_data) or _backend.foreign(b_data):
+        try:
+            return _new_tensor(getattr(xnp, ufunc.__name__)(a_data, b_data))
+        except (TypeError, ValueError, RuntimeError):
+            error = mixed_device_error(ufunc.__name__, a_data, b_data)
+            if error is not None:
+                raise error from None
+            raise
     try:
         return _new_tensor(np.asarray(ufunc(a_data, b_data)))
     except ValueError:

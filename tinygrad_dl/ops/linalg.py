@@ -22,8 +22,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import Op, record, record_binary
+from ..backend import foreign, namespace, xnp
 from ..tensor import Tensor, _new_tensor
-from .broadcast import as_tensor, unbroadcast
+from .broadcast import as_tensor, mixed_device_error, unbroadcast
 from .elementwise import abs as _abs
 from .elementwise import mul
 from .reduce import max as _max
@@ -80,19 +81,33 @@ def _matmul_vjp(g, out, inputs, extra, needs):
             a.T @ g if needs[1] else None,
         )
     # General case: promote 1-D operands to matrices as NumPy does, then undo the promotion.
-    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
-    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    a2 = _reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+    b2 = _reshape(b, b.shape + (1,)) if b.ndim == 1 else b
     g2 = g
     if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2) if b.ndim > 1 else g2.reshape((1,) + g2.shape)
+        g2 = xnp.expand_dims(g2, -2) if b.ndim > 1 else _reshape(g2, (1,) + g2.shape)
     if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+        g2 = xnp.expand_dims(g2, -1)
     grad_a = grad_b = None
     if needs[0]:
-        grad_a = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        grad_a = _reshape(unbroadcast(g2 @ _swap_last(b2), a2.shape), a.shape)
     if needs[1]:
-        grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        grad_b = _reshape(unbroadcast(_swap_last(a2) @ g2, b2.shape), b.shape)
     return grad_a, grad_b
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x.reshape(shape)`` for ndarrays and Tensors, the namespace's reshape for others."""
+    if not foreign(x):
+        return x.reshape(shape)
+    return namespace(x).reshape(x, shape)
+
+
+def _swap_last(x: Any) -> Any:
+    """The last two axes swapped (a stack of matrices transposed)."""
+    if not foreign(x):
+        return np.swapaxes(x, -1, -2)
+    return namespace(x).matrix_transpose(x)
 
 
 MATMUL = Op(
@@ -137,9 +152,10 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise _matmul_error(a_data.shape, b_data.shape)
     try:
         data = a_data @ b_data
-    except ValueError:
-        raise _matmul_error(a_data.shape, b_data.shape) from None
-    if not isinstance(data, np.ndarray):
+    except (ValueError, TypeError, RuntimeError):
+        error = mixed_device_error("matmul", a_data, b_data)
+        raise (error or _matmul_error(a_data.shape, b_data.shape)) from None
+    if not isinstance(data, np.ndarray) and not foreign(a_data):
         data = np.asarray(data)
     return record_binary(MATMUL, data, a, b)
 

@@ -15,7 +15,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import backend as _backend
 from ..autograd import Op, record, record_unary
+from ..backend import foreign, namespace, xnp
 from ..tensor import Tensor
 from .broadcast import as_tensor
 
@@ -84,6 +86,9 @@ _SMALL = 1 << 16  # below this many elements, a filled copy is cheaper than np.b
 
 def _spread(g: Any, kept: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     """A reduced gradient copied back over the reduced axes (``keepdims`` shape, then broadcast)."""
+    if foreign(g):
+        xp = namespace(g)  # CuPy, array_api_strict
+        return xp.broadcast_to(xp.reshape(g, kept), shape)
     if g.shape != kept:
         g = g.reshape(kept)
     if type(g) is np.ndarray and _size(shape) <= _SMALL:
@@ -121,8 +126,14 @@ def _mean_vjp(g, out, inputs, extra, needs):
 def _extreme_vjp(g, out, inputs, extra, needs):
     # Ties share the gradient equally, so the sum of the gradient is preserved.
     (x,) = inputs
+    if foreign(x):
+        xp = namespace(x)
+        winners = x == xp.reshape(out, extra.kept)
+        share = xp.where(winners, _spread(g, extra.kept, extra.shape), xp.zeros_like(x))
+        count = xp.sum(xp.astype(winners, x.dtype), axis=extra.axes, keepdims=True)
+        return (share / count,)
     winners = x == out.reshape(extra.kept)
-    share = np.where(winners, _spread(g, extra.kept, extra.shape), 0)
+    share = xnp.where(winners, _spread(g, extra.kept, extra.shape), 0)
     return (share / winners.sum(axis=extra.axes, keepdims=True),)
 
 
@@ -130,17 +141,17 @@ def _prod_vjp(g, out, inputs, extra, needs):
     # dx_i = dY * (product of the other elements of x_i's slice) = dY * Y / x_i without zeros.
     (x,) = inputs
     spread = _spread(g, extra.kept, extra.shape)
-    if not np.any(x == 0):
-        return (spread * out.reshape(extra.kept) / x,)
+    if not xnp.any(x == 0):
+        return (spread * _backend.reshape(out, extra.kept) / x,)
     if isinstance(g, Tensor):  # create_graph: a rule that is itself differentiable
         return (spread * _others_product(x, extra.axes),)
     # With zeros: a slice with one zero sends the product of its other elements to that zero
     # and 0 elsewhere; a slice with two or more zeros sends 0 everywhere (PyTorch's values).
     is_zero = x == 0
-    nonzero = np.where(is_zero, 1, x)
+    nonzero = xnp.where(is_zero, 1, x)
     product = np.multiply.reduce(nonzero, axis=extra.axes, keepdims=True)
     zeros = np.add.reduce(is_zero, axis=extra.axes, keepdims=True)
-    others = np.where(zeros == 0, product / nonzero, np.where(is_zero & (zeros == 1), product, 0))
+    others = xnp.where(zeros == 0, product / nonzero, xnp.where(is_zero & (zeros == 1), product, 0))
     return (spread * others,)
 
 
@@ -175,36 +186,50 @@ def _cumprod_table_vjp(g: Tensor, x: Tensor, axis: int) -> Tensor:
     return np.moveaxis(grad, -1, axis)
 
 
-# ufunc.reduce directly: np.sum/np.mean add microseconds of Python around the same C loop.
+def _reducer(ufunc: np.ufunc, name: str) -> Any:
+    """The forward of a reduction: ``ufunc.reduce`` on an ndarray (np.sum/np.mean add
+    microseconds of Python around the same C loop), the namespace's ``name`` on other arrays."""
+    reduce = ufunc.reduce
+
+    def forward(x: Any, extra: Reduction) -> Any:
+        if type(x) is np.ndarray or not foreign(x):
+            return reduce(x, axis=extra.axes, keepdims=extra.keepdims)
+        return getattr(namespace(x), name)(x, axis=extra.axes, keepdims=extra.keepdims)
+
+    return forward
+
+
+_sum_forward = _reducer(np.add, "sum")
+
 SUM = Op(
     "sum",
-    lambda x, extra: np.add.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
+    _sum_forward,
     _sum_vjp,
     rule="dX = dY copied over the summed axes",
 )
 MEAN = Op(
     "mean",
-    lambda x, extra: np.add.reduce(x, axis=extra.axes, keepdims=extra.keepdims) / extra.count,
+    lambda x, extra: _sum_forward(x, extra) / extra.count,
     _mean_vjp,
     rule="dX = dY / m over the averaged axes",
 )
 MAX = Op(
     "max",
-    lambda x, extra: np.maximum.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
+    _reducer(np.maximum, "max"),
     _extreme_vjp,
     saves_out=True,
     rule="dX = dY where X == Y, shared equally among ties",
 )
 MIN = Op(
     "min",
-    lambda x, extra: np.minimum.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
+    _reducer(np.minimum, "min"),
     _extreme_vjp,
     saves_out=True,
     rule="dX = dY where X == Y, shared equally among ties",
 )
 PROD = Op(
     "prod",
-    lambda x, extra: np.multiply.reduce(x, axis=extra.axes, keepdims=extra.keepdims),
+    _reducer(np.multiply, "prod"),
     _prod_vjp,
     saves_out=True,
     rule="dX_i = dY * prod_{j != i} X_j (= dY * Y / X_i without zeros)",
@@ -223,7 +248,7 @@ def _reduce(op: Op, name: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
         raise ValueError(f"{name}: zero-size array (shape {shape}) has no {name}imum")
     extra = Reduction(axes, bool(keepdims), kept, shape, count)
     result = op.forward(data, extra)
-    if type(result) is not np.ndarray:
+    if type(result) is not np.ndarray and not foreign(data):
         result = np.asarray(result)
     return record_unary(op, result, x, extra)
 
@@ -327,12 +352,12 @@ def _std_root_vjp(g, out, inputs, extra, needs):
     # so var's own gradient is 0 there and the product is 0, as PyTorch and autograd give
     # (instead of 0 * inf = NaN).
     spread_out = out == 0
-    return (np.where(spread_out, 0.0, g / (2 * np.where(spread_out, 1.0, out))),)
+    return (xnp.where(spread_out, 0.0, g / (2 * xnp.where(spread_out, 1.0, out))),)
 
 
 STD_ROOT = Op(
     "std",
-    lambda v, _: np.sqrt(v),
+    lambda v, _: xnp.sqrt(v),
     _std_root_vjp,
     saves_out=True,
     rule="dvar = dY / (2 std), 0 where std = 0; so dX = dY (X - mean) / ((m - ddof) std)",
@@ -346,14 +371,14 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     slice), as PyTorch gives.
     """
     variance = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
-    return record_unary(STD_ROOT, np.sqrt(variance.data), variance)
+    return record_unary(STD_ROOT, xnp.sqrt(variance.data), variance)
 
 
 # -- log-sum-exp and softmax -------------------------------------------------------------------
 def _stable_shift(x: np.ndarray, axis: Any) -> np.ndarray:
     """The max over ``axis`` (kept); non-finite maxima become 0 so ``x - shift`` is safe."""
-    shift = np.max(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(shift), shift, 0)
+    shift = xnp.max(x, axis=axis, keepdims=True)
+    return xnp.where(xnp.isfinite(shift), shift, 0)
 
 
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -365,14 +390,16 @@ def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tupl
 def _logsumexp_forward(x, extra):
     shift = _stable_shift(x, extra.axes)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for all -inf input
-        out = np.log(np.sum(np.exp(x - shift), axis=extra.axes, keepdims=True)) + shift
-    return out if extra.keepdims else out.reshape(_reduced_shape(extra.shape, extra.axes))
+        out = xnp.log(xnp.sum(xnp.exp(x - shift), axis=extra.axes, keepdims=True)) + shift
+    if extra.keepdims:
+        return out
+    return _backend.reshape(out, _reduced_shape(extra.shape, extra.axes))
 
 
 def _logsumexp_vjp(g, out, inputs, extra, needs):
     # d/dx logsumexp(x) = softmax(x) = exp(x - logsumexp(x))
     (x,) = inputs
-    return (_spread(g, extra.kept, extra.shape) * np.exp(x - out.reshape(extra.kept)),)
+    return (_spread(g, extra.kept, extra.shape) * xnp.exp(x - _backend.reshape(out, extra.kept)),)
 
 
 LOGSUMEXP = Op(
@@ -398,23 +425,23 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _softmax_forward(x, axis):
-    e = np.exp(x - _stable_shift(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = xnp.exp(x - _stable_shift(x, axis))
+    return e / xnp.sum(e, axis=axis, keepdims=True)
 
 
 def _softmax_vjp(g, out, inputs, axis, needs):
     # dA/dZ of softmax applied to g: a * (g - sum(g * a))
-    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+    return (out * (g - xnp.sum(g * out, axis=axis, keepdims=True)),)
 
 
 def _log_softmax_forward(x, axis):
     shifted = x - _stable_shift(x, axis)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - xnp.log(xnp.sum(xnp.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, out, inputs, axis, needs):
     # d log_softmax: g - softmax * sum(g)
-    return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+    return (g - xnp.exp(out) * xnp.sum(g, axis=axis, keepdims=True),)
 
 
 SOFTMAX = Op(
@@ -479,7 +506,7 @@ def _along(axis: int, index: slice) -> tuple:
 def _reverse_cumsum(values: Any, axis: int) -> Any:
     """``sum_{k >= i} values_k`` along ``axis`` (ndarray or Tensor: slicing and np.cumsum)."""
     backwards = _along(axis, slice(None, None, -1))
-    return np.cumsum(values[backwards], axis=axis)[backwards]
+    return xnp.cumsum(values[backwards], axis=axis)[backwards]
 
 
 class Running(NamedTuple):
@@ -503,7 +530,7 @@ def _cumprod_vjp(g, out, inputs, extra, needs):
     axis = extra.axis
     if axis is None:
         x, axis = x.reshape(-1), 0
-    if not np.any(x == 0):
+    if not xnp.any(x == 0):
         grad = _reverse_cumsum(g * out, axis) / x
     else:
         if isinstance(g, Tensor):  # create_graph: a rule that is itself differentiable
@@ -513,25 +540,25 @@ def _cumprod_vjp(g, out, inputs, extra, needs):
         # at z, dx_z = sum_{k >= z} dY_k (Y_k with x_z taken as 1); after z every product
         # holds x_z = 0, so 0. (PyTorch's values.)
         is_zero = x == 0
-        zeros_so_far = np.cumsum(is_zero, axis=axis)
+        zeros_so_far = xnp.cumsum(is_zero, axis=axis)
         before = zeros_so_far == 0
         first = is_zero & (zeros_so_far == 1)
-        part_before = _reverse_cumsum(g * out, axis) / np.where(before, x, 1)
-        skipping_first = np.cumprod(np.where(first, 1, x), axis=axis)
+        part_before = _reverse_cumsum(g * out, axis) / xnp.where(before, x, 1)
+        skipping_first = xnp.cumprod(xnp.where(first, 1, x), axis=axis)
         part_first = _reverse_cumsum(g * skipping_first, axis)
-        grad = np.where(before, part_before, np.where(first, part_first, 0))
+        grad = xnp.where(before, part_before, xnp.where(first, part_first, 0))
     return (grad.reshape(extra.shape) if extra.axis is None else grad,)
 
 
 CUMSUM = Op(
     "cumsum",
-    lambda x, extra: np.cumsum(x, axis=extra.axis),
+    lambda x, extra: xnp.cumsum(x, axis=extra.axis),
     _cumsum_vjp,
     rule="dX_i = sum_{k >= i} dY_k (cumsum of dY from the end)",
 )
 CUMPROD = Op(
     "cumprod",
-    lambda x, extra: np.cumprod(x, axis=extra.axis),
+    lambda x, extra: xnp.cumprod(x, axis=extra.axis),
     _cumprod_vjp,
     saves_out=True,
     rule="dX_i = sum_{k >= i} dY_k prod_{j <= k, j != i} X_j (= revcumsum(dY * Y)_i / X_i)",

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend as _backend
 from ..autograd import Op, record
+from ..backend import xnp
 from ..tensor import Tensor, _new_tensor
 from .broadcast import as_tensor, unbroadcast
 from .reduce import normalize_axes
@@ -57,11 +59,11 @@ __all__ = [
 
 # -- reshape family: extra = (input_shape, output_shape) -----------------------------------------
 def _reshape_back(g, out, inputs, extra, needs):
-    return (g.reshape(extra[0]),)
+    return (_backend.reshape(g, extra[0]),)
 
 
 def _reshape_forward(x, extra):
-    return x.reshape(extra[1])
+    return _backend.reshape(x, extra[1])
 
 
 RESHAPE = Op("reshape", _reshape_forward, _reshape_back, rule="dX = dY.reshape(X.shape)")
@@ -97,7 +99,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     x = as_tensor(x)
     shape = _shape_argument(shape)
     try:
-        data = x.data.reshape(shape)
+        data = _backend.reshape(x.data, shape)
     except (ValueError, TypeError):
         raise ValueError(
             f"reshape: cannot reshape shape {x.shape} (size {x.size}) into {tuple(shape)}"
@@ -108,7 +110,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
 def flatten(x: Any) -> Tensor:
     """A 1-D copy of the values in C order."""
     x = as_tensor(x)
-    data = x.data.reshape(-1)
+    data = _backend.reshape(x.data, (-1,))
     return record(FLATTEN, data, (x,), (x.data.shape, data.shape))
 
 
@@ -116,7 +118,16 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert length-1 axes at ``axis`` (int or tuple), as ``np.expand_dims``."""
     x = as_tensor(x)
     try:
-        data = np.expand_dims(x.data, axis)
+        if not _backend.foreign(x.data):
+            data = np.expand_dims(x.data, axis)
+        else:
+            axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+            ndim = x.ndim + len(axes)
+            kept = sorted(int(a) % ndim for a in axes)
+            shape = list(x.shape)
+            for a in kept:
+                shape.insert(a, 1)
+            data = _backend.reshape(x.data, tuple(shape))
     except (ValueError, np.exceptions.AxisError) as error:
         raise ValueError(f"expand_dims: {error} (shape {x.shape}, axis {axis!r})") from None
     return record(EXPAND_DIMS, data, (x,), (x.data.shape, data.shape))
@@ -126,7 +137,18 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove length-1 axes (all of them, or those in ``axis``), as ``np.squeeze``."""
     x = as_tensor(x)
     try:
-        data = np.squeeze(x.data, axis=axis)
+        if not _backend.foreign(x.data):
+            data = np.squeeze(x.data, axis=axis)
+        else:
+            axes = normalize_axes("squeeze", axis, x.ndim) if axis is not None else None
+            if axes is not None and any(x.shape[a] != 1 for a in axes):
+                raise ValueError(
+                    "cannot select an axis to squeeze out which has size not equal to one"
+                )
+            shape = tuple(
+                n for i, n in enumerate(x.shape) if not (n == 1 and (axes is None or i in axes))
+            )
+            data = _backend.reshape(x.data, shape)
     except (ValueError, np.exceptions.AxisError) as error:
         raise ValueError(f"squeeze: {error} (shape {x.shape}, axis {axis!r})") from None
     return record(SQUEEZE, data, (x,), (x.data.shape, data.shape))
@@ -135,19 +157,19 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 # -- transposes --------------------------------------------------------------------------------
 def _transpose_vjp(g, out, inputs, axes, needs):
     inverse = None if axes is None else tuple(int(i) for i in np.argsort(axes))
-    return (np.transpose(g, inverse),)
+    return (_backend.permute(g, inverse),)
 
 
 TRANSPOSE = Op(
     "transpose",
-    lambda x, axes: np.transpose(x, axes),
+    lambda x, axes: _backend.permute(x, axes),
     _transpose_vjp,
     rule="dX = dY.transpose(argsort(axes))",
 )
 SWAPAXES = Op(
     "swapaxes",
-    lambda x, pair: np.swapaxes(x, *pair),
-    lambda g, out, inputs, pair, needs: (np.swapaxes(g, *pair),),
+    lambda x, pair: _backend.swapaxes(x, *pair),
+    lambda g, out, inputs, pair, needs: (_backend.swapaxes(g, *pair),),
     rule="dX = dY.swapaxes(axis1, axis2)",
 )
 
@@ -173,15 +195,15 @@ def transpose(x: Any, *axes: Any) -> Tensor:
                 f"transpose: axes {tuple(axes)} are not a permutation for shape {x.shape}"
             )
         axes = tuple(int(a) % x.ndim for a in axes)
-    return record(TRANSPOSE, np.transpose(x.data, axes), (x,), axes)
+    return record(TRANSPOSE, _backend.permute(x.data, axes), (x,), axes)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes, as ``np.swapaxes``."""
     x = as_tensor(x)
     try:
-        data = np.swapaxes(x.data, axis1, axis2)
-    except (ValueError, np.exceptions.AxisError):
+        data = _backend.swapaxes(x.data, axis1, axis2)
+    except (ValueError, np.exceptions.AxisError, IndexError):
         raise ValueError(
             f"swapaxes: axes ({axis1}, {axis2}) out of range for shape {x.shape}"
         ) from None
@@ -191,7 +213,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
 # -- broadcast_to ------------------------------------------------------------------------------
 BROADCAST_TO = Op(
     "broadcast_to",
-    lambda x, shape: np.broadcast_to(x, shape),
+    lambda x, shape: xnp.broadcast_to(x, shape),
     lambda g, out, inputs, shape, needs: (unbroadcast(g, inputs[0].shape),),
     rule="dX = unbroadcast(dY, X.shape)",
 )
@@ -202,7 +224,7 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
     x = as_tensor(x)
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
     try:
-        data = np.broadcast_to(x.data, shape)
+        data = xnp.broadcast_to(x.data, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     return record(BROADCAST_TO, data, (x,), shape)
@@ -212,7 +234,7 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
 def normalize_index(index: Any) -> Any:
     """An index with Tensors replaced by their arrays (int or bool only)."""
     if isinstance(index, Tensor):
-        if index.data.dtype.kind not in "biu":
+        if _backend.kind(index.data.dtype) not in "biu":
             raise IndexError(
                 f"index: tensors used as indices must be integer or boolean, got {index.dtype}"
             )
@@ -237,12 +259,32 @@ def _scatter_forward(g: np.ndarray, extra: tuple) -> np.ndarray:
     index, shape, advanced = extra
     # zeros_like of g, not np.zeros: tg.compile records it, so a replay scatters into fresh
     # zeros instead of adding onto the previous call's gradient.
+    if _backend.foreign(g):
+        return _scatter_foreign(g, index, shape, advanced)
     full = np.zeros_like(g, shape=shape)
     if advanced:
         np.add.at(full, index, g)  # repeated indices accumulate
     else:
         full[index] = g
     return full
+
+
+def _scatter_foreign(g: Any, index: Any, shape: tuple, advanced: bool) -> Any:
+    """The scatter on another library: ``add.at`` where it has one (CuPy), else an error."""
+    xp = _backend.namespace(g)
+    full = xp.zeros(shape, dtype=g.dtype, device=_backend.native_device(g))
+    if not advanced:
+        full[index] = g
+        return full
+    add = getattr(xp, "add", None)
+    if hasattr(add, "at"):
+        add.at(full, index, g)
+        return full
+    raise NotImplementedError(
+        f"index backward: integer-array indexing scatters its gradient with np.add.at, which "
+        f"{type(g).__module__.split('.')[0]} lacks (the array API standard has no scatter-add); "
+        f"use slices, or NumPy/CuPy arrays"
+    )
 
 
 SCATTER = Op(
@@ -280,13 +322,38 @@ def getitem(x: Any, index: Any) -> Tensor:
     """
     x = as_tensor(x)
     index = normalize_index(index)
+    advanced = _is_advanced(index)
+    if _backend.foreign(x.data):
+        index = _standard_index(index, x.data)
     try:
-        data = x.data[index]
+        if _backend.foreign(x.data) and advanced and len(index) == 1:
+            # one integer array: the standard's take (its indexing allows no array + slices)
+            data = _backend.namespace(x.data).take(x.data, index[0], axis=0)
+        else:
+            data = x.data[index]
     except IndexError as error:
         raise IndexError(f"index: {error} (tensor shape {x.shape})") from None
-    if not isinstance(data, np.ndarray):
+    if not isinstance(data, np.ndarray) and not _backend.foreign(x.data):
         data = np.asarray(data)
-    return record(GETITEM, data, (x,), (index, x.data.shape, _is_advanced(index)))
+    return record(GETITEM, data, (x,), (index, x.data.shape, advanced))
+
+
+def _standard_index(index: Any, data: Any) -> Any:
+    """``index`` as the array API standard wants it for ``data``: index arrays on its device,
+    and a trailing ``...`` where NumPy implies one (``x[:1]`` on a matrix)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    xp = _backend.namespace(data)
+    device = _backend.native_device(data)
+    converted = []
+    for part in parts:
+        if isinstance(part, (list, np.ndarray)):
+            part = xp.asarray(np.asarray(part), device=device)
+        converted.append(part)
+    has_arrays = any(hasattr(part, "__array_namespace__") for part in converted)
+    if not any(part is Ellipsis or part is None for part in converted) and not has_arrays:
+        if len(converted) < data.ndim:
+            converted.append(Ellipsis)
+    return tuple(converted)
 
 
 # -- concatenate, stack, split -----------------------------------------------------------------
@@ -429,23 +496,46 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 # -- dtype casts -------------------------------------------------------------------------------
 ASTYPE = Op(
     "astype",
-    lambda x, dtype: x.astype(dtype),
-    lambda g, out, inputs, dtype, needs: (g.astype(inputs[0].dtype),),
+    lambda x, dtype: _backend.astype(x, dtype),
+    lambda g, out, inputs, dtype, needs: (_backend.astype(g, inputs[0].dtype),),
     rule="dX = dY.astype(X.dtype)",
 )
+TO_DEVICE = Op(
+    "to_device",
+    lambda x, device: _backend.to_device(x, device),
+    lambda g, out, inputs, device, needs: (_to_device_of(g, inputs[0]),),
+    rule="dX = dY moved back to X's device",
+)
+
+
+def _to_device_of(g: Any, x: Any) -> Any:
+    if isinstance(g, Tensor):  # under create_graph: a recorded move back
+        return to_device(g, _backend.device_of(x.data if isinstance(x, Tensor) else x))
+    return _backend.to_device(g, _backend.device_of(x))
+
+
+def to_device(x: Any, device: Any) -> Tensor:
+    """``x`` on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``...): itself if already there, else
+    a copy recorded in the graph, so gradients flow back to the source device (PyTorch's
+    ``x.to("cuda")``)."""
+    x = as_tensor(x)
+    target = _backend.parse_device(device)
+    if _backend.device_of(x.data) == target:
+        return x
+    return record(TO_DEVICE, _backend.to_device(x.data, target), (x,), target)
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
     """Cast to ``dtype``; differentiable between float dtypes (the gradient is cast back)."""
     x = as_tensor(x)
     dtype = np.dtype(dtype)
-    if dtype == x.data.dtype:
+    if dtype == x.dtype:
         return x
     if dtype.kind not in "biuf":
         raise TypeError(f"astype: dtype must be numeric, got {dtype}")
-    if dtype.kind != "f":
-        return _new_tensor(x.data.astype(dtype))  # integer/bool results are outside the graph
-    return record(ASTYPE, x.data.astype(dtype), (x,), dtype)
+    if dtype.kind != "f":  # integer/bool results are outside the graph
+        return _new_tensor(_backend.astype(x.data, dtype))
+    return record(ASTYPE, _backend.astype(x.data, dtype), (x,), dtype)
 
 
 # -- moving axes -------------------------------------------------------------------------------

@@ -1,0 +1,368 @@
+"""The array library under a Tensor: NumPy on the CPU, CuPy on an NVIDIA GPU, or any library
+that follows the Python array API standard.
+
+The engine never calls ``numpy`` on a Tensor's data directly: it asks :func:`namespace` for the
+namespace of the data (NumPy 2's main namespace for an ndarray, which implements the standard's
+names: ``np.concat``, ``np.permute_dims``, ``np.astype``...) and calls that. An ndarray takes a
+fast path (one ``type(...) is`` test), so the CPU pays nothing for the GPU's generality; other
+arrays go through ``array_api_compat.array_namespace`` (an optional import: only non-NumPy
+arrays need it).
+
+Devices are spelled as PyTorch spells them: ``"cpu"`` (NumPy), ``"cuda"`` / ``"cuda:1"`` (CuPy).
+``"array_api_strict"`` names the standard's strict reference library on the CPU: the tests run
+the engine on it, so code that silently falls back to NumPy fails without a GPU.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Device",
+    "namespace",
+    "device_of",
+    "parse_device",
+    "to_device",
+    "to_numpy",
+    "asarray",
+    "same_device",
+    "is_numpy",
+]
+
+_NDARRAY = np.ndarray
+_INSTALL = "pip install array-api-compat (or pip install 'tinygrad-dl[gpu]')"
+
+
+class Device(str):
+    """A device as PyTorch names it: ``"cpu"``, ``"cuda:0"``, ``"array_api_strict"``.
+
+    A ``str``, so ``t.device == "cuda:0"`` and ``str(t.device)`` work, with PyTorch's ``type``
+    (``"cuda"``) and ``index`` (``0``, or ``None`` for the CPU).
+    """
+
+    __slots__ = ()
+
+    @property
+    def type(self) -> str:
+        return self.split(":")[0]
+
+    @property
+    def index(self) -> int | None:
+        _, _, index = self.partition(":")
+        return int(index) if index else None
+
+    def __repr__(self) -> str:
+        return f"device(type={self.type!r}" + (
+            f", index={self.index})" if self.index is not None else ")"
+        )
+
+
+# array_api_strict's "device1" refuses np.asarray and mixing with its CPU arrays, as a GPU's
+# memory does: the tests' stand-in for CUDA.
+_STRICT_DEVICE = "device1"
+CPU = Device("cpu")
+STRICT = Device("array_api_strict")
+
+
+def namespace(array: Any) -> Any:
+    """The array API namespace of ``array``: ``numpy`` for an ndarray, else the standard's.
+
+    Raises
+    ------
+    TypeError
+        For a non-NumPy array when ``array-api-compat`` is not installed, or for an object that
+        is not an array of any known library.
+    """
+    if type(array) is _NDARRAY:
+        return np
+    return _foreign_namespace(array)
+
+
+# array_api_compat.array_namespace takes microseconds; its answer depends only on the type.
+_NAMESPACES: dict[type, Any] = {}
+
+
+def _foreign_namespace(array: Any) -> Any:
+    xp = _NAMESPACES.get(type(array))
+    if xp is not None:
+        return xp
+    if isinstance(array, (np.ndarray, np.generic, int, float, bool)):
+        return np
+    try:
+        import array_api_compat
+    except ImportError:
+        raise TypeError(
+            f"tinygrad_dl: arrays of type {type(array).__module__}.{type(array).__name__} need "
+            f"the array API compatibility layer: {_INSTALL}"
+        ) from None
+    try:
+        xp = array_api_compat.array_namespace(array)
+    except TypeError as error:
+        raise TypeError(
+            f"tinygrad_dl: {type(array).__name__} is not an array of a library that follows the "
+            f"array API standard (NumPy, CuPy, ...): {error}"
+        ) from None
+    _NAMESPACES[type(array)] = xp
+    return xp
+
+
+def foreign(array: Any) -> bool:
+    """True for an array of another library (CuPy, array_api_strict): the standard's path.
+
+    ndarray subclasses (``tg.compile``'s tracer) are NumPy's, though NumPy 2 gives every ndarray
+    an ``__array_namespace__``.
+    """
+    return (
+        type(array) is not _NDARRAY
+        and hasattr(array, "__array_namespace__")
+        and not isinstance(array, np.ndarray)
+    )
+
+
+def is_numpy(array: Any) -> bool:
+    """True for NumPy data (the fast paths: ``out=``, views, ``ufunc.at``)."""
+    return type(array) is _NDARRAY or isinstance(array, (np.ndarray, np.generic))
+
+
+def device_of(array: Any) -> Device:
+    """The device ``array`` lives on: ``"cpu"``, ``"cuda:N"`` or ``"array_api_strict"``."""
+    if type(array) is _NDARRAY or isinstance(array, (np.ndarray, np.generic)):
+        return CPU
+    module = type(array).__module__.split(".")[0]
+    if module == "cupy":
+        return Device(f"cuda:{array.device.id}")
+    if module == "array_api_strict":
+        return STRICT
+    return Device(str(getattr(array, "device", module)))
+
+
+def native_device(array: Any) -> Any:
+    """The device object of ``array``'s own library (for ``xp.zeros(..., device=)``)."""
+    device = getattr(array, "device", None)
+    return None if isinstance(array, np.ndarray) else device
+
+
+def parse_device(device: Any) -> Device:
+    """``"cuda"`` -> ``cuda:0`` (the current GPU), ``"cpu"``, a Device or torch.device as is.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not a device this library can reach.
+    """
+    name = str(device)
+    kind, _, index = name.partition(":")
+    if kind == "cpu":
+        return CPU
+    if kind == "cuda":
+        if not index:
+            cupy = _cupy("cuda")
+            index = str(cupy.cuda.Device().id)
+        return Device(f"cuda:{int(index)}")
+    if name == STRICT:
+        return STRICT
+    raise ValueError(
+        f"unknown device {device!r}: expected 'cpu', 'cuda', 'cuda:N' or 'array_api_strict'"
+    )
+
+
+def _cupy(what: str) -> Any:
+    try:
+        return importlib.import_module("cupy")
+    except ImportError:
+        raise RuntimeError(
+            f"device {what!r} needs CuPy on a machine with an NVIDIA GPU: pip install "
+            f"'tinygrad-dl[gpu]' (or the cupy-cudaXXx wheel matching your CUDA)"
+        ) from None
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """``array`` as an ndarray in host memory (a copy unless it already is one)."""
+    if type(array) is _NDARRAY:
+        return array
+    if isinstance(array, (np.ndarray, np.generic)):
+        return np.asarray(array)
+    module = type(array).__module__.split(".")[0]
+    if module == "cupy":
+        return array.get()
+    if module == "array_api_strict":
+        import array_api_strict
+
+        return np.asarray(array.to_device(array_api_strict.Device("CPU_DEVICE")))
+    return np.asarray(array)
+
+
+def to_device(array: Any, device: Any) -> Any:
+    """``array`` on ``device`` (itself when it is already there; a copy otherwise)."""
+    target = parse_device(device)
+    if device_of(array) == target:
+        return array
+    if target == CPU:
+        return to_numpy(array)
+    host = to_numpy(array)
+    if target == STRICT:
+        import array_api_strict
+
+        device = array_api_strict.Device(_STRICT_DEVICE)
+        return array_api_strict.asarray(host, device=device, copy=True)  # a move copies
+    cupy = _cupy(target)
+    with cupy.cuda.Device(target.index):
+        return cupy.asarray(host)
+
+
+def asarray(data: Any, device: Any = None, dtype: Any = None) -> Any:
+    """``data`` (numbers, lists, ndarrays) as an array of the library of ``device``."""
+    host = np.asarray(data, dtype=dtype)
+    return host if device is None or parse_device(device) == CPU else to_device(host, device)
+
+
+def same_device(op: str, *arrays: Any) -> None:
+    """Raise unless every array lives on one device (PyTorch's rule: no silent copies).
+
+    Raises
+    ------
+    RuntimeError
+        Naming the op and both devices.
+    """
+    first = device_of(arrays[0])
+    for other in arrays[1:]:
+        where = device_of(other)
+        if where != first:
+            raise RuntimeError(
+                f"{op}: expected all tensors on the same device, found {first} and {where}; "
+                f"move one with .to('{first}') or .to('{where}')"
+            )
+
+
+def numpy_dtype(dtype: Any) -> np.dtype:
+    """The NumPy dtype of an array API dtype (``array_api_strict.float32`` -> ``float32``)."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        return np.dtype(str(dtype).rsplit(".", 1)[-1])
+
+
+def kind(dtype: Any) -> str:
+    """NumPy's one-letter kind of ``dtype`` (``"f"`` floating, ``"i"`` integer, ``"b"`` bool)."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind
+    return numpy_dtype(dtype).kind
+
+
+def reshape(array: Any, shape: tuple[int, ...]) -> Any:
+    """``array.reshape(shape)`` for ndarrays and Tensors; the namespace's reshape otherwise."""
+    if not foreign(array):
+        return array.reshape(shape)
+    return namespace(array).reshape(array, shape)
+
+
+def permute(array: Any, axes: tuple[int, ...] | None) -> Any:
+    """``np.transpose(array, axes)`` (axes reversed when None) in ``array``'s library."""
+    if not foreign(array):
+        return np.transpose(array, axes)
+    if axes is None:
+        axes = tuple(range(array.ndim - 1, -1, -1))
+    return namespace(array).permute_dims(array, axes)
+
+
+def swapaxes(array: Any, axis1: int, axis2: int) -> Any:
+    """``np.swapaxes`` in ``array``'s library (a permutation; the standard has no swapaxes)."""
+    if not foreign(array):
+        return np.swapaxes(array, axis1, axis2)
+    axes = list(range(array.ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return namespace(array).permute_dims(array, tuple(axes))
+
+
+def copy(array: Any) -> Any:
+    """A copy of ``array`` in its own library and on its own device."""
+    if not foreign(array):
+        return array.copy()
+    return namespace(array).asarray(array, copy=True)
+
+
+def astype(array: Any, dtype: Any) -> Any:
+    """``array`` cast to the NumPy ``dtype`` (a new array), in its own library."""
+    if not foreign(array):
+        return array.astype(dtype)
+    xp = namespace(array)
+    return xp.astype(array, dtype_of(xp, dtype))
+
+
+def dtype_of(xp: Any, dtype: Any) -> Any:
+    """A NumPy dtype (or its name) as the dtype object of namespace ``xp``."""
+    if xp is np:
+        return np.dtype(dtype)
+    return getattr(xp, numpy_dtype(dtype).name)
+
+
+# NumPy's names -> the standard's, for the functions the ops call.
+_STANDARD_NAMES = {
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "arctan2": "atan2",
+    "power": "pow",
+    "absolute": "abs",
+    "concatenate": "concat",
+    "transpose": "permute_dims",
+    "rint": "round",
+}
+
+
+class _NumPyStyle:
+    """NumPy's functions, called on the namespace of their first array argument.
+
+    ``xnp.exp(x)`` is ``np.exp(x)`` for an ndarray, a Python number or a Tensor (which NumPy
+    dispatches back to the engine, so gradient rules run under ``create_graph``), and
+    ``namespace(x).exp(x)`` for a CuPy or array_api_strict array. The ops write their forward
+    and gradient rules once, with NumPy's names; the NumPy path costs one extra call.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        function = _numpy_style(name)
+        setattr(self, name, function)  # found in the instance dict from now on
+        return function
+
+
+def _numpy_style(name: str) -> Any:
+    numpy_function = getattr(np, name)
+    standard = _STANDARD_NAMES.get(name, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            if type(arg) is _NDARRAY:
+                break
+            if foreign(arg):
+                xp = namespace(arg)
+                if "out" in kwargs:  # the standard has no out=: compute, then fill out
+                    out = kwargs.pop("out")
+                    out[...] = call(*args, **kwargs)
+                    return out
+                if name == "copyto":
+                    args[0][...] = args[1]
+                    return None
+                function = getattr(xp, standard, None)
+                if function is None:
+                    raise NotImplementedError(
+                        f"np.{name} is not in the array API standard nor in "
+                        f"{type(arg).__module__.split('.')[0]}, so it needs NumPy (or CuPy) "
+                        f"arrays; this one is on {device_of(arg)}: move it with .cpu()"
+                    )
+                return function(*args, **kwargs)
+        return numpy_function(*args, **kwargs)
+
+    call.__name__ = name
+    call.__doc__ = f"np.{name}, or the array API namespace's {standard} for non-NumPy arrays."
+    return call
+
+
+xnp: Any = _NumPyStyle()
