@@ -24,3 +24,16 @@ settings.register_profile(
 )
 _default = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
+
+
+# -- the array library the backend tests run on ------------------------------------------------
+# ``--backend array_api_strict`` (the default; the standard's strict CPU reference, on a device
+# that refuses NumPy conversion as a GPU's memory does) or ``--backend cuda`` (CuPy on a GPU,
+# as benchmarks/gpu_check.py runs it). tests/test_backend.py runs every case on NumPy and on it.
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend",
+        default="array_api_strict",
+        choices=("array_api_strict", "cuda"),
+        help="device the backend-parametrised tests compare against NumPy",
+    )

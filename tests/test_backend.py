@@ -1,0 +1,371 @@
+"""tinygrad_dl/backend.py and the engine on other array libraries: every case runs on NumPy
+and on the device given by ``--backend`` (default ``array_api_strict``, the array API
+standard's strict reference on a device that refuses conversion to NumPy, as a GPU's memory
+does; ``--backend cuda`` runs the same bodies on CuPy, see benchmarks/gpu_check.py). Values and
+gradients must agree, and results must stay on the device: code that silently falls back to
+NumPy fails here.
+
+The op tables are the op test modules' own (same lambdas, two backends). NUMPY_ONLY lists what
+needs a NumPy feature the standard lacks, and why; on array_api_strict those raise a clear error
+naming the function (CuPy has them, so on ``cuda`` they are compared like the rest).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_ops_elementwise import BINARY, MORE_BINARY, MORE_UNARY, UNARY
+from test_ops_linalg import MATMULS
+from test_ops_reduce import REDUCTIONS, SOFTMAXES
+
+import tinygrad_dl as tg
+from tinygrad_dl import backend, nn
+from tinygrad_dl.nn import functional as F
+from tinygrad_dl.testing import broadcastable_shape_pairs, float_arrays, matmul_shapes, weighted_sum
+
+# What needs a function outside the array API standard (NumPy and CuPy have it;
+# array_api_strict, and so the standard, do not), and why.
+NUMPY_ONLY = {
+    "exp2": "np.exp2 is not in the standard (2**x is, but the op keeps NumPy's ufunc)",
+    "sinc": "np.sinc is not in the standard",
+    "fmod": "np.fmod is not in the standard (remainder is, with Python's sign rule)",
+    "fmax": "np.fmax (NaN-ignoring maximum) is not in the standard",
+    "fmin": "np.fmin (NaN-ignoring minimum) is not in the standard",
+    "logaddexp2": "np.logaddexp2 is not in the standard",
+    "nan_to_num": "np.nan_to_num is not in the standard",
+    "getitem integer arrays (backward)": "np.add.at (scatter-add) is not in the standard",
+    "einsum": "np.einsum is not in the standard",
+    "pad modes other than constant": "np.pad is not in the standard",
+}
+
+
+@pytest.fixture(scope="module")
+def device(request) -> backend.Device:
+    name = request.config.getoption("--backend")
+    pytest.importorskip("cupy" if name == "cuda" else "array_api_strict")
+    return backend.parse_device(name)
+
+
+def _on(device, *arrays, requires_grad=True):
+    return [tg.Tensor(np.asarray(a), requires_grad=requires_grad, device=device) for a in arrays]
+
+
+def assert_same_on_both(function, arrays, device, rtol=1e-10, atol=1e-12):
+    """``function``'s value and the gradients of ``weighted_sum`` of it agree on NumPy and on
+    ``device``, and everything computed on the device stays there."""
+    host = [tg.Tensor(np.asarray(a), requires_grad=True) for a in arrays]
+    there = _on(device, *arrays)
+    expected, out = function(*host), function(*there)
+    assert out.device == device, f"result on {out.device}, expected {device}"
+    assert not isinstance(out.data, np.ndarray)
+    np.testing.assert_allclose(
+        out.numpy() if not out.requires_grad else out.detach().numpy(),
+        expected.detach().numpy(),
+        rtol=rtol,
+        atol=atol,
+    )
+    if not expected.requires_grad:
+        return
+    weighted_sum(expected).backward()
+    weighted_sum(out).backward()
+    for index, (leaf_host, leaf_there) in enumerate(zip(host, there)):
+        if leaf_host.grad is None:
+            assert leaf_there.grad is None, f"input {index}: a gradient the CPU does not have"
+            continue
+        assert leaf_there.grad is not None, f"input {index}: no gradient on {device}"
+        assert leaf_there.grad.device == device, f"input {index}: grad on {leaf_there.grad.device}"
+        np.testing.assert_allclose(
+            leaf_there.grad.numpy(),
+            leaf_host.grad.numpy(),
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"gradient of input {index}",
+        )
+
+
+def _expect_numpy_only(device, call):
+    if device == backend.STRICT:
+        with pytest.raises(NotImplementedError, match="not in the array API standard"):
+            call()
+        return True
+    return False
+
+
+# -- the backend module ------------------------------------------------------------------------
+def test_namespace_of_an_ndarray_is_numpy_itself():
+    assert backend.namespace(np.ones(2)) is np
+
+
+def test_namespace_without_array_api_compat_says_what_to_install(monkeypatch):
+    strict = pytest.importorskip("array_api_strict")
+    monkeypatch.setitem(sys.modules, "array_api_compat", None)
+    with pytest.raises(TypeError, match=r"pip install array-api-compat .*tinygrad-dl\[gpu\]"):
+        backend.namespace(strict.ones(2))
+
+
+def test_device_names_as_pytorch_spells_them():
+    cuda = backend.Device("cuda:1")
+    assert (cuda.type, cuda.index, cuda == "cuda:1") == ("cuda", 1, True)
+    assert (backend.CPU.type, backend.CPU.index) == ("cpu", None)
+    assert backend.parse_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="unknown device 'mps'"):
+        backend.parse_device("mps")
+
+
+def test_cuda_without_cupy_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    with pytest.raises(RuntimeError, match=r"needs CuPy .*tinygrad-dl\[gpu\]"):
+        tg.Tensor(np.ones(2)).to("cuda")
+
+
+# -- devices on Tensors and modules ------------------------------------------------------------
+def test_to_moves_and_the_gradient_flows_back_to_the_source_device(device):
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    moved = x.to(device)
+    assert moved.device == device and x.device == "cpu"
+    (moved * moved).sum().backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * np.arange(6.0).reshape(2, 3))
+    assert moved.to(device) is moved and x.to("cpu") is x
+
+
+def test_numpy_and_item_copy_to_the_host(device):
+    (t,) = _on(device, np.array([[1.5, 2.5]]), requires_grad=False)
+    host = t.numpy()
+    assert isinstance(host, np.ndarray) and host.tolist() == [[1.5, 2.5]]
+    assert t.sum().item() == 4.0 and t.tolist() == [[1.5, 2.5]]
+    assert t.cpu().device == "cpu" and "device=" in repr(t)
+
+
+def test_mixing_devices_is_an_error_naming_both(device):
+    here = tg.Tensor(np.ones((2, 2)), requires_grad=True)
+    (there,) = _on(device, np.ones((2, 2)))
+    for name, call in {
+        "add": lambda: here + there,
+        "mul": lambda: there * here,
+        "matmul": lambda: here @ there,
+        "greater": lambda: here > there,
+    }.items():
+        both = rf"(cpu and {device}|{device} and cpu)"
+        with pytest.raises(
+            RuntimeError,
+            match=rf"{name}: expected all tensors on the same device, "
+            rf"found {both}; move one",
+        ):
+            call()
+
+
+def test_factories_take_device_and_like_follows_its_model(device):
+    made = [
+        tg.zeros(2, 3, device=device),
+        tg.ones((2, 3), device=device),
+        tg.full((2,), 7.0, device=device),
+        tg.randn(2, 3, rng=0, device=device),
+        tg.rand(2, rng=0, device=device),
+        tg.arange(3, device=device),
+        tg.eye(2, device=device),
+        tg.tensor([1.0, 2.0], device=device),
+    ]
+    assert all(t.device == device for t in made)
+    # the same seed gives the same numbers on every device
+    np.testing.assert_array_equal(made[3].numpy(), tg.randn(2, 3, rng=0).numpy())
+    assert tg.zeros_like(made[0]).device == device and tg.ones_like(made[0]).dtype == np.float64
+
+
+def test_module_to_device_trains_as_on_the_cpu(device):
+    import copy
+
+    rng = np.random.default_rng(0)
+    X, labels = rng.standard_normal((6, 4)), np.array([0, 2, 1, 1, 0, 2])
+    host = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    there = copy.deepcopy(host).to(device)
+    assert all(p.device == device for p in there.parameters())
+    losses = []
+    for model, where in ((host, "cpu"), (there, device)):
+        optimizer = tg.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(3):
+            loss = F.cross_entropy(
+                model(tg.Tensor(X, device=where)), tg.Tensor(labels, device=where)
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        losses.append(loss.item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-10)
+    for p, q in zip(host.parameters(), there.parameters()):
+        assert q.device == device
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-10)
+    assert all(p.device == "cpu" for p in there.cpu().parameters())
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "SGD momentum nesterov", "RMSprop", "Adam", "AdamW"])
+def test_optimizer_steps_equal_the_cpus(device, optimizer):
+    name, *options = optimizer.split()
+    kwargs = {"momentum": 0.9, "nesterov": True} if options else {}
+    start = np.random.default_rng(1).standard_normal((3, 4))
+    results = []
+    for where in ("cpu", device):
+        w = tg.Tensor(start.copy(), requires_grad=True, device=where)
+        step = getattr(tg.optim, name)([w], lr=0.1, weight_decay=0.01, **kwargs)
+        for _ in range(3):
+            step.zero_grad()
+            (w * w * w).sum().backward()
+            step.step()
+        assert w.device == where
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda z, y: F.binary_cross_entropy_with_logits(z[:, 0], (y > 0).astype(np.float64)),
+        lambda z, y: F.cross_entropy(z, y),
+        lambda z, y: F.cross_entropy(z, y, reduction="none"),
+        lambda z, y: F.mse_loss(z, z.detach() * 0.5),
+    ],
+    ids=["bce_with_logits", "cross_entropy", "cross_entropy_none", "mse"],
+)
+def test_losses_equal_the_cpus(device, loss):
+    z = np.random.default_rng(2).standard_normal((5, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    host = tg.Tensor(z, requires_grad=True)
+    (there,) = _on(device, z)
+    expected = loss(host, tg.Tensor(labels))
+    out = loss(there, tg.Tensor(labels, device=device))
+    assert out.device == device
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    weighted_sum(expected).backward()
+    weighted_sum(out).backward()
+    np.testing.assert_allclose(there.grad.numpy(), host.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_numpy_style_course_code_runs_on_the_device(device):
+    """``np.dot(W, A) + b`` and ``np.sum(..., keepdims=True)`` dispatch to the Tensor, which
+    calls its data's namespace."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal((3, 1))]
+
+    def layer(W, A, b):
+        Z = np.dot(W, A) + b
+        return np.sum(np.tanh(Z), axis=1, keepdims=True) / Z.shape[1]
+
+    assert_same_on_both(layer, arrays, device)
+
+
+# -- the op tables, on both backends -----------------------------------------------------------
+_X = np.random.default_rng(4).uniform(0.3, 0.9, (3, 4))
+_Y = np.random.default_rng(5).uniform(0.3, 0.9, (3, 4)) + 1.0  # apart from _X: no ties
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_ops_agree(device, name):
+    assert_same_on_both(UNARY[name][0], [_X], device)
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_ops_agree(device, name):
+    assert_same_on_both(BINARY[name][0], [_X, _Y], device)
+
+
+@pytest.mark.parametrize("name", sorted(MORE_UNARY))
+def test_more_unary_ops_agree(device, name):
+    options = MORE_UNARY[name][0]
+    x = np.clip(_X + options.get("min_value", 0.0), -0.9, None) if name == "arccosh" else _X
+    x = x + 1.0 if name == "arccosh" else x
+    function = getattr(tg.ops.elementwise, name)
+    if name in NUMPY_ONLY and _expect_numpy_only(device, lambda: function(_on(device, x)[0])):
+        return
+    assert_same_on_both(function, [x], device)
+
+
+@pytest.mark.parametrize("name", sorted(MORE_BINARY))
+def test_more_binary_ops_agree(device, name):
+    function = getattr(tg.ops.elementwise, name)
+    if name in NUMPY_ONLY and _expect_numpy_only(device, lambda: function(*_on(device, _X, _Y))):
+        return
+    assert_same_on_both(function, [_X, _Y], device)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_reductions_agree(device, name, axis):
+    function = REDUCTIONS[name][0]
+    assert_same_on_both(lambda x: function(x, axis=axis, keepdims=axis == 1), [_X], device)
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAXES))
+def test_softmaxes_agree(device, name):
+    assert_same_on_both(lambda x: SOFTMAXES[name][0](x, 1), [_X], device)
+
+
+@pytest.mark.parametrize("name", sorted(MATMULS))
+@settings(max_examples=10)
+@given(shapes=matmul_shapes(), data=st.data())
+def test_matmul_agrees_for_1d_2d_and_batched(device, name, shapes, data):
+    a = data.draw(float_arrays(shapes[0]), label="a")
+    b = data.draw(float_arrays(shapes[1]), label="b")
+    assert_same_on_both(MATMULS[name], [a, b], device)
+
+
+@settings(max_examples=15)
+@given(pair=broadcastable_shape_pairs(), data=st.data())
+def test_broadcasting_gradients_agree(device, pair, data):
+    a = data.draw(float_arrays(pair[0]), label="a")
+    b = data.draw(float_arrays(pair[1], away_from=0.0), label="b")
+    assert_same_on_both(lambda s, t: s * t - s / t, [a, b], device)
+
+
+SHAPE_OPS = {
+    "reshape": lambda x: x.reshape(4, 3),
+    "flatten": lambda x: x.flatten(),
+    "transpose": lambda x: x.T,
+    "transpose axes": lambda x: tg.transpose(x.reshape(2, 2, 3), (2, 0, 1)),
+    "swapaxes": lambda x: tg.swapaxes(x, 0, 1),
+    "expand_dims": lambda x: tg.expand_dims(x, 1),
+    "squeeze": lambda x: tg.squeeze(x.reshape(3, 1, 4), 1),
+    "broadcast_to": lambda x: tg.broadcast_to(x[:1], (5, 4)),
+    "slice": lambda x: x[1:, ::2],
+    "astype": lambda x: x.astype(np.float32) * 2.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_OPS))
+def test_shape_ops_agree(device, name):
+    assert_same_on_both(SHAPE_OPS[name], [_X], device, rtol=1e-6)
+
+
+def test_integer_array_indexing_backward_needs_a_scatter_add(device):
+    function = lambda x: x[np.array([0, 0, 2])]  # noqa: E731 - one case
+    if device == backend.STRICT:
+        (x,) = _on(device, _X)
+        with pytest.raises(NotImplementedError, match="scatter-add"):
+            function(x).sum().backward()
+        return
+    assert_same_on_both(function, [_X], device)
+
+
+def test_compile_runs_the_step_eagerly_on_other_libraries(device):
+    """tg.compile's replay records NumPy calls; on another library the step runs eagerly and
+    gives the eager step's gradients every call."""
+    start = np.random.default_rng(6).standard_normal((2, 3))
+    (x,) = _on(device, np.ones((3, 4)), requires_grad=False)
+
+    def make_step(w):
+        def step(batch):
+            loss = (w @ batch).tanh().sum()
+            loss.backward()
+            return loss
+
+        return step
+
+    w_eager, w_compiled = _on(device, start, start)
+    eager, compiled = make_step(w_eager), tg.compile(make_step(w_compiled))
+    for _ in range(3):
+        assert compiled(x).item() == pytest.approx(eager(x).item(), rel=1e-12)
+    assert w_compiled.grad.device == device
+    np.testing.assert_allclose(w_compiled.grad.numpy(), w_eager.grad.numpy(), rtol=1e-12)
