@@ -236,7 +236,8 @@ def run_tests(backend: str, timeout_s: int) -> tuple[bool, str]:
         "tests/test_backend.py",
         f"--backend={backend}",
     ]
-    env = dict(os.environ, HYPOTHESIS_PROFILE="ci", PYTHONPATH=str(ROOT))
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, HYPOTHESIS_PROFILE="ci", PYTHONPATH=path)
     try:
         done = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s
@@ -290,9 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                 "use --dry-run to check the plumbing on the CPU"
             )
             return 2
-        import array_api_compat
-
-        xp = array_api_compat.array_namespace(cupy.ones(1))
+        xp = tg.backend.namespace(cupy.ones(1))
         device, torch_device = "cuda", "cuda"
         to_device = cupy.asarray
 

@@ -100,11 +100,36 @@ def test_namespace_of_an_ndarray_is_numpy_itself():
     assert backend.namespace(np.ones(2)) is np
 
 
-def test_namespace_without_array_api_compat_says_what_to_install(monkeypatch):
+def test_namespace_of_a_standard_array_is_its_own_without_array_api_compat(monkeypatch):
     strict = pytest.importorskip("array_api_strict")
     monkeypatch.setitem(sys.modules, "array_api_compat", None)
-    with pytest.raises(TypeError, match=r"pip install array-api-compat .*tinygrad-dl\[gpu\]"):
-        backend.namespace(strict.ones(2))
+    monkeypatch.setattr(backend, "_NAMESPACES", {})
+    assert backend.namespace(strict.ones(2)) is strict
+
+
+def test_a_library_outside_the_standard_needs_array_api_compat_and_says_so(monkeypatch):
+    torch = pytest.importorskip("torch", reason="torch tensors are the library outside")
+    monkeypatch.setitem(sys.modules, "array_api_compat", None)
+    monkeypatch.setattr(backend, "_NAMESPACES", {})
+    with pytest.raises(TypeError, match=r"need the array API compatibility layer: pip install"):
+        backend.namespace(torch.ones(2))
+
+
+def test_numpy_like_gives_a_numpy_shaped_library_the_standards_names():
+    """CuPy's namespace without array-api-compat, checked here over NumPy itself."""
+    xp = backend.NumPyLike(np)
+    x = np.array([[0.5, -0.25, 1.0]])
+    np.testing.assert_array_equal(xp.acos(x), np.arccos(x))
+    np.testing.assert_array_equal(xp.pow(x, 2), x**2)
+    np.testing.assert_array_equal(xp.permute_dims(x, (1, 0)), x.T)
+    np.testing.assert_array_equal(xp.matrix_transpose(x[None]), x.T[None])
+    np.testing.assert_array_equal(xp.concat([x, x], axis=0), np.concatenate([x, x]))
+    assert xp.astype(x, np.float32).dtype == np.float32
+    copied = xp.asarray(x, copy=True)
+    assert not np.shares_memory(copied, x) and xp.asarray(x) is x
+    made = [xp.zeros((2,), device=None), xp.ones((2,)), xp.empty((2,)), xp.full((2,), 3.0)]
+    assert [a.shape for a in made] == [(2,)] * 4 and made[3].tolist() == [3.0, 3.0]
+    assert xp.arange(3, device=None).tolist() == [0, 1, 2] and xp.exp2 is np.exp2
 
 
 def test_device_names_as_pytorch_spells_them():

@@ -5,8 +5,10 @@ The engine never calls ``numpy`` on a Tensor's data directly: it asks :func:`nam
 namespace of the data (NumPy 2's main namespace for an ndarray, which implements the standard's
 names: ``np.concat``, ``np.permute_dims``, ``np.astype``...) and calls that. An ndarray takes a
 fast path (one ``type(...) is`` test), so the CPU pays nothing for the GPU's generality; other
-arrays go through ``array_api_compat.array_namespace`` (an optional import: only non-NumPy
-arrays need it).
+CuPy arrays get :class:`NumPyLike` (CuPy's functions under the standard's names, so the GPU
+needs no other package), arrays that implement the standard their own ``__array_namespace__()``
+(array_api_strict), and any other library ``array_api_compat.array_namespace`` (an optional
+import).
 
 Devices are spelled as PyTorch spells them: ``"cpu"`` (NumPy), ``"cuda"`` / ``"cuda:1"`` (CuPy).
 ``"array_api_strict"`` names the standard's strict reference library on the CPU: the tests run
@@ -15,6 +17,7 @@ the engine on it, so code that silently falls back to NumPy fails without a GPU.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from typing import Any
 
@@ -33,7 +36,7 @@ __all__ = [
 ]
 
 _NDARRAY = np.ndarray
-_INSTALL = "pip install array-api-compat (or pip install 'tinygrad-dl[gpu]')"
+_INSTALL = "pip install array-api-compat"
 
 
 class Device(str):
@@ -81,7 +84,7 @@ def namespace(array: Any) -> Any:
     return _foreign_namespace(array)
 
 
-# array_api_compat.array_namespace takes microseconds; its answer depends only on the type.
+# The namespace depends only on the array's type: looked up once per type.
 _NAMESPACES: dict[type, Any] = {}
 
 
@@ -91,6 +94,18 @@ def _foreign_namespace(array: Any) -> Any:
         return xp
     if isinstance(array, (np.ndarray, np.generic, int, float, bool)):
         return np
+    if type(array).__module__.split(".")[0] == "cupy":
+        # CuPy's own functions under the standard's names: no extra dependency on the GPU
+        xp = NumPyLike(importlib.import_module("cupy"))
+    elif hasattr(array, "__array_namespace__"):
+        xp = array.__array_namespace__()  # the standard's own protocol (array_api_strict...)
+    else:
+        xp = _compat_namespace(array)  # PyTorch and others: array-api-compat wraps them
+    _NAMESPACES[type(array)] = xp
+    return xp
+
+
+def _compat_namespace(array: Any) -> Any:
     try:
         import array_api_compat
     except ImportError:
@@ -99,14 +114,85 @@ def _foreign_namespace(array: Any) -> Any:
             f"the array API compatibility layer: {_INSTALL}"
         ) from None
     try:
-        xp = array_api_compat.array_namespace(array)
+        return array_api_compat.array_namespace(array)
     except TypeError as error:
         raise TypeError(
             f"tinygrad_dl: {type(array).__name__} is not an array of a library that follows the "
             f"array API standard (NumPy, CuPy, ...): {error}"
         ) from None
-    _NAMESPACES[type(array)] = xp
-    return xp
+
+
+class NumPyLike:
+    """The array API standard's names over a library shaped like NumPy (CuPy).
+
+    Functions the library has under NumPy's older names are renamed (``acos`` -> ``arccos``,
+    ``concat`` -> ``concatenate``, ``permute_dims`` -> ``transpose``); ``astype``,
+    ``matrix_transpose``, ``asarray(copy=)`` and the factories' ``device=`` are written out.
+    Everything else is the library's own function (CuPy's extras, such as ``exp2`` and
+    ``add.at``, stay available).
+    """
+
+    _RENAMED = {
+        "acos": "arccos",
+        "asin": "arcsin",
+        "atan": "arctan",
+        "acosh": "arccosh",
+        "asinh": "arcsinh",
+        "atanh": "arctanh",
+        "atan2": "arctan2",
+        "pow": "power",
+        "concat": "concatenate",
+        "permute_dims": "transpose",
+    }
+
+    def __init__(self, library: Any) -> None:
+        self._library = library
+        self.__name__ = f"tinygrad_dl.backend.NumPyLike({library.__name__})"
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._library, self._RENAMED.get(name, name))
+        setattr(self, name, value)  # found in the instance dict from now on
+        return value
+
+    def astype(self, x: Any, dtype: Any, copy: bool = True, device: Any = None) -> Any:
+        return x.astype(dtype, copy=copy)
+
+    def matrix_transpose(self, x: Any) -> Any:
+        return self._library.swapaxes(x, -1, -2)
+
+    def asarray(self, obj: Any, dtype: Any = None, device: Any = None, copy: Any = None) -> Any:
+        with self._on(device):
+            if copy:
+                return self._library.array(obj, dtype=dtype, copy=True)
+            return self._library.asarray(obj, dtype=dtype)
+
+    def _on(self, device: Any) -> Any:
+        """A context that makes ``device`` (a CuPy Device, or None) current."""
+        if device is None or not hasattr(device, "use"):
+            return contextlib.nullcontext()
+        return device
+
+    def zeros(self, shape: Any, dtype: Any = None, device: Any = None) -> Any:
+        with self._on(device):
+            return self._library.zeros(shape, dtype=dtype)
+
+    def ones(self, shape: Any, dtype: Any = None, device: Any = None) -> Any:
+        with self._on(device):
+            return self._library.ones(shape, dtype=dtype)
+
+    def empty(self, shape: Any, dtype: Any = None, device: Any = None) -> Any:
+        with self._on(device):
+            return self._library.empty(shape, dtype=dtype)
+
+    def full(self, shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> Any:
+        with self._on(device):
+            return self._library.full(shape, fill_value, dtype=dtype)
+
+    def arange(
+        self, start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, device: Any = None
+    ) -> Any:
+        with self._on(device):
+            return self._library.arange(start, stop, step, dtype=dtype)
 
 
 def foreign(array: Any) -> bool:
@@ -117,7 +203,7 @@ def foreign(array: Any) -> bool:
     """
     return (
         type(array) is not _NDARRAY
-        and hasattr(array, "__array_namespace__")
+        and (hasattr(array, "__array_namespace__") or type(array).__module__ == "cupy")
         and not isinstance(array, np.ndarray)
     )
 

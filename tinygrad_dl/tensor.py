@@ -87,7 +87,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     """
     if isinstance(data, np.ndarray):
         array = data
-    elif hasattr(data, "__array_namespace__") and not isinstance(data, np.generic):
+    elif _backend.foreign(data) and not isinstance(data, np.generic):
         return _foreign_array(data, dtype)
     elif isinstance(data, np.generic):
         array = np.asarray(data)
