@@ -520,7 +520,7 @@ def begin_inplace(tensor: Tensor, what: str, operands: Sequence[Any], op: Op | N
     """
     previous = None
     old = tensor.data
-    if not isinstance(old, np.ndarray):
+    if not isinstance(old, np.ndarray) and not _backend.foreign(old):
         # A NumPy scalar (0-d results of NumPy arithmetic) cannot change: give the tensor
         # an array of its own; nothing else shares it, and the old scalar stays as it was.
         tensor.data = np.array(old)
@@ -543,8 +543,8 @@ def begin_inplace(tensor: Tensor, what: str, operands: Sequence[Any], op: Op | N
             # memory, and an op recorded earlier that reads it raises at backward (PyTorch's
             # saved-tensor check).
             reads = op is not None and op.reads_inputs and operand_needs_grad
-            if reads and isinstance(old, np.ndarray):
-                old = old.copy()
+            if reads:
+                old = _backend.copy(old)
             previous.data = old
     # Always noted, also for a fresh array: the clock moving past every op recorded so far is
     # what sends them through backward's checks, where they find their inputs' old versions.
