@@ -476,7 +476,9 @@ _changes_lock = threading.RLock()
 
 def _root(array: np.ndarray) -> np.ndarray:
     """The array that owns ``array``'s memory (views and aliases share it)."""
-    while isinstance(getattr(array, "base", None), np.ndarray):  # CuPy's views also have .base
+    if type(array) is not np.ndarray and not isinstance(array, np.ndarray):
+        return array  # CuPy, array_api_strict: no NumPy views to follow
+    while isinstance(array.base, np.ndarray):
         array = array.base
     return array
 
@@ -774,7 +776,7 @@ def _accumulate_leaf(tensor: Tensor, gradient: Any, create_graph: bool, handed_o
         return
     if type(gradient) is Tensor:
         gradient = gradient.data
-    if tensor.grad is None and _backend.foreign(gradient):
+    if tensor.grad is None and type(gradient) is not np.ndarray and _backend.foreign(gradient):
         # Another array library (CuPy, array_api_strict): no view bookkeeping to lean on, so
         # copy whatever another leaf holds or whatever must be broadcast.
         if id(gradient) in handed_out or gradient.shape != tensor.data.shape:
@@ -807,12 +809,13 @@ def _seed(output: Tensor, gradient: Any, what: str) -> Any:
                 f"{what}: grad can be implicitly created only for scalar outputs; the output has "
                 f"shape {output.shape}. Pass gradient= (an array of shape {output.shape})."
             )
-        if not _backend.foreign(output.data):
+        if type(output.data) is np.ndarray or not _backend.foreign(output.data):
             return np.array(1, dtype=output.data.dtype).reshape(output.data.shape)
         xp = _backend.namespace(output.data)
         return xp.ones_like(output.data)
     data = gradient.data if isinstance(gradient, Tensor) else gradient
-    if _backend.foreign(output.data):  # a seed given on the host moves to the device
+    # A seed given on the host moves to the device of the output.
+    if type(output.data) is not np.ndarray and _backend.foreign(output.data):
         data = _backend.to_device(data, _backend.device_of(output.data))
         xp = _backend.namespace(data)
         if data.shape != output.shape:

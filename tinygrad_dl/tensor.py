@@ -87,7 +87,9 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     """
     if isinstance(data, np.ndarray):
         array = data
-    elif _backend.foreign(data) and not isinstance(data, np.generic):
+    elif (type(data) is not np.ndarray and _backend.foreign(data)) and not isinstance(
+        data, np.generic
+    ):
         return _foreign_array(data, dtype)
     elif isinstance(data, np.generic):
         array = np.asarray(data)
@@ -262,8 +264,10 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         """The NumPy dtype (also for data on a GPU: CuPy's dtypes are NumPy's)."""
-        dtype = self.data.dtype
-        return dtype if isinstance(dtype, np.dtype) else _backend.numpy_dtype(dtype)
+        data = self.data
+        if type(data) is np.ndarray:
+            return data.dtype
+        return _backend.numpy_dtype(data.dtype)
 
     @property
     def device(self) -> Any:
@@ -299,7 +303,7 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         self._refuse_if_graph("np.asarray()")
-        if _backend.foreign(self.data):
+        if type(self.data) is not np.ndarray and _backend.foreign(self.data):
             host = _backend.to_numpy(self.data)  # a copy from the device; PyTorch refuses
             return host if dtype is None else host.astype(dtype)
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
@@ -364,7 +368,7 @@ class Tensor:
             extras.append(f"dtype={dtype}")
         elif dtype.kind in "biu" and self.data.size == 0:
             extras.append(f"dtype={dtype}")
-        if _backend.foreign(self.data):
+        if type(self.data) is not np.ndarray and _backend.foreign(self.data):
             extras.append(f"device='{self.device}'")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
@@ -479,7 +483,7 @@ class Tensor:
         previous = _engine.begin_inplace(self, what, (other,), op)
         value = other.data if isinstance(other, Tensor) else other
         try:
-            if not _backend.foreign(self.data):
+            if type(self.data) is np.ndarray or not _backend.foreign(self.data):
                 ufunc(self.data, value, out=self.data)
             else:  # CuPy, array_api_strict: the standard's in-place operator
                 _INPLACE_OPERATORS[ufunc](self.data, value)
@@ -526,7 +530,7 @@ class Tensor:
         """Set every element to ``value`` in place (recorded on a tensor in the graph)."""
         FILL = _ops.inplace.FILL  # noqa: N806
         previous = _engine.begin_inplace(self, "fill_", (), FILL)
-        if not _backend.foreign(self.data):
+        if type(self.data) is np.ndarray or not _backend.foreign(self.data):
             self.data.fill(value)
         else:
             self.data[...] = value

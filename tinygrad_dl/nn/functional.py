@@ -79,7 +79,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _foreign(array: Any) -> bool:
     """True for data of another array library (CuPy, array_api_strict): the standard's path."""
-    return _backend.foreign(array)
+    return type(array) is not np.ndarray and _backend.foreign(array)
 
 
 def _tensor(x: Any) -> Tensor:
@@ -237,7 +237,7 @@ def _pair(function: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
             )
     else:
         values = target.data if isinstance(target, Tensor) else target
-        if _foreign(input.data):  # the target goes where the input is
+        if type(input.data) is not np.ndarray and _backend.foreign(input.data):  # to its device
             target = Tensor(values, dtype=input.dtype, device=input.device)
         else:
             target = Tensor(np.asarray(values, dtype=input.dtype))
@@ -252,7 +252,7 @@ def _pair(function: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
 
 
 def _reduce(loss: np.ndarray, reduction: str, dtype: np.dtype) -> np.ndarray:
-    if _foreign(loss):
+    if type(loss) is not np.ndarray and _backend.foreign(loss):
         if reduction == "none":
             return loss
         total = xnp.sum(loss)
@@ -272,7 +272,8 @@ def _scale(reduction: str, size: int) -> float:
 
 def _bce_logits_forward(z: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
     # log(1 + e^z) - z y written so that no exponential of a large positive number is taken.
-    loss = xnp.maximum(z, 0) - z * y + xnp.log1p(xnp.exp(-xnp.abs(z)))
+    xp = np if type(z) is np.ndarray else _backend.namespace(z)
+    loss = xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
     return _reduce(loss, reduction, z.dtype)
 
 
@@ -283,11 +284,12 @@ def _bce_logits_vjp(grad, out, inputs, reduction, needs):
     # only then is the warning silenced (np.errstate costs more than the exponential here).
     z_data = z.data if isinstance(z, Tensor) else z
     # (GPUs raise no floating-point warnings: no check, which would wait for the device)
-    if not _foreign(z_data) and z_data.min() < -700:
+    xp = np if type(z) is np.ndarray else _backend.namespace(z)
+    if type(z_data) is np.ndarray and z_data.min() < -700:
         with np.errstate(over="ignore"):
-            A = 1 / (1 + xnp.exp(-z))
+            A = 1 / (1 + xp.exp(-z))
     else:
-        A = 1 / (1 + xnp.exp(-z))
+        A = 1 / (1 + xp.exp(-z))
     grad_z = (A - y) / m * grad if needs[0] else None
     grad_y = -z / m * grad if needs[1] else None
     return grad_z, grad_y

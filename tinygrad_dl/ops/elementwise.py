@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend as _backend
 from ..autograd import Op, record_binary, record_unary
-from ..backend import xnp
+from ..backend import namespace, xnp
 from ..tensor import Tensor, _new_tensor
 from .broadcast import as_tensor, broadcast_error, mixed_device_error, unbroadcast
 
@@ -315,8 +315,9 @@ def _unary(op: Op, x: Any, extra: Any = None) -> Tensor:
 
 def _sigmoid_forward(z: np.ndarray, _: Any = None) -> np.ndarray:
     # exp(-|z|) lies in (0, 1]: no overflow for any z, and no logaddexp (10x slower).
-    e = xnp.exp(-xnp.abs(z))
-    return xnp.where(z >= 0, 1, e) / (1 + e)
+    xp = np if type(z) is np.ndarray else namespace(z)
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1.0, e) / (1 + e)
 
 
 def _softplus_forward(x: np.ndarray, _: Any = None) -> np.ndarray:
@@ -350,7 +351,7 @@ def _elementwise(
 def _relu_vjp(g: Any, z: Any) -> Any:
     # g' = 0 at z <= 0, as in the course. A product with the mask is NumPy's fastest form; the
     # standard has no bool * float, so other libraries select.
-    if not _backend.foreign(g):
+    if type(g) is np.ndarray or not _backend.foreign(g):
         return g * (z > 0)
     return xnp.where(z > 0, g, 0.0)
 
@@ -369,26 +370,26 @@ NEG = Op("neg", lambda x, _: -x, lambda g, out, inputs, extra, needs: (-g,), rul
 # than _elementwise's dY * f'(x): they are on every network's hot path).
 EXP = Op(
     "exp",
-    lambda x, _: xnp.exp(x),
+    lambda x, _: (np if type(x) is np.ndarray else namespace(x)).exp(x),
     lambda g, out, inputs, e, n: (g * out,),
     saves_out=True,
     rule="dX = dY * e^X",
 )
 LOG = Op(
     "log",
-    lambda x, _: xnp.log(x),
+    lambda x, _: (np if type(x) is np.ndarray else namespace(x)).log(x),
     lambda g, out, inputs, e, n: (g / inputs[0],),
     rule="dX = dY / X",
 )
 LOG1P = Op(
     "log1p",
-    lambda x, _: xnp.log1p(x),
+    lambda x, _: (np if type(x) is np.ndarray else namespace(x)).log1p(x),
     lambda g, out, inputs, e, n: (g / (1 + inputs[0]),),
     rule="dX = dY / (1 + X)",
 )
 SQRT = Op(
     "sqrt",
-    lambda x, _: xnp.sqrt(x),
+    lambda x, _: (np if type(x) is np.ndarray else namespace(x)).sqrt(x),
     lambda g, out, inputs, e, n: (g / (2 * out),),
     saves_out=True,
     rule="dX = dY / (2 sqrt(X))",
@@ -398,7 +399,7 @@ SIN = _elementwise("sin", xnp.sin, lambda x, out: xnp.cos(x), "dX = dY * cos(X)"
 COS = _elementwise("cos", xnp.cos, lambda x, out: -xnp.sin(x), "dX = -dY * sin(X)")
 TANH = Op(
     "tanh",
-    lambda x, _: xnp.tanh(x),
+    lambda x, _: (np if type(x) is np.ndarray else namespace(x)).tanh(x),
     lambda g, out, inputs, e, n: (g * (1 - out * out),),
     saves_out=True,
     rule="dZ = dA * (1 - A^2)",
@@ -412,7 +413,7 @@ SIGMOID = Op(
 )
 RELU = Op(
     "relu",
-    lambda x, _: xnp.maximum(x, 0),
+    lambda x, _: (np if type(x) is np.ndarray else namespace(x)).maximum(x, 0),
     lambda g, out, inputs, e, n: (_relu_vjp(g, inputs[0]),),
     rule="dZ = dA * (Z > 0)",
 )
@@ -1057,7 +1058,9 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     """A comparison or logical ufunc on values; the boolean result is outside the graph."""
     a_data = a.data if isinstance(a, Tensor) else a
     b_data = b.data if isinstance(b, Tensor) else b
-    if _backend.foreign(a_data) or _backend.foreign(b_data):
+    if (type(a_data) is not np.ndarray and _backend.foreign(a_data)) or (
+        type(b_data) is not np.ndarray and _backend.foreign(b_data)
+    ):
         try:
             return _new_tensor(getattr(xnp, ufunc.__name__)(a_data, b_data))
         except (TypeError, ValueError, RuntimeError):

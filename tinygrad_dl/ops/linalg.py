@@ -98,14 +98,14 @@ def _matmul_vjp(g, out, inputs, extra, needs):
 
 def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
     """``x.reshape(shape)`` for ndarrays and Tensors, the namespace's reshape for others."""
-    if not foreign(x):
+    if type(x) is np.ndarray or not foreign(x):
         return x.reshape(shape)
     return namespace(x).reshape(x, shape)
 
 
 def _swap_last(x: Any) -> Any:
     """The last two axes swapped (a stack of matrices transposed)."""
-    if not foreign(x):
+    if type(x) is np.ndarray or not foreign(x):
         return np.swapaxes(x, -1, -2)
     return namespace(x).matrix_transpose(x)
 
@@ -155,7 +155,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     except (ValueError, TypeError, RuntimeError):
         error = mixed_device_error("matmul", a_data, b_data)
         raise (error or _matmul_error(a_data.shape, b_data.shape)) from None
-    if not isinstance(data, np.ndarray) and not foreign(a_data):
+    if not isinstance(data, np.ndarray) and (type(a_data) is np.ndarray or not foreign(a_data)):
         data = np.asarray(data)
     return record_binary(MATMUL, data, a, b)
 

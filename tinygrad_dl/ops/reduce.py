@@ -86,7 +86,7 @@ _SMALL = 1 << 16  # below this many elements, a filled copy is cheaper than np.b
 
 def _spread(g: Any, kept: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     """A reduced gradient copied back over the reduced axes (``keepdims`` shape, then broadcast)."""
-    if foreign(g):
+    if type(g) is not np.ndarray and foreign(g):
         xp = namespace(g)  # CuPy, array_api_strict
         return xp.broadcast_to(xp.reshape(g, kept), shape)
     if g.shape != kept:
@@ -126,7 +126,7 @@ def _mean_vjp(g, out, inputs, extra, needs):
 def _extreme_vjp(g, out, inputs, extra, needs):
     # Ties share the gradient equally, so the sum of the gradient is preserved.
     (x,) = inputs
-    if foreign(x):
+    if type(x) is not np.ndarray and foreign(x):
         xp = namespace(x)
         winners = x == xp.reshape(out, extra.kept)
         share = xp.where(winners, _spread(g, extra.kept, extra.shape), xp.zeros_like(x))

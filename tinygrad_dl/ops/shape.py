@@ -118,7 +118,7 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert length-1 axes at ``axis`` (int or tuple), as ``np.expand_dims``."""
     x = as_tensor(x)
     try:
-        if not _backend.foreign(x.data):
+        if type(x.data) is np.ndarray or not _backend.foreign(x.data):
             data = np.expand_dims(x.data, axis)
         else:
             axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -137,7 +137,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove length-1 axes (all of them, or those in ``axis``), as ``np.squeeze``."""
     x = as_tensor(x)
     try:
-        if not _backend.foreign(x.data):
+        if type(x.data) is np.ndarray or not _backend.foreign(x.data):
             data = np.squeeze(x.data, axis=axis)
         else:
             axes = normalize_axes("squeeze", axis, x.ndim) if axis is not None else None
@@ -259,7 +259,7 @@ def _scatter_forward(g: np.ndarray, extra: tuple) -> np.ndarray:
     index, shape, advanced = extra
     # zeros_like of g, not np.zeros: tg.compile records it, so a replay scatters into fresh
     # zeros instead of adding onto the previous call's gradient.
-    if _backend.foreign(g):
+    if type(g) is not np.ndarray and _backend.foreign(g):
         return _scatter_foreign(g, index, shape, advanced)
     full = np.zeros_like(g, shape=shape)
     if advanced:
@@ -323,17 +323,23 @@ def getitem(x: Any, index: Any) -> Tensor:
     x = as_tensor(x)
     index = normalize_index(index)
     advanced = _is_advanced(index)
-    if _backend.foreign(x.data):
+    if type(x.data) is not np.ndarray and _backend.foreign(x.data):
         index = _standard_index(index, x.data)
     try:
-        if _backend.foreign(x.data) and advanced and len(index) == 1:
+        if (
+            (type(x.data) is not np.ndarray and _backend.foreign(x.data))
+            and advanced
+            and len(index) == 1
+        ):
             # one integer array: the standard's take (its indexing allows no array + slices)
             data = _backend.namespace(x.data).take(x.data, index[0], axis=0)
         else:
             data = x.data[index]
     except IndexError as error:
         raise IndexError(f"index: {error} (tensor shape {x.shape})") from None
-    if not isinstance(data, np.ndarray) and not _backend.foreign(x.data):
+    if not isinstance(data, np.ndarray) and (
+        type(x.data) is np.ndarray or not _backend.foreign(x.data)
+    ):
         data = np.asarray(data)
     return record(GETITEM, data, (x,), (index, x.data.shape, advanced))
 
