@@ -356,6 +356,10 @@ SHAPE_OPS = {
     "broadcast_to": lambda x: tg.broadcast_to(x[:1], (5, 4)),
     "slice": lambda x: x[1:, ::2],
     "astype": lambda x: x.astype(np.float32) * 2.0,
+    "concatenate": lambda x: tg.concatenate([x, x * 2.0], axis=1),
+    "stack": lambda x: tg.stack([x, x * 2.0], axis=1),
+    "where with a number": lambda x: tg.where(x > 0.6, x, 0.0),
+    "maximum with a number": lambda x: tg.maximum(0.6, x),
 }
 
 
@@ -394,3 +398,12 @@ def test_compile_runs_the_step_eagerly_on_other_libraries(device):
         assert compiled(x).item() == pytest.approx(eager(x).item(), rel=1e-12)
     assert w_compiled.grad.device == device
     np.testing.assert_allclose(w_compiled.grad.numpy(), w_eager.grad.numpy(), rtol=1e-12)
+
+
+def test_einsum_needs_numpy_or_cupy(device):
+    if device == backend.STRICT:
+        (x,) = _on(device, _X)
+        with pytest.raises(NotImplementedError, match="np.einsum is not in the array API"):
+            tg.einsum("ij->j", x)
+        return
+    assert_same_on_both(lambda x: tg.einsum("ij,ij->j", x, x), [_X], device)

@@ -740,11 +740,20 @@ def _operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     other operand (NEP 50's weak scalars), so ``maximum(0, Z)`` keeps a float32 ``Z`` float32."""
     if type(a) in _SCALARS and type(b) not in _SCALARS:
         b = as_tensor(b)
-        return _new_tensor(np.asarray(a, dtype=np.result_type(b.data, a))), b
+        return _scalar_beside(a, b), b
     if type(b) in _SCALARS and type(a) not in _SCALARS:
         a = as_tensor(a)
-        return a, _new_tensor(np.asarray(b, dtype=np.result_type(a.data, b)))
+        return a, _scalar_beside(b, a)
     return as_tensor(a), as_tensor(b)
+
+
+def _scalar_beside(value: float, other: Tensor) -> Tensor:
+    """``value`` as a 0-d Tensor in the dtype NumPy gives it beside ``other``, on its device."""
+    data = other.data
+    if type(data) is np.ndarray or not _backend.foreign(data):
+        return _new_tensor(np.asarray(value, dtype=np.result_type(data, value)))
+    host = np.asarray(value, dtype=np.result_type(other.dtype, value))
+    return _new_tensor(_backend.to_device(host, _backend.device_of(data)))
 
 
 # -- maximum, minimum, where -------------------------------------------------------------------
@@ -846,7 +855,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         condition = condition.data
     elif not hasattr(condition, "__array_namespace__"):
         condition = np.asarray(condition)
-    if condition.dtype != np.bool_:
+    if _backend.kind(condition.dtype) != "b":
         condition = _backend.astype(condition, np.bool_)
     a, b = _operands(a, b)
     try:

@@ -333,7 +333,7 @@ def _einsum_operand_grad(g: Any, inputs: Sequence[Any], spec: EinsumSpec, k: int
             terms.append(label)
             operands.append(np.ones(size[label], dtype=g.dtype))
     optimize = spec.optimize or len(operands) > 2
-    grad = np.einsum(",".join(terms) + "->" + unique, *operands, optimize=optimize)
+    grad = xnp.einsum(",".join(terms) + "->" + unique, *operands, optimize=optimize)
     if len(unique) == len(labels):
         return grad
     used = set("".join(spec.inputs) + spec.output)
@@ -348,7 +348,7 @@ def _einsum_operand_grad(g: Any, inputs: Sequence[Any], spec: EinsumSpec, k: int
         else:
             seen.add(label)
             result.append(label)
-    return np.einsum(",".join(terms) + "->" + "".join(result), *operands)
+    return xnp.einsum(",".join(terms) + "->" + "".join(result), *operands)
 
 
 def _einsum_vjp(g, out, inputs, spec, needs):
@@ -360,7 +360,7 @@ def _einsum_vjp(g, out, inputs, spec, needs):
 EINSUM = Op(
     "einsum",
     lambda *arrays: np.asarray(
-        np.einsum(arrays[-1].subscripts, *arrays[:-1], optimize=arrays[-1].optimize)
+        xnp.einsum(arrays[-1].subscripts, *arrays[:-1], optimize=arrays[-1].optimize)
     ),
     _einsum_vjp,
     rule="dX_k = einsum(dY, X_j for j != k -> labels of X_k)",

@@ -363,19 +363,28 @@ def _standard_index(index: Any, data: Any) -> Any:
 
 
 # -- concatenate, stack, split -----------------------------------------------------------------
+def _join(name: str, arrays: Sequence[Any], axis: int) -> Any:
+    """``np.concatenate``/``np.stack`` (``name`` "concat"/"stack"), in the arrays' library."""
+    first = arrays[0]
+    if type(first) is np.ndarray or not _backend.foreign(first):
+        return (np.concatenate if name == "concat" else np.stack)(arrays, axis=axis)
+    _backend.same_device(name, *arrays)
+    return getattr(_backend.namespace(first), name)(list(arrays), axis=axis)
+
+
 def _concatenate_vjp(g, out, inputs, extra, needs):
     axis, sizes = extra
     grads, start = [], 0
     lead = (slice(None),) * axis
     for size, need in zip(sizes, needs):
-        grads.append(g[lead + (slice(start, start + size),)] if need else None)
+        grads.append(g[lead + (slice(start, start + size), ...)] if need else None)
         start += size
     return tuple(grads)
 
 
 CONCATENATE = Op(
     "concatenate",
-    lambda *arrays: np.concatenate(arrays[:-1], axis=arrays[-1][0]),
+    lambda *arrays: _join("concat", arrays[:-1], arrays[-1][0]),
     _concatenate_vjp,
     rule="dX_i = dY[..., offset_i : offset_i + n_i, ...] along axis",
 )
@@ -410,7 +419,7 @@ def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
     axis = normalize_axes("concatenate", axis, ndim)[0]
     try:
-        data = np.concatenate([t.data for t in tensors], axis=axis)
+        data = _join("concat", [t.data for t in tensors], axis)
     except ValueError:
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(
@@ -422,12 +431,12 @@ def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
 
 def _stack_vjp(g, out, inputs, axis, needs):
     lead = (slice(None),) * axis
-    return tuple(g[lead + (i,)] if need else None for i, need in enumerate(needs))
+    return tuple(g[lead + (i, ...)] if need else None for i, need in enumerate(needs))
 
 
 STACK = Op(
     "stack",
-    lambda *arrays: np.stack(arrays[:-1], axis=arrays[-1]),
+    lambda *arrays: _join("stack", arrays[:-1], arrays[-1]),
     _stack_vjp,
     rule="dX_i = dY[..., i, ...] along axis",
 )
@@ -455,7 +464,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError("stack: need at least one tensor")
     axis = normalize_axes("stack", axis, tensors[0].data.ndim + 1)[0]
     try:
-        data = np.stack([t.data for t in tensors], axis=axis)
+        data = _join("stack", [t.data for t in tensors], axis)
     except ValueError:
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(f"stack: all shapes must be equal, got {shapes}") from None
