@@ -206,7 +206,7 @@ def foreign(array: Any) -> bool:
     return (
         type(array) is not _NDARRAY
         and (hasattr(array, "__array_namespace__") or type(array).__module__ == "cupy")
-        and not isinstance(array, np.ndarray)
+        and not isinstance(array, (np.ndarray, np.generic))  # NumPy 2 scalars have one too
     )
 
 
