@@ -277,14 +277,16 @@ def test_unique_rows_along_an_axis_keep_the_graph():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda x: np.linalg.matrix_power(x, 2), "np.linalg.matrix_power has no gradient rule"),
+        (lambda x: np.linalg.eigvals(x), "np.linalg.eigvals has no gradient rule"),
         (lambda x: np.fft.ifft(x), "np.fft.ifft has no gradient rule"),
         (lambda x: np.nanmean(x), "np.nanmean has no gradient rule"),
     ],
 )
 def test_refusals_name_the_function_by_its_real_module(call, name):
     x = tg.Tensor(np.eye(2), requires_grad=True)
-    with pytest.raises(TypeError, match=re.escape(name)):
+    with pytest.raises(
+        TypeError, match="^" + re.escape(f"{name} in tinygrad_dl, so it cannot run on a Tensor")
+    ):
         call(x)
 
 

@@ -553,7 +553,6 @@ def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs:
             return _outside_graph(function)(*args, **kwargs)
         raise TypeError(
             f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
-            f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
         )
     return implementation(*args, **kwargs)
