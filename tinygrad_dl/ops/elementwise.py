@@ -1029,6 +1029,6 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
 
 # Rules that use only their inputs' shapes: an in-place change of an input after recording
 # (``c += c + 1`` in micrograd's test) does not invalidate them (see Op's reads_inputs).
-for _op in (ADD, SUB, ADD_SCALAR, RSUB_SCALAR, MUL_SCALAR, DIV_SCALAR):
+for _op in (ADD, SUB, NEG, ADD_SCALAR, RSUB_SCALAR, MUL_SCALAR, DIV_SCALAR):
     _op.reads_inputs = False
 del _op

@@ -642,3 +642,10 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     for _ in range(int(n)):
         x = sub(x[_along(axis, slice(1, None))], x[_along(axis, slice(None, -1))])
     return x
+
+
+# Rules that use only their input's shape (kept in extra): an in-place change of the input
+# after recording does not invalidate them (see Op's reads_inputs).
+for _op in (SUM, MEAN):
+    _op.reads_inputs = False
+del _op
