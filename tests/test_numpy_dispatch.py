@@ -277,7 +277,7 @@ def test_unique_rows_along_an_axis_keep_the_graph():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda x: np.linalg.matrix_power(x, 2), "np.linalg.matrix_power has no gradient rule"),
+        (lambda x: np.linalg.eigvals(x), "np.linalg.eigvals has no gradient rule"),
         (lambda x: np.fft.ifft(x), "np.fft.ifft has no gradient rule"),
         (lambda x: np.nanmean(x), "np.nanmean has no gradient rule"),
     ],
