@@ -109,9 +109,12 @@ def test_dot_of_1d_and_2d_operands_equals_numpy_and_passes_gradcheck(shapes, dat
     assert check_gradient(tg.dot, a, b)
 
 
-def test_dot_of_more_than_two_dimensions_points_to_matmul():
-    with pytest.raises(ValueError, match="matmul"):
-        tg.dot(tg.Tensor(np.ones((2, 2, 2))), tg.Tensor(np.ones((2, 2))))
+def test_dot_of_more_than_two_dimensions_follows_numpy_not_matmul():
+    # np.dot pairs every axis of a with every other axis of b; matmul would batch instead.
+    a, b = np.arange(8.0).reshape(2, 2, 2), np.arange(8.0).reshape(2, 2, 2) - 3
+    out = tg.dot(tg.Tensor(a), tg.Tensor(b))
+    assert out.shape == (2, 2, 2, 2) and np.matmul(a, b).shape == (2, 2, 2)
+    np.testing.assert_array_equal(out.data, np.dot(a, b))
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -855,3 +858,33 @@ def test_vector_products_equal_numpy_and_pass_gradgradcheck(name):
     np.testing.assert_allclose(out.data, function(*arrays), rtol=1e-12)
     leaves = [tg.Tensor(a, requires_grad=True) for a in arrays]
     assert tg.gradgradcheck(function, leaves)
+
+
+# -- np.dot's N-d rule: last axis of a with the second-to-last of b ---------------------------
+@st.composite
+def dot_nd_shapes(draw):
+    """Operand shapes for np.dot with at least one of more than two dimensions."""
+    size = draw(st.integers(1, 3))
+    lead_a = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    lead_b = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    shape_b = lead_b + (size, draw(st.integers(1, 3))) if draw(st.booleans()) else (size,)
+    shape_a = lead_a + (size,)
+    if len(shape_a) <= 2 and len(shape_b) <= 2:
+        shape_a = (2,) + shape_a if len(shape_a) == 2 else (2, 2) + shape_a
+    return shape_a, shape_b
+
+
+@needs_hips
+@given(shapes_=dot_nd_shapes(), data=st.data())
+def test_dot_of_nd_operands_matches_numpy_and_hips_autograd(shapes_, data):
+    a = data.draw(float_arrays(shapes_[0]), label="a")
+    b = data.draw(float_arrays(shapes_[1]), label="b")
+    assert_matches_hips(lambda np_, x, y: np_.dot(x, y), a, b)
+    leaves = [tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)]
+    assert tg.gradgradcheck(np.dot, leaves)
+
+
+def test_dot_of_nd_operands_that_do_not_align_names_both_shapes_and_dims():
+    a, b = tg.Tensor(np.ones((2, 3))), tg.Tensor(np.ones((2, 4, 5)))
+    with pytest.raises(ValueError, match=re.escape("dot: shapes (2, 3) and (2, 4, 5) not aligned")):
+        np.dot(a, b)

@@ -145,29 +145,29 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def dot(a: Any, b: Any) -> Tensor:
-    """``np.dot``: a scalar operand multiplies; 1-D and 2-D operands take the matrix product.
+    """``np.dot``: a scalar operand multiplies; 1-D and 2-D operands take the matrix product;
+    N-d operands sum over the last axis of ``a`` and the second-to-last of ``b`` (the only one
+    of a 1-D ``b``): ``dot(a, b)[i, j, k] = sum_m a[i, m] b[j, m, k]``, a ``tensordot``.
 
     Raises
     ------
     ValueError
-        For operands of more than two dimensions (use ``matmul``, whose batching rule differs
-        from ``np.dot``'s), or shapes that do not align.
+        For shapes that do not align, naming both and the contracted dimensions.
     """
     a, b = as_tensor(a), as_tensor(b)
     if a.data.ndim == 0 or b.data.ndim == 0:
         return mul(a, b)
-    if a.data.ndim > 2 or b.data.ndim > 2:
-        raise ValueError(
-            f"dot: shapes {a.shape} and {b.shape}: operands of more than 2 dimensions are not "
-            f"supported; use matmul for batched products"
-        )
-    if a.data.shape[-1] != b.data.shape[0]:
-        axis_b = 0
+    axis_b = max(b.data.ndim - 2, 0)
+    if a.data.shape[-1] != b.data.shape[axis_b]:
         raise ValueError(
             f"dot: shapes {a.shape} and {b.shape} not aligned: {a.data.shape[-1]} "
-            f"(dim {a.data.ndim - 1}) != {b.data.shape[0]} (dim {axis_b})"
+            f"(dim {a.data.ndim - 1}) != {b.data.shape[axis_b]} (dim {axis_b})"
         )
-    return matmul(a, b)
+    if a.data.ndim <= 2 and b.data.ndim <= 2:
+        return matmul(a, b)
+    # np.dot's N-d rule is not matmul's batching: every axis of a is paired with every other
+    # axis of b, in that order, which is exactly tensordot's output layout.
+    return tensordot(a, b, axes=([a.data.ndim - 1], [axis_b]))
 
 
 # -- einsum and the products built on it --------------------------------------------------------
