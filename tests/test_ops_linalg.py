@@ -888,3 +888,35 @@ def test_dot_of_nd_operands_that_do_not_align_names_both_shapes_and_dims():
     a, b = tg.Tensor(np.ones((2, 3))), tg.Tensor(np.ones((2, 4, 5)))
     with pytest.raises(ValueError, match=re.escape("dot: shapes (2, 3) and (2, 4, 5) not aligned")):
         np.dot(a, b)
+
+
+# -- eigh reads one triangle: its gradient is for the entries it reads --------------------------
+@needs_hips
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@settings(max_examples=10)
+@given(
+    read=float_arrays(st.sampled_from([(3, 3), (2, 3, 3)])),
+    ignored=float_arrays((3, 3)),
+)
+def test_eigh_of_an_unsymmetric_input_has_the_gradient_of_the_triangle_it_reads(
+    uplo, read, ignored
+):
+    # np.linalg.eigh(X) ignores one triangle of X: gradient 0 there, the mirror's share in the
+    # other (HIPS autograd's rule), so gradcheck holds without symmetrizing the input. The read
+    # triangle is diag(0, 2, 4) plus a small symmetric part: eigenvalues stay >= 1 apart.
+    symmetric = np.diag([0.0, 2.0, 4.0]) + 0.05 * (read + np.swapaxes(read, -1, -2))
+    if uplo == "L":
+        x, unread = np.tril(symmetric) + np.triu(ignored, 1), np.triu(np.ones((3, 3)), 1)
+    else:
+        x, unread = np.triu(symmetric) + np.tril(ignored, -1), np.tril(np.ones((3, 3)), -1)
+
+    def function(m, t):
+        values, vectors = m.linalg.eigh(t, uplo)
+        weights = np.array([1.0, 2.0, 3.0])  # V diag(c) V^T: unchanged by a column's sign
+        return (values * values)[..., None] + (vectors * weights) @ m.swapaxes(vectors, -1, -2)
+
+    assert_matches_hips(function, x, rtol=1e-6, atol=1e-8)
+    leaf = tg.Tensor(x, requires_grad=True)
+    assert tg.gradgradcheck(lambda t: function(np, t), [leaf], atol=1e-4, rtol=1e-3)
+    weighted_sum(function(np, leaf)).backward()
+    np.testing.assert_array_equal(leaf.grad.data * unread, 0.0)

@@ -915,7 +915,13 @@ def _eigh_vjp(g, out, inputs, uplo, needs):
     projected = _mT(vectors) @ grad_vectors
     inner = projected * _off_diagonal_reciprocal("eigh", values, projected)
     inner = inner + grad_values[..., None, :] * _eye_like(values, shape[-1])
-    return (vectors @ inner @ _mT(vectors),)
+    symmetric = vectors @ inner @ _mT(vectors)
+    # NumPy's eigh reads only one triangle (UPLO) of A: an entry there stands for itself and its
+    # mirror, so it gets both shares; the other triangle does not change the result (gradient
+    # 0). This is the derivative of the function NumPy computes, for any A (HIPS autograd's).
+    both = symmetric + _mT(symmetric)
+    triangle = np.tril(both, -1) if uplo == "L" else np.triu(both, 1)
+    return (triangle + symmetric * _eye_like(values, shape[-1]),)
 
 
 EIGH = Op(
@@ -923,16 +929,20 @@ EIGH = Op(
     _eigh_forward,
     _eigh_vjp,
     saves_out=True,
-    rule="dA = V (diag(dw) + F * (V^T dV)) V^T, F_ij = 1/(w_j - w_i)",
+    rule="dA = tril(G + G^T, -1) + diag(G) (UPLO='L'; triu for 'U'), "
+    "G = V (diag(dw) + F * (V^T dV)) V^T, F_ij = 1/(w_j - w_i)",
 )
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
     """Eigenvalues and eigenvectors of symmetric matrices, as ``np.linalg.eigh``.
 
-    ``dA = V (diag(dw) + F * (V^T dV)) V^T`` with ``F_ij = 1 / (w_j - w_i)``: as PyTorch,
-    the gradient is taken for a symmetric ``A`` (only one triangle is read), and the
-    eigenvectors' part exists only where the eigenvalues are distinct (raises otherwise).
+    With ``G = V (diag(dw) + F * (V^T dV)) V^T`` and ``F_ij = 1 / (w_j - w_i)``, the gradient
+    is ``dA = tril(G + G^T, -1) + diag(G)`` (``triu`` for ``UPLO='U'``): only that triangle
+    is read, so it carries the mirror's share and the other triangle gets 0, as in HIPS
+    autograd. For a symmetrized input (``eigh((X + X^T) / 2)``) this equals PyTorch's ``G``
+    after the chain rule. The eigenvectors' part exists only where the eigenvalues are
+    distinct (raises otherwise).
     """
     a = as_tensor(a)
     _square("eigh", a)
