@@ -17,14 +17,9 @@ import numpy as np
 from ..autograd import Op, record_unary
 from ..tensor import Tensor
 from .broadcast import as_tensor
+from .elementwise import _zero_gradient_vjp  # imag does not move with x; angle only jumps
 
 __all__ = ["real", "imag", "conj", "angle", "real_if_close"]
-
-
-def _zero_gradient_vjp(g, out, inputs, extra, needs):
-    # The value does not move with x (imag) or only jumps (angle at 0): derivative 0.
-    return (np.zeros_like(g),)
-
 
 IMAG = Op("imag", lambda x, _: np.zeros_like(x), _zero_gradient_vjp, rule="dX = 0 (X is real)")
 ANGLE = Op(
