@@ -263,17 +263,23 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        self._refuse_if_graph("np.asarray()")
+        # An integer or boolean cast (np.int64(t), np.asarray(t, dtype=int)) is a discrete
+        # result with no gradient to lose, as PyTorch's t.long(); a float copy would drop it.
+        if dtype is None or np.dtype(dtype).kind not in "biu":
+            self._refuse_if_graph(
+                "np.asarray() (or np.array(), np.r_, a NumPy call on a list of Tensors)",
+                " To build an array from Tensors use np.stack([...]) or tg.stack, which keep it.",
+            )
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
-    def _refuse_if_graph(self, what: str) -> None:
+    def _refuse_if_graph(self, what: str, advice: str = "") -> None:
         # A plain array would silently drop the graph; PyTorch refuses too.
         if self.requires_grad and _engine.is_grad_enabled():
             raise RuntimeError(
                 f"{what} on a Tensor that requires grad would drop its graph; use "
-                f".detach().numpy() (or .data) if you want the values"
+                f".detach().numpy() (or .data) if you want the values.{advice}"
             )
 
     def item(self) -> float | int | bool:

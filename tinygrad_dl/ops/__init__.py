@@ -9,6 +9,7 @@
 - :mod:`.linalg`: ``matmul``, ``dot``, ``einsum`` and the products on it, diagonals, ``np.linalg``
 - :mod:`.grids`: ``np.linspace`` with Tensor endpoints and ``np.gradient``
 - :mod:`.inplace`: ``x += y``, ``x[index] = v``, ``fill_`` on tensors in the graph
+- :mod:`.complex_parts`: ``np.real``, ``np.imag``, ``np.conj``, ``np.angle`` on real Tensors
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 

@@ -886,10 +886,12 @@ def _arctan2_vjp(g, out, inputs, extra, needs):
 def _logaddexp_vjp(g, out, inputs, base, needs):
     # log(e^a + e^b): da = dY e^a / (e^a + e^b) = dY sigmoid(a - b), db = dY sigmoid(b - a);
     # for base 2 the difference is scaled by ln 2. Equal infinities (both -inf or both +inf)
-    # have a - b = NaN; they share equally, as the limit along a = b does.
+    # have a - b = NaN; they share equally, as the limit along a = b does. Only they are masked:
+    # masking every a == b would cut d(a - b)/da under create_graph, so the second derivative
+    # at a tie (logaddexp(x, x)) would come out 0.
     a, b = inputs
     with np.errstate(invalid="ignore"):
-        difference = np.where(a == b, 0.0, a - b)
+        difference = np.where(np.isinf(a) & (a == b), 0.0, a - b)
     if base == 2:
         difference = difference * _LN2
     share_a = _sigmoid_of(difference)
