@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..tensor import Tensor, _dialect
+from ..tensor import Tensor, _ddof, _dialect
 from . import shape as _shape
 from .broadcast import as_tensor
 from .shape import concatenate as _concatenate
@@ -21,11 +21,21 @@ __all__ = [
     "argmax",
     "argmin",
     "cat",
+    "clamp",
     "concatenate",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
     "expand_dims",
     "flatten",
     "flip",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "lerp",
     "log_softmax",
+    "logcumsumexp",
     "logsumexp",
     "max",
     "mean",
@@ -37,8 +47,10 @@ __all__ = [
     "squeeze",
     "stack",
     "std",
+    "std_mean",
     "sum",
     "var",
+    "var_mean",
 ]
 
 
@@ -236,3 +248,92 @@ def repeat(x: Any, repeats: Any, axis: int | None = None, *, dim: int | None = N
     """``np.repeat`` (PyTorch: ``repeat_interleave``): each element ``repeats`` times."""
     axis, _ = _dialect("repeat", axis, dim, None, None)
     return _shape.repeat(x, repeats, axis)
+
+
+# -- PyTorch-only functions (``torch.clamp``, ``torch.cumsum(x, dim)``, ``torch.var_mean``...) ----
+
+
+def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Values limited to ``[min, max]``, as ``torch.clamp``; see :meth:`Tensor.clamp`."""
+    return as_tensor(x).clamp(min, max)
+
+
+def cumsum(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running sum along ``axis`` (or ``dim``; NumPy: the flattened values when neither)."""
+    return as_tensor(x).cumsum(axis, dim=dim)
+
+
+def cumprod(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running product along ``axis`` (or ``dim``; the flattened values when neither)."""
+    return as_tensor(x).cumprod(axis, dim=dim)
+
+
+def _spread_and_mean(
+    op: str, x: Any, dim: Any, correction: int | None, unbiased: bool | None, keepdim: bool
+) -> tuple[Tensor, Tensor]:
+    x = as_tensor(x)
+    ddof = _ddof(op, None, unbiased, correction, True)
+    axis, keepdims = _dialect(op, dim, None, keepdim, None)
+    spread = x.var(axis, ddof, keepdims) if op == "var_mean" else x.std(axis, ddof, keepdims)
+    return spread, x.mean(axis, keepdims)
+
+
+def var_mean(
+    x: Any,
+    dim: Any = None,
+    *,
+    correction: int | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim`` (all axes by default), as ``torch.var_mean``
+    (PyTorch's default ``correction=1``)."""
+    return _spread_and_mean("var_mean", x, dim, correction, unbiased, keepdim)
+
+
+def std_mean(
+    x: Any,
+    dim: Any = None,
+    *,
+    correction: int | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim`` (all axes by default), as ``torch.std_mean``
+    (PyTorch's default ``correction=1``)."""
+    return _spread_and_mean("std_mean", x, dim, correction, unbiased, keepdim)
+
+
+def logcumsumexp(x: Any, dim: int) -> Tensor:
+    """``log sum_{j <= k} e^{x_j}`` along ``dim``, stable, as ``torch.logcumsumexp``."""
+    return as_tensor(x).logcumsumexp(dim)
+
+
+def cummax(x: Any, dim: int) -> Any:
+    """``(values, indices)`` of the running maximum along ``dim``, as ``torch.cummax``."""
+    return as_tensor(x).cummax(dim)
+
+
+def cummin(x: Any, dim: int) -> Any:
+    """``(values, indices)`` of the running minimum along ``dim``, as ``torch.cummin``."""
+    return as_tensor(x).cummin(dim)
+
+
+def lerp(start: Any, end: Any, weight: Any) -> Tensor:
+    """``start + weight (end - start)``, as ``torch.lerp``."""
+    return as_tensor(start).lerp(end, weight)
+
+
+def isnan(x: Any) -> Tensor:
+    """Where the values are NaN (boolean, outside the graph)."""
+    return as_tensor(x).isnan()
+
+
+def isinf(x: Any) -> Tensor:
+    """Where the values are +-inf (boolean, outside the graph)."""
+    return as_tensor(x).isinf()
+
+
+def isfinite(x: Any) -> Tensor:
+    """Where the values are neither NaN nor +-inf (boolean, outside the graph)."""
+    return as_tensor(x).isfinite()
