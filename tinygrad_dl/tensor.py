@@ -1288,6 +1288,10 @@ class Tensor:
         """The diagonal (``offset`` above the main one) of the ``axis1``, ``axis2`` planes."""
         return _ops.linalg.diagonal(self, offset, axis1, axis2)
 
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A 1-d tensor as the matrix with it on diagonal ``diagonal``; a matrix's diagonal."""
+        return _ops.linalg.diag(self, diagonal)
+
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         """Sum of the diagonal."""
         return _ops.linalg.trace(self, offset, axis1, axis2)

@@ -15,6 +15,7 @@ course's ``(1, m)`` layout, since they only need input and target to have the sa
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,7 @@ __all__ = [
     "pixel_shuffle",
     "relu",
     "relu6",
+    "scaled_dot_product_attention",
     "selu",
     "sigmoid",
     "silu",
@@ -1265,3 +1267,52 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tens
         return norm + np.maximum(eps - norm.data, 0)
 
     return ((x1 / floored_norm(x1)) * (x2 / floored_norm(x2))).sum(axis=dim)
+
+
+def scaled_dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """``softmax(Q K^T / sqrt(d) + mask) V`` over the last two axes, as
+    ``torch.nn.functional.scaled_dot_product_attention``.
+
+    A boolean ``attn_mask`` keeps the True positions; a float one is added to the scores.
+    ``is_causal`` keeps position ``j <= i``. ``enable_gqa`` repeats key and value heads to
+    the query's. Dropout is refused (``dropout_p`` must be 0): call :func:`dropout` yourself.
+
+    Raises
+    ------
+    ValueError
+        For ``dropout_p > 0``, ``is_causal`` with a mask, or heads that do not divide.
+    """
+    query, key, value = _tensor(query), _tensor(key), _tensor(value)
+    if dropout_p:
+        raise ValueError("scaled_dot_product_attention: dropout_p must be 0 here")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: pass is_causal or attn_mask, not both")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if heads % kv_heads:
+            raise ValueError(
+                f"scaled_dot_product_attention: {heads} query heads are not a multiple of "
+                f"{kv_heads} key/value heads"
+            )
+        key = key.repeat_interleave(heads // kv_heads, dim=-3)
+        value = value.repeat_interleave(heads // kv_heads, dim=-3)
+    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.mT) * factor
+    if is_causal:
+        attn_mask = np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool))
+    if attn_mask is not None:
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if mask.dtype == np.bool_:
+            scores = ops.where(mask, scores, -np.inf)
+        else:
+            scores = scores + attn_mask
+    return scores.softmax(-1) @ value

@@ -11,15 +11,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Tensor, _ddof, _dialect
+from . import elementwise as _elementwise
+from . import linalg as _linalg
 from . import shape as _shape
 from .broadcast import as_tensor
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
 
 __all__ = [
+    "acos",
+    "acosh",
+    "allclose",
     "argmax",
     "argmin",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
     "cat",
     "clamp",
     "concatenate",
@@ -27,21 +39,35 @@ __all__ = [
     "cummin",
     "cumprod",
     "cumsum",
+    "div",
+    "einsum",
     "expand_dims",
     "flatten",
     "flip",
+    "isclose",
     "isfinite",
     "isinf",
     "isnan",
     "lerp",
     "log_softmax",
     "logcumsumexp",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
     "logsumexp",
     "max",
     "mean",
     "min",
+    "negative",
+    "numel",
+    "permute",
+    "pow",
+    "prod",
+    "reciprocal",
     "repeat",
     "roll",
+    "rsqrt",
     "softmax",
     "split",
     "squeeze",
@@ -49,6 +75,7 @@ __all__ = [
     "std",
     "std_mean",
     "sum",
+    "unsqueeze",
     "var",
     "var_mean",
 ]
@@ -269,11 +296,11 @@ def cumprod(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tenso
 
 
 def _spread_and_mean(
-    op: str, x: Any, dim: Any, correction: int | None, unbiased: bool | None, keepdim: bool
+    op: str, x: Any, dim: Any, axis: Any, correction: Any, unbiased: Any, keepdim: bool
 ) -> tuple[Tensor, Tensor]:
     x = as_tensor(x)
     ddof = _ddof(op, None, unbiased, correction, True)
-    axis, keepdims = _dialect(op, dim, None, keepdim, None)
+    axis, keepdims = _dialect(op, axis, dim, keepdim, None)
     spread = x.var(axis, ddof, keepdims) if op == "var_mean" else x.std(axis, ddof, keepdims)
     return spread, x.mean(axis, keepdims)
 
@@ -285,10 +312,11 @@ def var_mean(
     correction: int | None = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
+    axis: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim`` (all axes by default), as ``torch.var_mean``
     (PyTorch's default ``correction=1``)."""
-    return _spread_and_mean("var_mean", x, dim, correction, unbiased, keepdim)
+    return _spread_and_mean("var_mean", x, dim, axis, correction, unbiased, keepdim)
 
 
 def std_mean(
@@ -298,10 +326,11 @@ def std_mean(
     correction: int | None = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
+    axis: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim`` (all axes by default), as ``torch.std_mean``
     (PyTorch's default ``correction=1``)."""
-    return _spread_and_mean("std_mean", x, dim, correction, unbiased, keepdim)
+    return _spread_and_mean("std_mean", x, dim, axis, correction, unbiased, keepdim)
 
 
 def logcumsumexp(x: Any, dim: int) -> Tensor:
@@ -337,3 +366,92 @@ def isinf(x: Any) -> Tensor:
 def isfinite(x: Any) -> Tensor:
     """Where the values are neither NaN nor +-inf (boolean, outside the graph)."""
     return as_tensor(x).isfinite()
+
+
+# PyTorch's names for NumPy's functions of the same meaning (``torch.asin`` is ``np.arcsin``)
+asin, acos, atan = _elementwise.arcsin, _elementwise.arccos, _elementwise.arctan
+asinh, acosh, atanh = _elementwise.arcsinh, _elementwise.arccosh, _elementwise.arctanh
+atan2, pow, negative = _elementwise.arctan2, _elementwise.power, _elementwise.neg  # noqa: A001
+
+
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``a / b``; ``rounding_mode="trunc"``/``"floor"`` as ``torch.div`` (:meth:`Tensor.div`)."""
+    return as_tensor(a).div(b, rounding_mode=rounding_mode)
+
+
+def rsqrt(x: Any) -> Tensor:
+    """``1 / sqrt(x)``."""
+    return as_tensor(x).rsqrt()
+
+
+def reciprocal(x: Any) -> Tensor:
+    """``1 / x``."""
+    return as_tensor(x).reciprocal()
+
+
+def logical_not(x: Any) -> Tensor:
+    """``not x`` elementwise (boolean, outside the graph)."""
+    return Tensor(np.logical_not(as_tensor(x).data))
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """``a and b`` elementwise (boolean, outside the graph)."""
+    return _elementwise.compare(np.logical_and, a, b)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """``a or b`` elementwise (boolean, outside the graph)."""
+    return _elementwise.compare(np.logical_or, a, b)
+
+
+def logical_xor(a: Any, b: Any) -> Tensor:
+    """``a xor b`` elementwise (boolean, outside the graph)."""
+    return _elementwise.compare(np.logical_xor, a, b)
+
+
+def isclose(
+    a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> Tensor:
+    """Elementwise ``|a - b| <= atol + rtol |b|`` (boolean, outside the graph)."""
+    return as_tensor(a).isclose(b, rtol, atol, equal_nan)
+
+
+def allclose(
+    a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> bool:
+    """Whether every element of ``a`` is close to ``b``'s."""
+    return as_tensor(a).allclose(b, rtol, atol, equal_nan)
+
+
+def permute(x: Any, dims: Any) -> Tensor:
+    """Axes in the order ``dims``, as ``torch.permute``."""
+    return as_tensor(x).permute(dims)
+
+
+def unsqueeze(x: Any, dim: int) -> Tensor:
+    """A new length-1 axis at ``dim``."""
+    return as_tensor(x).unsqueeze(dim)
+
+
+def prod(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Product over ``axis`` (or ``dim``), zeros included in the gradient."""
+    return as_tensor(x).prod(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def numel(x: Any) -> int:
+    """The number of elements."""
+    return as_tensor(x).numel()
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """``np.einsum``; the operands may also come as one list, as ``torch.einsum(eq, [a, b])``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return _linalg.einsum(subscripts, *operands)

@@ -11,6 +11,8 @@ round, the gradient of ``sum`` copies ``dA`` back to every element that was summ
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -304,10 +306,11 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     -------
     Tensor
 
-    Raises
-    ------
-    ValueError
-        When ``n - ddof <= 0``, naming the shape and ``ddof``.
+    Warns
+    -----
+    RuntimeWarning
+        When ``n - ddof <= 0`` (an empty axis, or ``ddof`` too large): the result is then NaN
+        (or inf), as NumPy and PyTorch give, and the warning names the shape and ``ddof``.
     """
     from .elementwise import mul, sub
 
@@ -316,12 +319,24 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     kept = _kept_shape(x.data.shape, axes)
     count = x.data.size // builtins.max(int(np.prod(kept)), 1) if x.data.size else 0
     if count - ddof <= 0:
-        raise ValueError(
+        warnings.warn(
             f"var: {count} element(s) along the reduced axes of shape {x.shape} leave no degrees "
-            f"of freedom with ddof={ddof}"
+            f"of freedom with ddof={ddof}; the result is NaN (or inf), as in NumPy and PyTorch",
+            RuntimeWarning,
+            stacklevel=2,
         )
-    centered = sub(x, mean(x, axis=axes, keepdims=True))
-    return mul(sum(mul(centered, centered), axis=axes, keepdims=keepdims), 1.0 / (count - ddof))
+    # PyTorch divides the value by max(n - ddof, 0) (0/0 = NaN) but its gradient by n - ddof.
+    scale = 1.0 / (count - ddof) if count != ddof else math.inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centered = sub(x, mean(x, axis=axes, keepdims=True))
+        spread = mul(sum(mul(centered, centered), axis=axes, keepdims=keepdims), scale)
+        if count - ddof >= 0:
+            return spread
+        from .elementwise import add
+
+        # the value sum / 0 (inf, or NaN for a zero sum), the gradient unchanged
+        value = np.where(spread.data != 0, math.inf, math.nan) - spread.data
+        return add(spread, value.astype(spread.data.dtype, copy=False))
 
 
 def _std_root_vjp(g, out, inputs, extra, needs):
