@@ -283,6 +283,7 @@ METHOD_CASES = {
         X,
     ),
     "indexing_list_middle": (lambda t, x: x[:, [0], :], X),
+    "indexing_tuple_with_repeats": (lambda t, x: x[(1, 0, -1), :, 1] + x[(2, 2), 1:3, (0, 0)].sum(), X),
     "indexing_out_of_range_slice": (lambda t, x: x[1:10, -10:2], X),
     "softmax_module": (lambda t, x: t.nn.Softmax(dim=1)(x), X),
     "compare_inf": (lambda t, x: (x < float("inf")) & (x > -float("inf")), X),
