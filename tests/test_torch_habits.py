@@ -134,6 +134,18 @@ F_CASES = {
     "pad_reflect": (lambda t, x: t.nn.functional.pad(x, (1, 2, 3, 1), mode="reflect"), IMG),
     "pad_replicate": (lambda t, x: t.nn.functional.pad(x, (1, 2, 3, 4), mode="replicate"), IMG),
     "pad_circular": (lambda t, x: t.nn.functional.pad(x, (1, 2, 3, 4), mode="circular"), IMG),
+    "pad_reflect_negative_reads_the_uncropped_edge": (
+        lambda t, x: t.nn.functional.pad(x, (-1, 2, 2, -1), mode="reflect"),
+        IMG,
+    ),
+    "pad_replicate_negative": (
+        lambda t, x: t.nn.functional.pad(x, (3, -5, 1, -4), mode="replicate"),
+        IMG,
+    ),
+    "pad_circular_negative": (
+        lambda t, x: t.nn.functional.pad(x, (-1, 2, 2, -1), mode="circular"),
+        IMG,
+    ),
     "pad_value_negative": (lambda t, x: t.nn.functional.pad(x, (-1, 2, 1, -2), value=1.5), IMG),
 }
 
@@ -283,7 +295,10 @@ METHOD_CASES = {
         X,
     ),
     "indexing_list_middle": (lambda t, x: x[:, [0], :], X),
-    "indexing_tuple_with_repeats": (lambda t, x: x[(1, 0, -1), :, 1] + x[(2, 2), 1:3, (0, 0)].sum(), X),
+    "indexing_tuple_with_repeats": (
+        lambda t, x: x[(1, 0, -1), :, 1] + x[(2, 2), 1:3, (0, 0)].sum(),
+        X,
+    ),
     "indexing_out_of_range_slice": (lambda t, x: x[1:10, -10:2], X),
     "softmax_module": (lambda t, x: t.nn.Softmax(dim=1)(x), X),
     "compare_inf": (lambda t, x: (x < float("inf")) & (x > -float("inf")), X),
@@ -394,6 +409,8 @@ def test_errors_name_the_op_and_what_was_expected():
         tg.nn.functional.pixel_shuffle(tg.Tensor(IMG), 3)
     with pytest.raises(ValueError, match="group_norm: input of shape"):
         tg.nn.functional.group_norm(tg.Tensor(IMG), 3)
+    with pytest.raises(ValueError, match="circular padding .* more than once"):
+        tg.nn.functional.pad(tg.Tensor(IMG), (3, -5, 0, 0), mode="circular")
     with pytest.raises(ValueError, match="celu: alpha must not be 0"):
         tg.nn.functional.celu(x, 0.0)
     with pytest.raises(TypeError, match="var_mean: got unbiased and correction"):

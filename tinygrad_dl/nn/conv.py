@@ -170,7 +170,9 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     widths = [(0, 0)] * x.ndim
     for k in range(len(amounts) // 2):
         widths[x.ndim - 1 - k] = (amounts[2 * k], amounts[2 * k + 1])
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
+    # Constant and circular pads crop first; reflect and replicate read their edges from the
+    # whole input (as PyTorch: reflect (-1, 2) mirrors the original row), cropping after.
+    if mode in ("constant", "circular") and any(lo < 0 or hi < 0 for lo, hi in widths):
         crop = tuple(
             slice(max(-lo, 0), size - max(-hi, 0)) for (lo, hi), size in zip(widths, x.shape)
         )
@@ -196,7 +198,15 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
                 f"pad: reflect padding ({lo}, {hi}) must be smaller than the axis size {size} "
                 f"(axis {axis} of input shape {x.shape})"
             )
-        positions = np.pad(np.arange(size), (lo, hi), mode=_PAD_MODES[mode])
+        if mode == "circular" and (lo > size or hi > size):
+            raise ValueError(
+                f"pad: circular padding ({lo}, {hi}) would wrap around more than once along "
+                f"axis {axis} of size {size} (after cropping; input shape {x.shape})"
+            )
+        if size == 0 and (lo > 0 or hi > 0):
+            raise ValueError(f"pad: cannot {mode}-pad the empty axis {axis} of {x.shape}")
+        positions = np.pad(np.arange(size), (max(lo, 0), max(hi, 0)), mode=_PAD_MODES[mode])
+        positions = positions[max(-lo, 0) : positions.size - max(-hi, 0)]
         shape = [1] * (x.ndim - first)
         shape[axis - first] = positions.size
         index.append(positions.reshape(shape))
