@@ -248,6 +248,11 @@ METHOD_CASES = {
     "lerp": (lambda t, x, y: x.lerp(y, 0.25), X, Y),
     "isclose": (lambda t, x, y: x.isclose(x + y * 1e-9), X, Y),
     "cummax": (lambda t, x: x.cummax(0).values, X),
+    "split_piece_size_positional": (
+        lambda t, x: t.cat(x.split(2)[::-1], 0) + x.split(3, 2)[1].sum(),
+        X,
+    ),
+    "split_sizes_positional": (lambda t, x: x.split([1, 3], 1)[1] * 2, X),
     "diag": (lambda t, x: x[0, 0].diag() + x[0, :, :4].diag().sum(), X),
     "tensor_of_ints_indexes": (
         lambda t, x: x.gather(2, t.tensor([[[1, 0], [4, 4], [0, 2], [3, 1]]] * 3)),
@@ -415,6 +420,14 @@ def test_errors_name_the_op_and_what_was_expected():
         tg.nn.functional.celu(x, 0.0)
     with pytest.raises(TypeError, match="var_mean: got unbiased and correction"):
         tg.var_mean(x, 1, unbiased=True, correction=0)
+
+
+def test_split_method_is_torch_and_axis_keyword_is_numpy():
+    x = tg.Tensor(np.arange(10.0))
+    assert [p.shape for p in x.split(4)] == [(4,), (4,), (2,)]  # torch: pieces of 4
+    assert [p.shape for p in x.split(5, axis=0)] == [(2,)] * 5  # np.split: 5 sections
+    assert [p.shape for p in tg.split(x, 5)] == [(2,)] * 5  # tg.split is np.split's name
+    assert [p.shape for p in tg.split(x, 4, dim=0)] == [(4,), (4,), (2,)]
 
 
 def test_type_without_dtype_names_it():

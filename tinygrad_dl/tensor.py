@@ -1309,18 +1309,19 @@ class Tensor:
         return _ops.astype(self, dtype)
 
     def split(
-        self, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
+        self, split_size_or_sections: Any, dim: int = 0, *, axis: int | None = None
     ) -> list[Tensor]:
-        """Split along ``axis``, as ``np.split``; with ``dim=``, as ``torch.split``.
+        """Split along ``dim`` as ``torch.split``; with ``axis=``, as ``np.split``.
 
-        ``np.split`` takes a number of equal sections or the indices to split at;
-        ``torch.split(split_size_or_sections, dim=...)`` takes a piece size (the last piece may
-        be smaller) or the list of piece sizes.
+        ``torch.split`` takes a piece size (the last piece may be smaller) or the list of piece
+        sizes; ``np.split`` (ndarray has no split method, so there is nothing to clash with)
+        takes a number of equal sections or the indices to split at.
         """
-        if dim is None:
+        indices_or_sections = split_size_or_sections
+        if axis is not None:
+            if dim != 0:
+                raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
             return _ops.shape.split(self, indices_or_sections, axis)
-        if axis != 0:
-            raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
         size = self.data.shape[dim]
         if _is_int(indices_or_sections):
             step = int(indices_or_sections)

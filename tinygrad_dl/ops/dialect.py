@@ -247,7 +247,11 @@ def split(
     x: Any, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
 ) -> list[Tensor]:
     """``np.split``; with ``dim=``, ``torch.split`` (piece sizes). See :meth:`Tensor.split`."""
-    return as_tensor(x).split(indices_or_sections, axis, dim=dim)
+    if dim is None:
+        return as_tensor(x).split(indices_or_sections, axis=axis)
+    if axis != 0:
+        raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
+    return as_tensor(x).split(indices_or_sections, dim)
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
