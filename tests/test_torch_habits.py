@@ -131,6 +131,16 @@ F_CASES = {
         M,
         M,
     ),
+    "interpolate_nearest_exact_down": (
+        lambda t, x: t.nn.functional.interpolate(x, size=(3, 4), mode="nearest-exact"),
+        IMG,
+    ),
+    "interpolate_nearest_exact_up_scale": (
+        lambda t, x: t.nn.functional.interpolate(
+            x[:, :, 0], scale_factor=2.5, mode="nearest-exact"
+        ),
+        IMG,
+    ),
     "pad_reflect": (lambda t, x: t.nn.functional.pad(x, (1, 2, 3, 1), mode="reflect"), IMG),
     "pad_replicate": (lambda t, x: t.nn.functional.pad(x, (1, 2, 3, 4), mode="replicate"), IMG),
     "pad_circular": (lambda t, x: t.nn.functional.pad(x, (1, 2, 3, 4), mode="circular"), IMG),
@@ -281,6 +291,10 @@ METHOD_CASES = {
     ),
     "sort_namedtuple": (lambda t, x: x.sort(1, True).values * x.sort(1).indices, X),
     "topk_namedtuple": (lambda t, x: x.topk(2).values + x.topk(2, dim=0).indices.sum(), X),
+    "sum_dtype": (
+        lambda t, x: x.float().sum(dtype=t.float64) + x.float().mean(1, dtype=t.float64).sum(),
+        X,
+    ),
     "sum_mixed_spellings": (lambda t, x: x.sum(axis=1, keepdim=True), X),
     "var_correction": (lambda t, x: x.var(correction=5), X),
     "std_list_of_dims": (lambda t, x: x.std([1, 2]), X),

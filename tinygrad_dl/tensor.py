@@ -829,10 +829,15 @@ class Tensor:
         *,
         dim: Any = None,
         keepdim: bool | None = None,
+        dtype: Any = None,
     ) -> Tensor:
-        """Sum over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too."""
+        """Sum over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too.
+
+        ``dtype`` casts first (``x.sum(dtype=np.float64)``), as NumPy's and PyTorch's ``dtype=``.
+        """
         axis, keepdims = _dialect("sum", axis, dim, keepdims, keepdim)
-        return _ops.reduce.sum(self, axis, keepdims)
+        source = self if dtype is None else _ops.astype(self, dtype)
+        return _ops.reduce.sum(source, axis, keepdims)
 
     def mean(
         self,
@@ -841,10 +846,15 @@ class Tensor:
         *,
         dim: Any = None,
         keepdim: bool | None = None,
+        dtype: Any = None,
     ) -> Tensor:
-        """Mean over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too."""
+        """Mean over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too.
+
+        ``dtype`` casts first (``x.mean(dtype=np.float64)``), as NumPy's and PyTorch's ``dtype=``.
+        """
         axis, keepdims = _dialect("mean", axis, dim, keepdims, keepdim)
-        return _ops.reduce.mean(self, axis, keepdims)
+        source = self if dtype is None else _ops.astype(self, dtype)
+        return _ops.reduce.mean(source, axis, keepdims)
 
     def max(
         self,

@@ -654,8 +654,11 @@ def _resize_matrix(
     # PyTorch uses 1/scale_factor when one is given, else in/out.
     ratio = (1.0 / scale) if scale is not None else size_in / size_out
     matrix = np.zeros((size_out, size_in), dtype=dtype)
-    if mode == "nearest":
-        source = np.minimum(np.floor(target * ratio).astype(np.intp), size_in - 1)
+    if mode in ("nearest", "nearest-exact"):
+        # "nearest" takes floor(i * ratio) (PyTorch's legacy rule); "nearest-exact" the pixel
+        # whose centre is nearest, floor((i + 1/2) ratio), as PIL and scikit-image do.
+        shift = 0.5 if mode == "nearest-exact" else 0.0
+        source = np.minimum(np.floor((target + shift) * ratio).astype(np.intp), size_in - 1)
         matrix[np.arange(size_out), source] = 1.0
         return matrix
     if align_corners:
@@ -688,7 +691,7 @@ def interpolate(
     size : int or tuple of int, optional
         The output's spatial size (give this or ``scale_factor``).
     scale_factor : float or tuple of float, optional
-    mode : {"nearest", "linear", "bilinear"}
+    mode : {"nearest", "nearest-exact", "linear", "bilinear"}
         ``"linear"`` for 3-D inputs, ``"bilinear"`` for 4-D.
     align_corners : bool, optional
         For the linear modes: map the corner pixels' centres onto each other (default False).
@@ -706,14 +709,14 @@ def interpolate(
     spatial = x.ndim - 2
     if spatial not in (1, 2):
         raise ValueError(f"interpolate: input must be (N, C, L) or (N, C, H, W), got {x.shape}")
-    modes = {"nearest": None, "linear": 1, "bilinear": 2}
+    modes = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2}
     if mode not in modes:
         raise ValueError(f"interpolate: unknown mode {mode!r}; choose one of {', '.join(modes)}")
     if modes[mode] not in (None, spatial):
         raise ValueError(
             f"interpolate: mode {mode!r} needs a {modes[mode] + 2}-D input, got shape {x.shape}"
         )
-    if mode == "nearest" and align_corners is not None:
+    if mode.startswith("nearest") and align_corners is not None:
         raise ValueError("interpolate: align_corners only applies to the linear modes")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
