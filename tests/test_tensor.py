@@ -166,7 +166,7 @@ FACTORIES = {
     "ones_like": (lambda **k: tg.ones_like(np.zeros(3), **k), np.ones(3)),
     "arange": (lambda **k: tg.arange(1, 7, 2, **k), np.array([1.0, 3.0, 5.0])),
     "eye": (lambda **k: tg.eye(3, **k), np.eye(3)),
-    "tensor": (lambda **k: tg.tensor([[1, 2]], **k), np.array([[1.0, 2.0]])),
+    "tensor": (lambda **k: tg.tensor([[1.0, 2]], **k), np.array([[1.0, 2.0]])),
 }
 
 
@@ -179,6 +179,12 @@ def test_factories_give_values_dtype_and_requires_grad(name, dtype):
     assert t.dtype == (dtype or np.float64) and t.requires_grad and t.is_leaf
     np.testing.assert_array_equal(t.data, expected)
     assert not factory().requires_grad
+
+
+def test_tensor_factory_infers_integer_and_boolean_dtypes_as_torch():
+    assert tg.tensor([2, 0, 1]).dtype == np.int64 and tg.tensor([True]).dtype == np.bool_
+    assert tg.tensor([1.0, 2]).dtype == np.float64 and tg.Tensor([2, 0, 1]).dtype == np.float64
+    assert tg.tensor(3).dtype == np.int64 and tg.tensor([1], dtype=np.float32).dtype == np.float32
 
 
 def test_tensor_factory_copies_and_tensor_constructor_does_not():

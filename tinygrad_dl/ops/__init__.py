@@ -1,5 +1,6 @@
 """Every differentiable op, forward and gradient rule together, and the Tensor's operators.
 
+- :mod:`.activations`: PyTorch's activations beyond the course's (GELU, SiLU, ELU...), ``erf``
 - :mod:`.elementwise`: arithmetic, activations, ``maximum``/``minimum``/``where``/``clip``
 - :mod:`.reduce`: ``sum``, ``mean``, ``max``, ``min``, ``var``, ``std``, softmax family
 - :mod:`.shape`: reshape, transpose, broadcast, indexing, concatenate/stack/split, casts
@@ -20,17 +21,39 @@ import pkgutil
 import sys
 
 from ..autograd import Op
-from . import dialect, elementwise, grids, indexing, inplace, linalg, numpy_dispatch, reduce, shape
+from . import (
+    activations,
+    dialect,
+    elementwise,
+    grids,
+    indexing,
+    inplace,
+    linalg,
+    numpy_dispatch,
+    reduce,
+    shape,
+)
+from .activations import erf
 from .broadcast import unbroadcast
 from .dialect import (
     argmax,
     argmin,
     cat,
+    clamp,
     concatenate,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
     expand_dims,
     flatten,
     flip,
+    isfinite,
+    isinf,
+    isnan,
+    lerp,
     log_softmax,
+    logcumsumexp,
     logsumexp,
     max,
     mean,
@@ -42,8 +65,10 @@ from .dialect import (
     squeeze,
     stack,
     std,
+    std_mean,
     sum,
     var,
+    var_mean,
 )
 from .elementwise import (
     abs,
@@ -131,6 +156,7 @@ from .shape import (
 __all__ = [
     "all_ops",
     "rule_table",
+    "activations",
     "dialect",
     "elementwise",
     "indexing",
@@ -237,6 +263,19 @@ __all__ = [
     "stack",
     "swapaxes",
     "transpose",
+    "clamp",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "lerp",
+    "logcumsumexp",
+    "std_mean",
+    "var_mean",
+    "erf",
 ]
 
 
