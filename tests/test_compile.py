@@ -718,3 +718,40 @@ def test_a_library_branch_on_values_that_flips_at_replay_is_refused_naming_the_l
     with pytest.raises(tg.CompileError, match=r"functional\.py:\d+ \(called from .*differs"):
         step(tg.Tensor(np.array([0, 1, 2])))  # none ignored: eager takes another path
     assert step.traces == 1
+
+
+def test_a_compiled_bound_method_binds_the_parameters_its_object_holds():
+    class Trainer:
+        def __init__(self) -> None:
+            self.params = [tg.Tensor(np.full(3, 0.5), requires_grad=True)]
+
+        def step(self, x):
+            loss = (self.params[0] * x).sum()
+            loss.backward()
+            self.params[0].data -= 0.1 * self.params[0].grad.data
+            self.params[0].grad = None
+            return loss
+
+    eager, compiled = Trainer(), Trainer()
+    step = tg.compile(compiled.step)
+    assert len(step.params) == 1  # found through the method's self
+    for index in range(4):
+        x = tg.Tensor(np.arange(3.0) + index)
+        _assert_same([eager.step(x)], [step(x)], f"loss {index}")
+    _assert_same(eager.params, compiled.params, "parameters")
+
+
+def test_a_tensor_passed_as_argument_and_held_in_the_closure_is_bound_by_position():
+    w = tg.Tensor(np.full(3, 0.5), requires_grad=True)
+    held = tg.Tensor(np.arange(3.0))
+
+    def step(x):
+        loss = (w * x * held).sum()
+        loss.backward()
+        return loss
+
+    compiled = tg.compile(step)
+    assert [t is held for t in compiled.constants] == [True]
+    assert float(compiled(held).data) == 1.0 * 0.5 + 4.0 * 0.5
+    other = tg.Tensor(np.ones(3))
+    assert float(compiled(other).data) == 3.0 * 0.5  # held is read in place, other by position

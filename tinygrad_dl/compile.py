@@ -426,9 +426,10 @@ class _Tracer:
         if root not in self.tracked and root not in self.buffers:
             raise CompileError(
                 f"tg.compile: an in-place write at {_user_site()} goes into an array (shape "
-                f"{plain.shape}) made by a call the tracer does not record, so a replay would "
-                f"write onto the previous call's values; make it with np.zeros/np.empty/"
-                f"np.zeros_like or a Tensor operation"
+                f"{plain.shape}) that is neither made by a call the tracer records nor held by "
+                f"a tensor the function reaches (through its closure, globals or self), so a "
+                f"replay could write onto the previous call's values; make it with np.zeros or "
+                f"a Tensor operation, or keep state in tensors the function reaches"
             )
         self.written.add(root)
 
@@ -791,10 +792,12 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any], list[Tensor
             pending += [(v, depth + 1) for v in value]
         elif isinstance(value, dict):
             pending += [(v, depth + 1) for v in value.values()]
+        elif hasattr(value, "__self__") and hasattr(value, "__func__"):
+            # A bound method (before the function case: it answers __code__ too): its object
+            # holds the parameters (a runner's self.params).
+            pending += [(value.__self__, depth + 1), (value.__func__, depth + 1)]
         elif callable(value) and hasattr(value, "__code__"):
             pending += [(v, depth + 1) for v in _function_references(value)]
-        elif hasattr(value, "__self__") and hasattr(value, "__func__"):  # a bound method
-            pending += [(value.__self__, depth + 1), (value.__func__, depth + 1)]
         elif isinstance(value, (np.ndarray, str, bytes, int, float, type)) or value is None:
             continue
         elif type(value).__module__ not in ("builtins", "numpy") and hasattr(value, "__dict__"):
@@ -984,6 +987,8 @@ class CompiledFunction:
                 param.grad.data = tracer.live_input(param.grad.data, f"g{index}")
                 grad_reads.append(f"g{index} = {tracer.constant(param)}.grad.data")
         for tensor in self.constants:  # buffers (running_mean): their in-place updates replay
+            if isinstance(tensor.data, _Traced):  # also an argument: bound by position
+                continue
             swapped.append((tensor, tensor.data))
             tensor.data = tracer.handle(tensor.data, None)
             tracer.state.add(id(_root(swapped[-1][1])))
