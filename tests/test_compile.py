@@ -415,13 +415,13 @@ def _spd(a):
 
 
 def _setitem(a, b):
-    c = a * 1.0
+    c = a * 2.0
     c[0] = b[1]
     return c
 
 
 def _fill(a, b):
-    c = a * 1.0
+    c = a * 2.0
     c.fill_(0.5)
     return c * b + a
 
@@ -437,6 +437,8 @@ OP_CASES = {
     "arctan": lambda a, b: a.arctan(),
     "arctan2": lambda a, b: a.arctan2(b),
     "arctanh": lambda a, b: a.arctanh(),
+    "angle": lambda a, b: np.angle(a - 0.5) * b,
+    "imag": lambda a, b: np.imag(a) + b,
     "ceil": lambda a, b: (a * 3).ceil() * b,
     "clip": lambda a, b: a.clip(0.4, 0.7),
     "copysign": lambda a, b: a.copysign(b - 0.5),

@@ -123,6 +123,7 @@ _active: _Tracer | None = None
 
 
 _view = np.ndarray.view  # the base class's: _Traced records its own ``view``
+_BASE = np.ndarray.base.__get__  # likewise: _Traced answers ``base`` for what it stands for
 
 
 def _plain(array: np.ndarray) -> np.ndarray:
@@ -154,6 +155,13 @@ class _Traced(np.ndarray):
         if _active is None:
             return _untraced(func, args, kwargs)
         return _active.call(func, args, kwargs)
+
+    @property
+    def base(self):
+        # What the handle stands for answers: a buffer is not a view, though its handle is one
+        # (the engine refuses in-place changes of views, and must not refuse them in a trace).
+        entry = None if _active is None else _active.handles.get(id(self))
+        return _BASE(self) if entry is None else entry[0].base
 
     @property
     def T(self):  # noqa: N802 - NumPy's name
