@@ -757,3 +757,20 @@ def test_a_tensor_passed_as_argument_and_held_in_the_closure_is_bound_by_positio
     assert float(compiled(held).data) == 1.0 * 0.5 + 4.0 * 0.5
     other = tg.Tensor(np.ones(3))
     assert float(compiled(other).data) == 3.0 * 0.5  # held is read in place, other by position
+
+
+def test_a_module_attribute_changed_in_forward_is_refused_not_frozen():
+    class Counting(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(3, 1, rng=0)
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1  # Python state: would count tracing calls only
+            return self.linear(x)
+
+    model = Counting()
+    step = tg.compile(lambda x: model(x).sum())
+    with pytest.raises(tg.CompileError, match=r"'calls' \(from 0 to 1\).*register_buffer"):
+        step(tg.Tensor(np.ones((2, 3))))

@@ -531,8 +531,9 @@ class _Tracer:
                 return self.handle(result, local)
             return self.handle(result, None)
         if not result.flags.writeable:
-            # Read-only (a broadcast): made per call, not copied into a buffer, so later calls
-            # see eager's strides (a copy's other layout can change a BLAS sum's last bit).
+            # A read-only view whose base the tracer cannot follow (sliding_window_view's
+            # windows over a padded image): made per call, not copied into a buffer, so later
+            # calls see eager's strides (another layout can change a BLAS sum's last bit).
             local = f"v{len(self.lines)}"
             self.lines.append(f"{local} = {call_text}")
             return self.handle(result, local)
@@ -813,6 +814,28 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any], list[Tensor
     return list(params.values()), list(modules.values()), list(constants.values())
 
 
+def _python_state(modules: list[Any]) -> dict[tuple[int, str], Any]:
+    """The Python numbers, strings and flags the modules hold (a counter in ``forward``)."""
+    return {
+        (index, name): value
+        for index, module in enumerate(modules)
+        for name, value in vars(module).items()
+        if isinstance(value, (bool, int, float, str)) or value is None
+    }
+
+
+def _refuse_python_state_changes(before: dict, after: dict) -> None:
+    """A module attribute the traced call changed would change on tracing calls only."""
+    for key in sorted(set(before) | set(after), key=str):
+        if before.get(key, _MISSING) != after.get(key, _MISSING):
+            raise CompileError(
+                f"tg.compile: the traced call changed a module's Python attribute {key[1]!r} "
+                f"(from {before.get(key, 'unset')!r} to {after.get(key, 'unset')!r}); replay "
+                f"runs no Python code, so it would change on tracing calls only. Keep such state "
+                f"in a tensor (Module.register_buffer) or change it outside the compiled function"
+            )
+
+
 def _function_references(function: Callable) -> list[Any]:
     found: list[Any] = []
     for cell in getattr(function, "__closure__", None) or ():
@@ -1004,7 +1027,9 @@ class CompiledFunction:
             with _Patches():
                 _active = tracer
                 try:
+                    before = _python_state(self.modules)
                     result = self.function(*traced_args)
+                    _refuse_python_state_changes(before, _python_state(self.modules))
                     tracer.sync_grads()
                     returned = self._outputs(tracer, result)
                 finally:
