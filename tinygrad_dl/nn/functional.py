@@ -601,7 +601,9 @@ def cross_entropy(
     weighted = log_probs if weights is None else log_probs * _along_classes(weights, input.ndim)
     smooth = -(weighted.sum(axis=1)) * kept.astype(input.dtype)
     if reduction == "mean":
-        divisor = kept.sum() if weights is None else weights[np.where(kept, labels, 0)][kept].sum()
+        divisor = (
+            kept.sum() if weights is None else (weights[np.where(kept, labels, 0)] * kept).sum()
+        )
         smooth = smooth.sum() / np.asarray(divisor, dtype=input.dtype)
     elif reduction == "sum":
         smooth = smooth.sum()
@@ -728,13 +730,15 @@ def nll_loss(
             f"nll_loss: weight of shape {weights.shape} does not fit {classes} classes"
         )
     kept = labels != ignore_index
-    if np.any(kept) and (labels[kept].min() < 0 or labels[kept].max() >= classes):
+    safe = np.where(kept, labels, 0)
+    # Checked on ``safe`` (ignored labels read as class 0), not on ``labels[kept]``, whose
+    # length depends on the values: tg.compile replays fixed shapes.
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
         raise ValueError(
             f"nll_loss: labels must be in [0, {classes - 1}] for {classes} classes (or "
             f"ignore_index={ignore_index}), got values from {labels[kept].min()} to "
             f"{labels[kept].max()}"
         )
-    safe = np.where(kept, labels, 0)
     scale = kept.astype(input.dtype)
     if weights is not None:
         scale = scale * weights.astype(input.dtype)[safe]

@@ -90,7 +90,9 @@ def _spread(g: Any, kept: tuple[int, ...], shape: tuple[int, ...]) -> Any:
     """A reduced gradient copied back over the reduced axes (``keepdims`` shape, then broadcast)."""
     if g.shape != kept:
         g = g.reshape(kept)
-    if type(g) is np.ndarray and _size(shape) <= _SMALL:
+    # isinstance, not type(g) is: tg.compile's traced arrays must take eager's path (a filled
+    # copy and a broadcast view feed later BLAS calls different strides, so different bits).
+    if isinstance(g, np.ndarray) and _size(shape) <= _SMALL:
         full = np.empty(shape, dtype=g.dtype)
         full[...] = g
         return full
