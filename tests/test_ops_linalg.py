@@ -109,9 +109,12 @@ def test_dot_of_1d_and_2d_operands_equals_numpy_and_passes_gradcheck(shapes, dat
     assert check_gradient(tg.dot, a, b)
 
 
-def test_dot_of_more_than_two_dimensions_points_to_matmul():
-    with pytest.raises(ValueError, match="matmul"):
-        tg.dot(tg.Tensor(np.ones((2, 2, 2))), tg.Tensor(np.ones((2, 2))))
+def test_dot_of_more_than_two_dimensions_follows_numpy_not_matmul():
+    # np.dot pairs every axis of a with every other axis of b; matmul would batch instead.
+    a, b = np.arange(8.0).reshape(2, 2, 2), np.arange(8.0).reshape(2, 2, 2) - 3
+    out = tg.dot(tg.Tensor(a), tg.Tensor(b))
+    assert out.shape == (2, 2, 2, 2) and np.matmul(a, b).shape == (2, 2, 2)
+    np.testing.assert_array_equal(out.data, np.dot(a, b))
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -855,3 +858,65 @@ def test_vector_products_equal_numpy_and_pass_gradgradcheck(name):
     np.testing.assert_allclose(out.data, function(*arrays), rtol=1e-12)
     leaves = [tg.Tensor(a, requires_grad=True) for a in arrays]
     assert tg.gradgradcheck(function, leaves)
+
+
+# -- np.dot's N-d rule: last axis of a with the second-to-last of b ---------------------------
+@st.composite
+def dot_nd_shapes(draw):
+    """Operand shapes for np.dot with at least one of more than two dimensions."""
+    size = draw(st.integers(1, 3))
+    lead_a = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    lead_b = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    shape_b = lead_b + (size, draw(st.integers(1, 3))) if draw(st.booleans()) else (size,)
+    shape_a = lead_a + (size,)
+    if len(shape_a) <= 2 and len(shape_b) <= 2:
+        shape_a = (2,) + shape_a if len(shape_a) == 2 else (2, 2) + shape_a
+    return shape_a, shape_b
+
+
+@needs_hips
+@given(shapes_=dot_nd_shapes(), data=st.data())
+def test_dot_of_nd_operands_matches_numpy_and_hips_autograd(shapes_, data):
+    a = data.draw(float_arrays(shapes_[0]), label="a")
+    b = data.draw(float_arrays(shapes_[1]), label="b")
+    assert_matches_hips(lambda np_, x, y: np_.dot(x, y), a, b)
+    leaves = [tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)]
+    assert tg.gradgradcheck(np.dot, leaves)
+
+
+def test_dot_of_nd_operands_that_do_not_align_names_both_shapes_and_dims():
+    a, b = tg.Tensor(np.ones((2, 3))), tg.Tensor(np.ones((2, 4, 5)))
+    with pytest.raises(ValueError, match=re.escape("dot: shapes (2, 3) and (2, 4, 5) not aligned")):
+        np.dot(a, b)
+
+
+# -- eigh reads one triangle: its gradient is for the entries it reads --------------------------
+@needs_hips
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@settings(max_examples=10)
+@given(
+    read=float_arrays(st.sampled_from([(3, 3), (2, 3, 3)])),
+    ignored=float_arrays((3, 3)),
+)
+def test_eigh_of_an_unsymmetric_input_has_the_gradient_of_the_triangle_it_reads(
+    uplo, read, ignored
+):
+    # np.linalg.eigh(X) ignores one triangle of X: gradient 0 there, the mirror's share in the
+    # other (HIPS autograd's rule), so gradcheck holds without symmetrizing the input. The read
+    # triangle is diag(0, 2, 4) plus a small symmetric part: eigenvalues stay >= 1 apart.
+    symmetric = np.diag([0.0, 2.0, 4.0]) + 0.05 * (read + np.swapaxes(read, -1, -2))
+    if uplo == "L":
+        x, unread = np.tril(symmetric) + np.triu(ignored, 1), np.triu(np.ones((3, 3)), 1)
+    else:
+        x, unread = np.triu(symmetric) + np.tril(ignored, -1), np.tril(np.ones((3, 3)), -1)
+
+    def function(m, t):
+        values, vectors = m.linalg.eigh(t, uplo)
+        weights = np.array([1.0, 2.0, 3.0])  # V diag(c) V^T: unchanged by a column's sign
+        return (values * values)[..., None] + (vectors * weights) @ m.swapaxes(vectors, -1, -2)
+
+    assert_matches_hips(function, x, rtol=1e-6, atol=1e-8)
+    leaf = tg.Tensor(x, requires_grad=True)
+    assert tg.gradgradcheck(lambda t: function(np, t), [leaf], atol=1e-4, rtol=1e-3)
+    weighted_sum(function(np, leaf)).backward()
+    np.testing.assert_array_equal(leaf.grad.data * unread, 0.0)

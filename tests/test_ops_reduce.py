@@ -227,9 +227,16 @@ def test_axis_out_of_bounds_names_the_op_and_the_axis(function):
         function(tg.Tensor(np.ones((2, 3))), axis=2)
 
 
-def test_var_without_degrees_of_freedom_is_an_error():
-    with pytest.raises(ValueError, match=re.escape("ddof=1")):
-        tg.var(tg.Tensor(np.ones((3, 1))), axis=1, ddof=1)
+def test_var_without_degrees_of_freedom_warns_and_is_nan_as_numpy_and_torch():
+    # PyTorch and NumPy give NaN (0/0) with a warning; an error would break a zero-size batch.
+    with pytest.warns(RuntimeWarning, match=re.escape("ddof=1")):
+        out = tg.var(tg.Tensor(np.ones((3, 1))), axis=1, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.var(np.ones((3, 1)), axis=1, ddof=1)
+    np.testing.assert_array_equal(out.data, expected)
+    with pytest.warns(RuntimeWarning, match="0 element"):
+        empty = tg.Tensor(np.ones((1, 0, 3, 0, 5))).var(axis=(1, 3))
+    assert empty.shape == (1, 3, 5) and np.isnan(empty.data).all()
 
 
 def test_max_of_an_empty_tensor_names_its_shape():

@@ -565,3 +565,12 @@ def test_shape_methods_match_torch_methods(name):
     weighted_sum(expected).backward()
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(leaf.grad.data, reference.grad.numpy(), rtol=1e-12)
+
+
+def test_a_list_holding_tensors_is_stacked_by_ops_keeping_the_graph():
+    # np.append([x, 3x, 1], x) reaches the op with a list: stacked, not np.asarray'd
+    x = tg.Tensor(2.0, requires_grad=True)
+    out = np.append([x, x * 3, 1.0], x)
+    np.testing.assert_array_equal(out.data, [2.0, 6.0, 1.0, 2.0])
+    out.sum().backward()
+    assert x.grad.item() == 5.0

@@ -34,7 +34,10 @@ def test_loss_curves_writes_a_png_creating_folders(tmp_path):
 
 
 def test_loss_curves_accepts_a_single_sequence_and_log_scale(tmp_path):
-    _png_size(plot.loss_curves(np.linspace(1, 0.01, 50), tmp_path / "one.png", log_scale=True))
+    width, height = _png_size(
+        plot.loss_curves(np.linspace(1, 0.01, 50), tmp_path / "one.png", log_scale=True)
+    )
+    assert width > 300 and height > 200
 
 
 def test_loss_curves_errors(tmp_path):

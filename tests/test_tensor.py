@@ -114,6 +114,26 @@ def test_numpy_and_asarray_refuse_to_drop_a_graph_but_work_on_detached_values():
     assert np.asarray(tg.Tensor([1.0, 2.0]), dtype=np.float32).dtype == np.float32
 
 
+def test_np_array_of_a_list_of_tensors_is_refused_pointing_to_np_stack():
+    # NumPy's np.array([x, y]) asks each element for __array__; no protocol lets a Tensor come
+    # back, so it must refuse (not drop the graph) and name the differentiable way.
+    x = tg.Tensor(2.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"np\.stack\(\[\.\.\.\]\) or tg\.stack"):
+        np.array([x, x * 3])
+    stacked = np.stack([x, x * 3])
+    stacked.sum().backward()
+    assert x.grad.item() == 4.0
+
+
+def test_integer_and_boolean_casts_of_a_tensor_in_the_graph_are_allowed():
+    # discrete results carry no gradient to lose (PyTorch's t.long() works the same way)
+    t = tg.Tensor(np.array([1.5, -2.0, 0.0]), requires_grad=True)
+    np.testing.assert_array_equal(np.int64(t), [1, -2, 0])
+    np.testing.assert_array_equal(np.asarray(t, dtype=bool), [True, True, False])
+    with pytest.raises(RuntimeError, match="detach"):
+        np.asarray(t, dtype=np.float32)
+
+
 def test_index_of_an_integer_scalar_tensor():
     assert [10, 20, 30][tg.Tensor(np.array(1))] == 20
     with pytest.raises(TypeError, match="integer"):
@@ -146,7 +166,7 @@ FACTORIES = {
     "ones_like": (lambda **k: tg.ones_like(np.zeros(3), **k), np.ones(3)),
     "arange": (lambda **k: tg.arange(1, 7, 2, **k), np.array([1.0, 3.0, 5.0])),
     "eye": (lambda **k: tg.eye(3, **k), np.eye(3)),
-    "tensor": (lambda **k: tg.tensor([[1, 2]], **k), np.array([[1.0, 2.0]])),
+    "tensor": (lambda **k: tg.tensor([[1.0, 2]], **k), np.array([[1.0, 2.0]])),
 }
 
 
@@ -159,6 +179,12 @@ def test_factories_give_values_dtype_and_requires_grad(name, dtype):
     assert t.dtype == (dtype or np.float64) and t.requires_grad and t.is_leaf
     np.testing.assert_array_equal(t.data, expected)
     assert not factory().requires_grad
+
+
+def test_tensor_factory_infers_integer_and_boolean_dtypes_as_torch():
+    assert tg.tensor([2, 0, 1]).dtype == np.int64 and tg.tensor([True]).dtype == np.bool_
+    assert tg.tensor([1.0, 2]).dtype == np.float64 and tg.Tensor([2, 0, 1]).dtype == np.float64
+    assert tg.tensor(3).dtype == np.int64 and tg.tensor([1], dtype=np.float32).dtype == np.float32
 
 
 def test_tensor_factory_copies_and_tensor_constructor_does_not():

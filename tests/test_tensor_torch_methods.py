@@ -173,7 +173,7 @@ def _run(name, array):
     return ours, CASES[name](ours, _as_ours), theirs, CASES[name](theirs, _as_torch)
 
 
-def _compare(name, array):
+def _assert_matches_torch(name, array):
     ours, out_ours, theirs, out_theirs = _run(name, array)
     leaves_ours, leaves_theirs = _leaves(out_ours), _leaves(out_theirs)
     assert len(leaves_ours) == len(leaves_theirs), name
@@ -208,7 +208,7 @@ def _compare(name, array):
 @settings(max_examples=5)
 @given(values=float_arrays((2, 3, 4), away_from=[0.0, 0.5, -0.5], distinct=True, margin=0.05))
 def test_method_matches_torch_in_value_dtype_and_gradient(name, values):
-    _compare(name, values)
+    _assert_matches_torch(name, values)
 
 
 # -- the two dialects ------------------------------------------------------------------------

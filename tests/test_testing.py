@@ -36,7 +36,10 @@ def test_broadcastable_shapes_broadcast_together(drawn):
 
 @given(matmul_shapes())
 def test_matmul_shapes_are_valid_for_numpy_matmul(drawn):
-    np.matmul(np.ones(drawn[0]), np.ones(drawn[1]))
+    product = np.matmul(np.ones(drawn[0]), np.ones(drawn[1]))  # raises if not aligned
+    assert product.ndim == max(len(drawn[0]), len(drawn[1]), 2) - (len(drawn[0]) == 1) - (
+        len(drawn[1]) == 1
+    )
 
 
 @given(
@@ -81,7 +84,9 @@ def test_spread_apart_keeps_order_and_separates_ties():
 def test_axis_keepdims_draws_valid_numpy_reductions(data):
     x = np.ones(data.draw(shapes()))
     axis, keepdims = data.draw(axis_keepdims(x.ndim))
-    np.sum(x, axis=axis, keepdims=keepdims)
+    reduced = np.sum(x, axis=axis, keepdims=keepdims)  # raises on an invalid axis
+    assert np.sum(reduced) == x.size  # partial counts of ones add up to every element
+    assert not keepdims or np.ndim(reduced) == x.ndim
 
 
 @given(tensors(shapes(max_dims=2), dtype=np.float32, requires_grad=st.booleans()))

@@ -8,6 +8,8 @@ hand-derived formulas live in :mod:`tinygrad_dl.course`; model building in :mod:
 
 from __future__ import annotations
 
+import numpy as np
+
 # Model building and the course need NumPy only; optional extras load inside the functions
 # that need them.
 from . import autograd, course, data, func, nn, ops, optim, viz
@@ -52,22 +54,32 @@ from .ops import (
     astype,
     broadcast_to,
     cat,
+    clamp,
     clip,
     concatenate,
     cos,
-    div,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
     dot,
+    erf,
     exp,
     expand_dims,
     flatten,
     flip,
     gather,
     index_select,
+    isfinite,
+    isinf,
+    isnan,
     leaky_relu,
+    lerp,
     linalg,  # tg.linalg.inv, tg.linalg.norm...: NumPy's and PyTorch's place
     log,
     log1p,
     log_softmax,
+    logcumsumexp,
     logsumexp,
     masked_fill,
     matmul,
@@ -98,6 +110,7 @@ from .ops import (
     squeeze,
     stack,
     std,
+    std_mean,
     sub,
     sum,
     swapaxes,
@@ -107,14 +120,71 @@ from .ops import (
     topk,
     transpose,
     var,
+    var_mean,
     where,
+)
+from .ops.dialect import (
+    acos,
+    acosh,
+    allclose,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    div,
+    einsum,
+    isclose,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    negative,
+    numel,
+    permute,
+    pow,
+    prod,
+    reciprocal,
+    rsqrt,
+    unsqueeze,
+)
+from .ops.elementwise import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    ceil,
+    copysign,
+    cosh,
+    exp2,
+    expm1,
+    floor,
+    floor_divide,
+    fmax,
+    fmin,
+    fmod,
+    hypot,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    remainder,
+    rint,
+    round,
+    sign,
+    sinc,
+    sinh,
+    tan,
+    trunc,
 )
 from .ops.grids import gradient
 from .ops.linalg import (
     cross,
     diag,
     diagonal,
-    einsum,
     inner,
     kron,
     outer,
@@ -149,6 +219,17 @@ from .rng import manual_seed
 from .serialization import SerializationError, load, save
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 from .train import fit
+
+# PyTorch's dtype names, as NumPy dtypes: ``tg.zeros(3, dtype=tg.float32)``, ``x.to(tg.long)``.
+# (``float``, ``int`` and ``bool`` are PyTorch's float32, int32 and bool, as ``torch.float``.)
+float16 = half = np.float16
+float32 = np.float32
+float64 = double = np.float64
+int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
+long = np.int64
+bool = np.bool_  # noqa: A001 - PyTorch's name
+float = np.float32  # noqa: A001 - PyTorch's name
+int = np.int32  # noqa: A001 - PyTorch's name
 
 __version__ = "0.1.0"
 
@@ -311,4 +392,91 @@ __all__ += [
     "vsplit",
     "hsplit",
     "dsplit",
+]
+# PyTorch-only functions (ops/dialect.py, ops/activations.py)
+__all__ += [
+    "clamp",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "erf",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "lerp",
+    "logcumsumexp",
+    "std_mean",
+    "var_mean",
+]
+# PyTorch's dtype names
+__all__ += [
+    "bool",
+    "double",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "long",
+    "uint8",
+]
+# NumPy elementwise functions, and PyTorch names for them (ops/elementwise.py, ops/dialect.py)
+__all__ += [
+    "acos",
+    "allclose",
+    "asin",
+    "asinh",
+    "acosh",
+    "atan",
+    "atan2",
+    "atanh",
+    "isclose",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "negative",
+    "numel",
+    "permute",
+    "pow",
+    "prod",
+    "reciprocal",
+    "rsqrt",
+    "unsqueeze",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "ceil",
+    "copysign",
+    "cosh",
+    "exp2",
+    "expm1",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "hypot",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
+    "remainder",
+    "rint",
+    "round",
+    "sign",
+    "sinc",
+    "sinh",
+    "tan",
+    "trunc",
 ]

@@ -535,6 +535,15 @@ def begin_inplace(tensor: Tensor, what: str, operands: Sequence[Any], op: Op | N
             )
         operand_needs_grad = any(getattr(operand, "requires_grad", False) for operand in operands)
         if tensor.requires_grad or operand_needs_grad:
+            if isinstance(old, np.ndarray) and old.base is not None:
+                # PyTorch rebases every view of the changed memory; this engine records the
+                # change in this tensor only, so the tensors sharing the memory would hold new
+                # values with a graph that misses the change: refuse rather than be wrong.
+                raise RuntimeError(
+                    f"{what}: in-place change of a view (shape {tensor.shape}) of another "
+                    f"array in the graph cannot be recorded here (PyTorch tracks views, this "
+                    f"engine does not); write y = y + ... instead, or change a copy"
+                )
             previous = _object_new(type(tensor))
             for name in ("requires_grad", "_op", "_inputs", "_second", "_extra", "_seq"):
                 setattr(previous, name, getattr(tensor, name))

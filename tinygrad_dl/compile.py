@@ -97,6 +97,17 @@ def _caller_kind() -> str:
     return "user"
 
 
+def _package_site() -> str:
+    """``file:line`` of the innermost tinygrad_dl caller outside this module."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if filename != _HERE and filename.startswith(_PACKAGE_DIR):
+            return f"{os.path.relpath(filename, os.path.dirname(_PACKAGE_DIR))}:{frame.f_lineno}"
+        frame = frame.f_back
+    return _user_site()
+
+
 def _refuse(what: str) -> CompileError:
     return CompileError(
         f"tg.compile: {what} at {_user_site()} reads a Tensor's value inside a compiled "
@@ -113,6 +124,7 @@ _active: _Tracer | None = None
 
 
 _view = np.ndarray.view  # the base class's: _Traced records its own ``view``
+_BASE = np.ndarray.base.__get__  # likewise: _Traced answers ``base`` for what it stands for
 
 
 def _plain(array: np.ndarray) -> np.ndarray:
@@ -144,6 +156,13 @@ class _Traced(np.ndarray):
         if _active is None:
             return _untraced(func, args, kwargs)
         return _active.call(func, args, kwargs)
+
+    @property
+    def base(self):
+        # What the handle stands for answers: a buffer is not a view, though its handle is one
+        # (the engine refuses in-place changes of views, and must not refuse them in a trace).
+        entry = None if _active is None else _active.handles.get(id(self))
+        return _BASE(self) if entry is None else entry[0].base
 
     @property
     def T(self):  # noqa: N802 - NumPy's name
@@ -210,6 +229,12 @@ for _name, _call in _METHOD_CALLS.items():
 _WRITES = (_METHOD_CALLS["__setitem__"], _METHOD_CALLS["fill"], np.copyto)
 _COPIES = (_METHOD_CALLS["copy"], _METHOD_CALLS["astype"], np.copy, np.array, np.asarray,
            np.ascontiguousarray)  # fmt: skip
+# Functions that make a fresh array, and what replay refills it with when it is written into.
+_CREATIONS: dict[Callable, Any] = {
+    np.zeros: 0, np.zeros_like: 0, np.ones: 1, np.ones_like: 1, np.empty: None,
+    np.empty_like: None, np.full: "fill_value", np.full_like: "fill_value", np.eye: "copy",
+    np.identity: "copy",
+}  # fmt: skip
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -229,15 +254,27 @@ def _flatten(value: Any):
         yield value
 
 
+def _outside(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run a recorded call on plain arrays with the tracer off: NumPy's own Python code (np.pad,
+    a generator's draw) makes its arrays with ``np.empty``, which must not be traced as ours."""
+    global _active
+    tracer, _active = _active, None
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _active = tracer
+
+
 class _Defer(Exception):
     """Another operand (a Tensor) handles this NumPy call: return NotImplemented."""
 
 
 def _guard_failed(site: str) -> None:
     raise CompileError(
-        f"tg.compile: a check inside tinygrad_dl that passed when the function was traced "
-        f"(called from {site}) gives another answer for these values; run the step eagerly to "
-        f"see its error"
+        f"tg.compile: {site} read a value of this call's tensors that differs from the traced "
+        f"call's (an input check, or a choice between two ways to compute), so the recorded "
+        f"operations do not apply; run this step eagerly (without tg.compile), or keep such "
+        f"values the same from call to call"
     )
 
 
@@ -275,6 +312,12 @@ class _Tracer:
         self.writer: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, its name there)
         self.reads: dict[int, list[int]] = {}  # id(array) -> lines that read it
         self.copies: list[tuple[int, np.ndarray, np.ndarray]] = []  # (line, copy, source)
+        # Arrays made during the trace by np.zeros & co.: replay refills one (at the line where
+        # it was made) only when something writes into it, else it is a constant.
+        self.fresh: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, refill statement)
+        self.tracked: set[int] = set()  # roots of every array the tracer knows how to rebuild
+        self.written: set[int] = set()  # roots written in place so far
+        self.state: set[int] = set()  # roots of arrays that outlive a call (parameters, buffers)
 
     # -- names -----------------------------------------------------------------------------
     def constant(self, value: Any) -> str:
@@ -286,6 +329,7 @@ class _Tracer:
         """A traced view of ``plain``; ``local`` names it in replay when it is made per call."""
         traced = _view(plain, _Traced)
         self.handles[id(traced)] = (plain, local)
+        self.tracked.add(id(_root(plain)))
         if local is not None:
             self.locals[id(plain)] = local
         self.keep += [traced, plain]
@@ -356,16 +400,19 @@ class _Tracer:
         name = self.constant(ufunc if method == "__call__" else function)  # a direct call: faster
         out = kwargs.get("out")
         if method == "at":
-            function(*plains, **plain_kwargs)
+            self.wrote(plains[0])
+            _outside(function, *plains, **plain_kwargs)
             self.lines.append(f"{name}({text})")
             return None
         if out is not None:  # in place: replay writes into the same (or the same view of) memory
             outs = out if isinstance(out, tuple) else (out,)
             out_text, out_plains = self.expression(tuple(outs))
-            function(*plains, out=out_plains, **plain_kwargs)
+            for plain in out_plains:
+                self.wrote(plain)
+            _outside(function, *plains, out=out_plains, **plain_kwargs)
             self.lines.append(f"{name}({text}, out={out_text})")
             return outs[0] if len(outs) == 1 else outs
-        result = function(*plains, **plain_kwargs)
+        result = _outside(function, *plains, **plain_kwargs)
         results = result if isinstance(result, tuple) else (result,)
         buffers = [self.new_buffer(np.asarray(r)) for r in results]
         names = [self.constant(b) for b in buffers]
@@ -374,6 +421,48 @@ class _Tracer:
         self.lines.append(f"{name}({text}, out=({''.join(n + ', ' for n in names)}))")
         handles = tuple(self.handle(b, None) for b in buffers)
         return handles if isinstance(result, tuple) else handles[0]
+
+    def wrote(self, plain: Any) -> None:
+        """Note an in-place write into ``plain``; refuse one into an array replay cannot rebuild.
+
+        Such an array was made by a call the tracer did not see: replay would write into the
+        traced call's copy again without resetting it first (``np.add.at`` would accumulate
+        onto the previous call's values).
+        """
+        if not isinstance(plain, np.ndarray):
+            return
+        root = id(_root(plain))
+        if root not in self.tracked and root not in self.buffers:
+            raise CompileError(
+                f"tg.compile: an in-place write at {_user_site()} goes into an array (shape "
+                f"{plain.shape}) that is neither made by a call the tracer records nor held by "
+                f"a tensor the function reaches (through its closure, globals or self), so a "
+                f"replay could write onto the previous call's values; make it with np.zeros or "
+                f"a Tensor operation, or keep state in tensors the function reaches"
+            )
+        self.written.add(root)
+
+    def created(self, array: np.ndarray, function: Callable, args: tuple, kwargs: dict) -> Any:
+        """An array made by ``np.zeros`` & co. during the trace: a buffer replay refills."""
+        buffer = self.new_buffer(array)
+        name = self.constant(buffer)
+        fill = _CREATIONS[function]
+        if fill == "fill_value":
+            value = args[1] if len(args) > 1 else kwargs["fill_value"]
+            fill = value if np.ndim(value) == 0 else "copy"
+        if fill == "copy":
+            refill = f"np.copyto({name}, {self.constant(array.copy())})"
+        else:  # np.empty's values are undefined: nothing to restore
+            refill = "pass" if fill is None else f"{name}.fill({self.constant(fill)})"
+        self.fresh[id(buffer)] = (len(self.lines), refill)
+        self.lines.append("pass")
+        return self.handle(buffer, None)
+
+    def refill_written(self) -> None:
+        """Refill, at the line that made it, every fresh array something wrote into."""
+        for key, (line, refill) in self.fresh.items():
+            if key in self.written:
+                self.lines[line] = refill
 
     def new_buffer(self, array: np.ndarray) -> np.ndarray:
         if not array.flags.writeable or id(array) in self.buffers:
@@ -391,13 +480,19 @@ class _Tracer:
         name = self.constant(function)
         if kwargs.get("out") is not None:
             out_text, out_plain = self.expression(kwargs["out"])
-            function(*plains, out=out_plain, **plain_kwargs)
+            for plain in _flatten(out_plain):
+                self.wrote(plain)
+            _outside(function, *plains, out=out_plain, **plain_kwargs)
             self.lines.append(f"{name}({text}, out={out_text})")
             return kwargs["out"]
-        result = function(*plains, **plain_kwargs)
         if function in _WRITES:
+            self.wrote(plains[0])
+            result = _outside(function, *plains, **plain_kwargs)
             self.lines.append(f"{name}({text})")
             return result
+        result = _outside(function, *plains, **plain_kwargs)
+        if function in _CREATIONS:  # np.zeros_like(traced, ...): a fresh array, see created()
+            return self.created(result, function, args, kwargs)
         if (
             function in _COPIES
             and isinstance(result, np.ndarray)
@@ -413,12 +508,13 @@ class _Tracer:
         return self.result(result, f"{name}({text})", plains)
 
     def result(self, result: Any, call_text: str, plains: tuple) -> Any:
-        if isinstance(result, (tuple, list)) and any(isinstance(r, np.ndarray) for r in result):
+        if isinstance(result, (tuple, list)) and any(
+            isinstance(r, (np.ndarray, np.generic)) for r in result
+        ):  # np.linalg.slogdet of one matrix: a tuple of NumPy scalars, values all the same
             local = f"v{len(self.lines)}"
             self.lines.append(f"{local} = {call_text}")
-            return type(result)(
-                self.result(r, f"{local}[{i}]", plains) for i, r in enumerate(result)
-            )
+            items = [self.result(r, f"{local}[{i}]", plains) for i, r in enumerate(result)]
+            return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
         if isinstance(result, np.generic):
             result = np.asarray(result)
         elif not isinstance(result, np.ndarray):
@@ -435,6 +531,13 @@ class _Tracer:
                 self.lines.append(f"{local} = {call_text}")
                 return self.handle(result, local)
             return self.handle(result, None)
+        if not result.flags.writeable:
+            # A read-only view whose base the tracer cannot follow (sliding_window_view's
+            # windows over a padded image): made per call, not copied into a buffer, so later
+            # calls see eager's strides (another layout can change a BLAS sum's last bit).
+            local = f"v{len(self.lines)}"
+            self.lines.append(f"{local} = {call_text}")
+            return self.handle(result, local)
         buffer = self.new_buffer(result)
         self.lines.append(f"np.copyto({self.constant(buffer)}, {call_text})")
         return self.handle(buffer, None)
@@ -447,17 +550,24 @@ class _Tracer:
             return convert(plain)
         if kind == "user":
             raise _refuse(what)
+        if id(_root(plain)) in self.state and id(_root(plain)) in self.written:
+            raise CompileError(
+                f"tg.compile: {_package_site()} reads {what} of a tensor (shape {plain.shape}) "
+                f"that the compiled function itself changes in place (as BatchNorm with "
+                f"momentum=None reads num_batches_tracked); a replay would compute with the "
+                f"traced call's value. Run this step eagerly, or give BatchNorm a float momentum"
+            )
         value = convert(plain)
         self.lines.append(
             f"if {self.constant(convert)}({text}) != {self.constant(value)}: "
-            f"_guard_failed({self.constant(_user_site())!s})"
+            f"_guard_failed({self.constant(f'{_package_site()} (called from {_user_site()})')})"
         )
         return value
 
     def random(self, generator: Any, method: str, args: tuple, kwargs: dict) -> _Traced:
         """A draw from a generator: replay draws again from the same one."""
         function = getattr(generator, method)
-        buffer = self.new_buffer(np.asarray(function(*args, **kwargs)))
+        buffer = self.new_buffer(np.asarray(_outside(function, *args, **kwargs)))
         call = f"{self.constant(function)}(*{self.constant(args)}, **{self.constant(kwargs)})"
         self.lines.append(f"np.copyto({self.constant(buffer)}, {call})")
         return self.handle(buffer, None)
@@ -545,6 +655,17 @@ def _through_tracer(original: Callable) -> Callable:
     return wrapper
 
 
+def _creating(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        tracer = _active
+        if tracer is None or any(isinstance(v, _Traced) for v in _flatten(args)):
+            return original(*args, **kwargs)  # a traced argument: it dispatches to the tracer
+        return tracer.created(_outside(original, *args, **kwargs), original, args, kwargs)
+
+    return wrapper
+
+
 class _RecordedRandom:
     """A generator whose draws are recorded (Dropout's masks are fresh on every replay)."""
 
@@ -610,6 +731,8 @@ class _Patches:
         self.saved: list[tuple[Any, str, Any]] = []
         for name in ("asarray", "asanyarray", "array", "ascontiguousarray"):
             self._set(np, name, _through_tracer(getattr(np, name)))
+        for function in _CREATIONS:
+            self._set(np, function.__name__, _creating(function))
         resolve = functional.resolve_rng
         self._set(functional, "resolve_rng", lambda rng=None: _RecordedRandom(resolve(rng)))
         for cls in _subclasses(optim.Optimizer):
@@ -679,15 +802,39 @@ def _reachable(function: Callable) -> tuple[list[Tensor], list[Any], list[Tensor
             pending += [(v, depth + 1) for v in value]
         elif isinstance(value, dict):
             pending += [(v, depth + 1) for v in value.values()]
+        elif hasattr(value, "__self__") and hasattr(value, "__func__"):
+            # A bound method (before the function case: it answers __code__ too): its object
+            # holds the parameters (a runner's self.params).
+            pending += [(value.__self__, depth + 1), (value.__func__, depth + 1)]
         elif callable(value) and hasattr(value, "__code__"):
             pending += [(v, depth + 1) for v in _function_references(value)]
-        elif hasattr(value, "__self__") and hasattr(value, "__func__"):  # a bound method
-            pending += [(value.__self__, depth + 1), (value.__func__, depth + 1)]
         elif isinstance(value, (np.ndarray, str, bytes, int, float, type)) or value is None:
             continue
         elif type(value).__module__ not in ("builtins", "numpy") and hasattr(value, "__dict__"):
             pending += [(v, depth + 1) for v in vars(value).values()]
     return list(params.values()), list(modules.values()), list(constants.values())
+
+
+def _python_state(modules: list[Any]) -> dict[tuple[int, str], Any]:
+    """The Python numbers, strings and flags the modules hold (a counter in ``forward``)."""
+    return {
+        (index, name): value
+        for index, module in enumerate(modules)
+        for name, value in vars(module).items()
+        if isinstance(value, (bool, int, float, str)) or value is None
+    }
+
+
+def _refuse_python_state_changes(before: dict, after: dict) -> None:
+    """A module attribute the traced call changed would change on tracing calls only."""
+    for key in sorted(set(before) | set(after), key=str):
+        if before.get(key, _MISSING) != after.get(key, _MISSING):
+            raise CompileError(
+                f"tg.compile: the traced call changed a module's Python attribute {key[1]!r} "
+                f"(from {before.get(key, 'unset')!r} to {after.get(key, 'unset')!r}); replay "
+                f"runs no Python code, so it would change on tracing calls only. Keep such state "
+                f"in a tensor (Module.register_buffer) or change it outside the compiled function"
+            )
 
 
 def _function_references(function: Callable) -> list[Any]:
@@ -870,15 +1017,24 @@ class CompiledFunction:
         for index, param in enumerate(self.params):
             swapped.append((param, param.data))
             param.data = tracer.handle(param.data, None)
+            tracer.state.add(id(_root(swapped[-1][1])))
             if param.grad is not None:  # read afresh: a step may add to the previous gradient
                 swapped.append((param.grad, param.grad.data))
                 param.grad.data = tracer.live_input(param.grad.data, f"g{index}")
                 grad_reads.append(f"g{index} = {tracer.constant(param)}.grad.data")
+        for tensor in self.constants:  # buffers (running_mean): their in-place updates replay
+            if isinstance(tensor.data, _Traced):  # also an argument: bound by position
+                continue
+            swapped.append((tensor, tensor.data))
+            tensor.data = tracer.handle(tensor.data, None)
+            tracer.state.add(id(_root(swapped[-1][1])))
         try:
             with _Patches():
                 _active = tracer
                 try:
+                    before = _python_state(self.modules)
                     result = self.function(*traced_args)
+                    _refuse_python_state_changes(before, _python_state(self.modules))
                     tracer.sync_grads()
                     returned = self._outputs(tracer, result)
                 finally:
@@ -892,6 +1048,7 @@ class CompiledFunction:
         visible = {id(_root(tracer.plain_of(t.data) if isinstance(t.data, _Traced) else t.data))
                    for t in tracer.grad_tensors}  # fmt: skip
         tracer.forward_copies(visible)
+        tracer.refill_written()
         tracer.lines = [line for line in tracer.lines if line != "pass"]
         body = "\n".join(tracer.lines)
         if (

@@ -66,11 +66,23 @@ def _device_of(other: Any, device: Any) -> Any:
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """A new Tensor holding a copy of ``data`` (``Tensor(array)`` wraps without copying)."""
+    """A new Tensor holding a copy of ``data`` (``Tensor(array)`` wraps without copying).
+
+    As ``torch.tensor`` (and ``np.array``) infers: Python ints give int64, bools give bool,
+    floats the default float dtype (float64 unless set), so ``tg.tensor([2, 0, 1])`` is an
+    index tensor. ``Tensor([2, 0, 1])`` stays the course's float64.
+    """
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray) or hasattr(data, "__array_namespace__"):
         data = copy(data)
+    elif dtype is None and not isinstance(data, np.generic):
+        try:
+            inferred = np.asarray(data)
+        except ValueError:
+            inferred = None  # ragged: Tensor names the problem
+        if inferred is not None and inferred.dtype.kind in "iub":
+            data = inferred.astype(np.int64) if inferred.dtype.kind in "iu" else inferred
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 

@@ -168,6 +168,12 @@ def _ddof(
     return 1 if torch_style else 0
 
 
+def _torch_style(axis: Any, dim: Any, keepdim: Any) -> bool:
+    """Whether a reduction was called in PyTorch's dialect: ``dim=``, ``keepdim=``, or a list of
+    axes (``x.std([1, 2])``: NumPy accepts only an int or a tuple)."""
+    return dim is not None or keepdim is not None or isinstance(axis, list)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
@@ -302,7 +308,13 @@ class Tensor:
         return _backend.to_numpy(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        self._refuse_if_graph("np.asarray()")
+        # An integer or boolean cast (np.int64(t), np.asarray(t, dtype=int)) is a discrete
+        # result with no gradient to lose, as PyTorch's t.long(); a float copy would drop it.
+        if dtype is None or np.dtype(dtype).kind not in "biu":
+            self._refuse_if_graph(
+                "np.asarray() (or np.array(), np.r_, a NumPy call on a list of Tensors)",
+                " To build an array from Tensors use np.stack([...]) or tg.stack, which keep it.",
+            )
         if type(self.data) is not np.ndarray and _backend.foreign(self.data):
             host = _backend.to_numpy(self.data)  # a copy from the device; PyTorch refuses
             return host if dtype is None else host.astype(dtype)
@@ -310,12 +322,12 @@ class Tensor:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
-    def _refuse_if_graph(self, what: str) -> None:
+    def _refuse_if_graph(self, what: str, advice: str = "") -> None:
         # A plain array would silently drop the graph; PyTorch refuses too.
         if self.requires_grad and _engine.is_grad_enabled():
             raise RuntimeError(
                 f"{what} on a Tensor that requires grad would drop its graph; use "
-                f".detach().numpy() (or .data) if you want the values"
+                f".detach().numpy() (or .data) if you want the values.{advice}"
             )
 
     def item(self) -> float | int | bool:
@@ -871,10 +883,15 @@ class Tensor:
         *,
         dim: Any = None,
         keepdim: bool | None = None,
+        dtype: Any = None,
     ) -> Tensor:
-        """Sum over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too."""
+        """Sum over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too.
+
+        ``dtype`` casts first (``x.sum(dtype=np.float64)``), as NumPy's and PyTorch's ``dtype=``.
+        """
         axis, keepdims = _dialect("sum", axis, dim, keepdims, keepdim)
-        return _ops.reduce.sum(self, axis, keepdims)
+        source = self if dtype is None else _ops.astype(self, dtype)
+        return _ops.reduce.sum(source, axis, keepdims)
 
     def mean(
         self,
@@ -883,10 +900,15 @@ class Tensor:
         *,
         dim: Any = None,
         keepdim: bool | None = None,
+        dtype: Any = None,
     ) -> Tensor:
-        """Mean over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too."""
+        """Mean over ``axis`` (all axes by default); ``dim=``/``keepdim=`` are accepted too.
+
+        ``dtype`` casts first (``x.mean(dtype=np.float64)``), as NumPy's and PyTorch's ``dtype=``.
+        """
         axis, keepdims = _dialect("mean", axis, dim, keepdims, keepdim)
-        return _ops.reduce.mean(self, axis, keepdims)
+        source = self if dtype is None else _ops.astype(self, dtype)
+        return _ops.reduce.mean(source, axis, keepdims)
 
     def max(
         self,
@@ -948,9 +970,10 @@ class Tensor:
         """Variance ``sum((x - mean)^2) / (N - ddof)`` over ``axis``.
 
         NumPy's default ``ddof=0``; in PyTorch's dialect (``dim=``, ``keepdim=``,
-        ``unbiased=`` or ``correction=`` given) PyTorch's default ``correction=1``.
+        ``unbiased=`` or ``correction=`` given, or a list of axes, which NumPy refuses)
+        PyTorch's default ``correction=1``.
         """
-        ddof = _ddof("var", ddof, unbiased, correction, dim is not None or keepdim is not None)
+        ddof = _ddof("var", ddof, unbiased, correction, _torch_style(axis, dim, keepdim))
         axis, keepdims = _dialect("var", axis, dim, keepdims, keepdim)
         return _ops.reduce.var(self, axis, ddof, keepdims)
 
@@ -966,7 +989,7 @@ class Tensor:
         correction: int | None = None,
     ) -> Tensor:
         """Standard deviation ``sqrt(var)``; ``ddof`` defaults as in :meth:`var`."""
-        ddof = _ddof("std", ddof, unbiased, correction, dim is not None or keepdim is not None)
+        ddof = _ddof("std", ddof, unbiased, correction, _torch_style(axis, dim, keepdim))
         axis, keepdims = _dialect("std", axis, dim, keepdims, keepdim)
         return _ops.reduce.std(self, axis, ddof, keepdims)
 
@@ -1329,6 +1352,10 @@ class Tensor:
         """The diagonal (``offset`` above the main one) of the ``axis1``, ``axis2`` planes."""
         return _ops.linalg.diagonal(self, offset, axis1, axis2)
 
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A 1-d tensor as the matrix with it on diagonal ``diagonal``; a matrix's diagonal."""
+        return _ops.linalg.diag(self, diagonal)
+
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         """Sum of the diagonal."""
         return _ops.linalg.trace(self, offset, axis1, axis2)
@@ -1346,18 +1373,19 @@ class Tensor:
         return _ops.astype(self, dtype)
 
     def split(
-        self, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
+        self, split_size_or_sections: Any, dim: int = 0, *, axis: int | None = None
     ) -> list[Tensor]:
-        """Split along ``axis``, as ``np.split``; with ``dim=``, as ``torch.split``.
+        """Split along ``dim`` as ``torch.split``; with ``axis=``, as ``np.split``.
 
-        ``np.split`` takes a number of equal sections or the indices to split at;
-        ``torch.split(split_size_or_sections, dim=...)`` takes a piece size (the last piece may
-        be smaller) or the list of piece sizes.
+        ``torch.split`` takes a piece size (the last piece may be smaller) or the list of piece
+        sizes; ``np.split`` (ndarray has no split method, so there is nothing to clash with)
+        takes a number of equal sections or the indices to split at.
         """
-        if dim is None:
+        indices_or_sections = split_size_or_sections
+        if axis is not None:
+            if dim != 0:
+                raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
             return _ops.shape.split(self, indices_or_sections, axis)
-        if axis != 0:
-            raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
         size = self.data.shape[dim]
         if _is_int(indices_or_sections):
             step = int(indices_or_sections)
@@ -1642,6 +1670,235 @@ class Tensor:
         """``self /= other`` in place (recorded in the graph, as ``+=``)."""
         return self._inplace(np.true_divide, other, "div_")
 
+    # -- PyTorch's activations (ops.activations) ---------------------------------------------
+    def erf(self) -> Tensor:
+        """The error function; ``d/dx = 2/sqrt(pi) e^{-x^2}``."""
+        return _ops.activations.erf(self)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """GELU ``x Phi(x)`` (``approximate="tanh"``: the tanh formula), as ``F.gelu``."""
+        return _ops.activations.gelu(self, approximate)
+
+    def silu(self) -> Tensor:
+        """SiLU ``x sigmoid(x)``."""
+        return _ops.activations.silu(self)
+
+    swish = silu
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """ELU: ``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise."""
+        return _ops.activations.elu(self, alpha)
+
+    def celu(self, alpha: float = 1.0) -> Tensor:
+        """CELU: ``x`` for ``x > 0``, ``alpha (e^{x/alpha} - 1)`` otherwise."""
+        return _ops.activations.celu(self, alpha)
+
+    def selu(self) -> Tensor:
+        """SELU: ``scale * elu(x, alpha)`` with PyTorch's constants."""
+        return _ops.activations.selu(self)
+
+    def logsigmoid(self) -> Tensor:
+        """``log(sigmoid(x))``, stable."""
+        return _ops.activations.logsigmoid(self)
+
+    def softsign(self) -> Tensor:
+        """``x / (1 + |x|)``."""
+        return _ops.activations.softsign(self)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        """``x`` clipped to ``[min_val, max_val]`` (gradient 1 strictly inside)."""
+        return _ops.activations.hardtanh(self, min_val, max_val)
+
+    def relu6(self) -> Tensor:
+        """``min(max(0, x), 6)``."""
+        return _ops.activations.relu6(self)
+
+    def hardsigmoid(self) -> Tensor:
+        """``relu6(x + 3) / 6``."""
+        return _ops.activations.hardsigmoid(self)
+
+    def hardswish(self) -> Tensor:
+        """``x relu6(x + 3) / 6``."""
+        return _ops.activations.hardswish(self)
+
+    def mish(self) -> Tensor:
+        """``x tanh(softplus(x))``."""
+        return _ops.activations.mish(self)
+
+    # -- more of PyTorch's names: arithmetic with options, tests, running ops ---------------
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self + alpha * other``, as ``torch.add``."""
+        return _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self - alpha * other``, as ``torch.sub``."""
+        return _ops.sub(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def mul(self, other: Any) -> Tensor:
+        """``self * other``."""
+        return _ops.mul(self, other)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``self / other``; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient (gradient
+        0, and integer inputs give an integer result), as ``torch.div``."""
+        if rounding_mode is None:
+            return _ops.div(self, other)
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(
+                f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+            )
+        if rounding_mode == "floor":
+            return _ops.elementwise.floor_divide(self, other)
+        other_data = other.data if isinstance(other, Tensor) else np.asarray(other)
+        if self.data.dtype.kind in "biu" and other_data.dtype.kind in "biu":
+            quotient = np.floor_divide(self.data, other_data)
+            inexact = (quotient * other_data != self.data) & ((self.data < 0) != (other_data < 0))
+            return _new_tensor(np.asarray(quotient + inexact))  # floor -> toward zero
+        return _ops.elementwise.trunc(_ops.div(self, other))
+
+    divide, multiply, subtract = div, mul, sub
+    true_divide = div
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """``self + weight (end - self)``, as ``torch.lerp``."""
+        return _ops.add(self, _ops.mul(weight, _ops.sub(end, self)))
+
+    def isnan(self) -> Tensor:
+        """Where the values are NaN (boolean, outside the graph)."""
+        return _new_tensor(np.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        """Where the values are +-inf (boolean, outside the graph)."""
+        return _new_tensor(np.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        """Where the values are neither NaN nor +-inf (boolean, outside the graph)."""
+        return _new_tensor(np.isfinite(self.data))
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    ) -> Tensor:
+        """Elementwise ``|self - other| <= atol + rtol |other|`` (boolean, outside the graph)."""
+        other = other.data if isinstance(other, Tensor) else other
+        return _new_tensor(
+            np.asarray(np.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        )
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        """``log sum_{j <= k} e^{x_j}`` along ``dim``, stable."""
+        return _ops.reduce.logcumsumexp(self, dim)
+
+    def cummax(self, dim: int) -> Any:
+        """``(values, indices)`` of the running maximum along ``dim``, as ``torch.cummax``."""
+        return _ops.reduce.running_extreme(self, dim, True)
+
+    def cummin(self, dim: int) -> Any:
+        """``(values, indices)`` of the running minimum along ``dim``, as ``torch.cummin``."""
+        return _ops.reduce.running_extreme(self, dim, False)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The elements where the boolean ``mask`` (broadcast with ``self``) is True, as 1-d."""
+        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_select: mask must be boolean, got dtype {mask.dtype}")
+        shape = np.broadcast_shapes(self.data.shape, mask.shape)
+        return _ops.broadcast_to(self, shape)[np.broadcast_to(mask, shape)]
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements, ``step`` apart, along ``dimension``: that axis
+        becomes the window count and a new last axis of ``size`` holds each window, as
+        ``torch.Tensor.unfold`` (the gradient adds overlapping windows back)."""
+        ndim = max(self.data.ndim, 1)
+        if not -ndim <= dimension < ndim:
+            raise ValueError(f"unfold: dimension {dimension} is out of range for {self.shape}")
+        if self.data.ndim == 0:
+            return _ops.reshape(self, (1,)) if size == 1 else self.reshape(1).unfold(0, size, step)
+        dimension %= ndim
+        length = self.data.shape[dimension]
+        if size < 0 or size > length or step < 1:
+            raise ValueError(
+                f"unfold: size {size} and step {step} do not fit axis {dimension} of length "
+                f"{length} (shape {self.shape}); need 0 <= size <= {length} and step >= 1"
+            )
+        starts = np.arange(0, length - size + 1, step)
+        index = starts[:, None] + np.arange(size)  # (windows, size)
+        windows = _ops.indexing.take(self, index, dimension)
+        return _ops.shape.moveaxis(windows, dimension + 1, -1)
+
+    def pad(self, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+        """``torch.nn.functional.pad(self, pad, mode, value)``: ``(left, right, top, ...)``
+        amounts from the last axis backwards; negative amounts crop."""
+        from .nn.conv import pad as torch_pad  # nn builds on Tensor: imported when used
+
+        return torch_pad(self, pad, mode, value)
+
+    def outer(self, other: Any) -> Tensor:
+        """``out[i, j] = self[i] * other[j]``."""
+        return _ops.linalg.outer(self, other)
+
+    ger = outer
+
+    def kron(self, other: Any) -> Tensor:
+        """Kronecker product."""
+        return _ops.linalg.kron(self, other)
+
+    def cross(self, other: Any, dim: int | None = None) -> Tensor:
+        """Cross product of 3-vectors along ``dim`` (default: the first axis of length 3, as
+        ``torch.cross``)."""
+        if dim is None:
+            shape = np.broadcast_shapes(self.shape, np.shape(getattr(other, "data", other)))
+            dim = next((d for d, n in enumerate(shape) if n == 3), None)
+            if dim is None:
+                raise ValueError(f"cross: no axis of length 3 in shape {shape}")
+        return _ops.linalg.cross(self, other, axis=dim)
+
+    def bitwise_not(self) -> Tensor:
+        """``~self`` (integer or boolean, outside the graph)."""
+        return self.__invert__()
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """``self & other`` (integer or boolean, outside the graph)."""
+        return self.__and__(other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """``self | other`` (integer or boolean, outside the graph)."""
+        return self.__or__(other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """``self ^ other`` (integer or boolean, outside the graph)."""
+        return self.__xor__(other)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        """``self << other`` (integers, outside the graph)."""
+        return _ops.elementwise.compare(np.left_shift, self, other)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        """``self >> other`` (integers, outside the graph)."""
+        return _ops.elementwise.compare(np.right_shift, self, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        """``other << self`` (integers, outside the graph)."""
+        return _ops.elementwise.compare(np.left_shift, other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        """``other >> self`` (integers, outside the graph)."""
+        return _ops.elementwise.compare(np.right_shift, other, self)
+
+    def __rand__(self, other: Any) -> Tensor:
+        """``other & self`` (outside the graph)."""
+        return _ops.elementwise.compare(np.bitwise_and, other, self)
+
+    def __ror__(self, other: Any) -> Tensor:
+        """``other | self`` (outside the graph)."""
+        return _ops.elementwise.compare(np.bitwise_or, other, self)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        """``other ^ self`` (outside the graph)."""
+        return _ops.elementwise.compare(np.bitwise_xor, other, self)
+
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+    lshift, rshift = __lshift__, __rshift__
+
     # PyTorch's casts, last in the class: in the class body their names would shadow the
     # builtins float, int and bool for anything written after them.
     def double(self) -> Tensor:
@@ -1667,6 +1924,12 @@ class Tensor:
     def bool(self) -> Tensor:
         """Cast to bool (outside the graph)."""
         return _ops.astype(self, np.bool_)
+
+    def type(self, dtype: Any = None) -> Any:
+        """Cast to ``dtype`` as :meth:`to` does; without one, the dtype's name (as a string)."""
+        if dtype is None:
+            return str(self.data.dtype)
+        return self.to(dtype)
 
 
 _INPLACE_OPERATORS = {

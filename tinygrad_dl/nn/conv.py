@@ -170,7 +170,9 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     widths = [(0, 0)] * x.ndim
     for k in range(len(amounts) // 2):
         widths[x.ndim - 1 - k] = (amounts[2 * k], amounts[2 * k + 1])
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
+    # Constant and circular pads crop first; reflect and replicate read their edges from the
+    # whole input (as PyTorch: reflect (-1, 2) mirrors the original row), cropping after.
+    if mode in ("constant", "circular") and any(lo < 0 or hi < 0 for lo, hi in widths):
         crop = tuple(
             slice(max(-lo, 0), size - max(-hi, 0)) for (lo, hi), size in zip(widths, x.shape)
         )
@@ -196,7 +198,15 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
                 f"pad: reflect padding ({lo}, {hi}) must be smaller than the axis size {size} "
                 f"(axis {axis} of input shape {x.shape})"
             )
-        positions = np.pad(np.arange(size), (lo, hi), mode=_PAD_MODES[mode])
+        if mode == "circular" and (lo > size or hi > size):
+            raise ValueError(
+                f"pad: circular padding ({lo}, {hi}) would wrap around more than once along "
+                f"axis {axis} of size {size} (after cropping; input shape {x.shape})"
+            )
+        if size == 0 and (lo > 0 or hi > 0):
+            raise ValueError(f"pad: cannot {mode}-pad the empty axis {axis} of {x.shape}")
+        positions = np.pad(np.arange(size), (max(lo, 0), max(hi, 0)), mode=_PAD_MODES[mode])
+        positions = positions[max(-lo, 0) : positions.size - max(-hi, 0)]
         shape = [1] * (x.ndim - first)
         shape[axis - first] = positions.size
         index.append(positions.reshape(shape))
@@ -644,8 +654,11 @@ def _resize_matrix(
     # PyTorch uses 1/scale_factor when one is given, else in/out.
     ratio = (1.0 / scale) if scale is not None else size_in / size_out
     matrix = np.zeros((size_out, size_in), dtype=dtype)
-    if mode == "nearest":
-        source = np.minimum(np.floor(target * ratio).astype(np.intp), size_in - 1)
+    if mode in ("nearest", "nearest-exact"):
+        # "nearest" takes floor(i * ratio) (PyTorch's legacy rule); "nearest-exact" the pixel
+        # whose centre is nearest, floor((i + 1/2) ratio), as PIL and scikit-image do.
+        shift = 0.5 if mode == "nearest-exact" else 0.0
+        source = np.minimum(np.floor((target + shift) * ratio).astype(np.intp), size_in - 1)
         matrix[np.arange(size_out), source] = 1.0
         return matrix
     if align_corners:
@@ -678,7 +691,7 @@ def interpolate(
     size : int or tuple of int, optional
         The output's spatial size (give this or ``scale_factor``).
     scale_factor : float or tuple of float, optional
-    mode : {"nearest", "linear", "bilinear"}
+    mode : {"nearest", "nearest-exact", "linear", "bilinear"}
         ``"linear"`` for 3-D inputs, ``"bilinear"`` for 4-D.
     align_corners : bool, optional
         For the linear modes: map the corner pixels' centres onto each other (default False).
@@ -696,14 +709,14 @@ def interpolate(
     spatial = x.ndim - 2
     if spatial not in (1, 2):
         raise ValueError(f"interpolate: input must be (N, C, L) or (N, C, H, W), got {x.shape}")
-    modes = {"nearest": None, "linear": 1, "bilinear": 2}
+    modes = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2}
     if mode not in modes:
         raise ValueError(f"interpolate: unknown mode {mode!r}; choose one of {', '.join(modes)}")
     if modes[mode] not in (None, spatial):
         raise ValueError(
             f"interpolate: mode {mode!r} needs a {modes[mode] + 2}-D input, got shape {x.shape}"
         )
-    if mode == "nearest" and align_corners is not None:
+    if mode.startswith("nearest") and align_corners is not None:
         raise ValueError("interpolate: align_corners only applies to the linear modes")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")

@@ -24,17 +24,35 @@ from .. import backend as _backend
 from .. import ops
 from ..autograd import Op, apply
 from ..backend import xnp
+from ..ops.activations import (
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softsign,
+)
 from ..rng import RandomLike, resolve_rng
 from ..tensor import Tensor
 from .conv import (
+    Geometry,
     adaptive_avg_pool2d,
     avg_pool2d,
     conv1d,
     conv2d,
+    fold,
     interpolate,
     max_pool2d,
     pad,
+    windows,
 )
+from .conv import _pair as _int_pair
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -42,14 +60,20 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
     "conv1d",
     "conv2d",
+    "conv_transpose2d",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
     "dropout2d",
     "elu",
     "embedding",
     "gelu",
+    "group_norm",
+    "hardsigmoid",
+    "hardswish",
     "hardtanh",
     "huber_loss",
     "interpolate",
@@ -59,19 +83,27 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "max_pool2d",
+    "mish",
     "mse_loss",
     "nll_loss",
     "normalize",
     "one_hot",
     "pad",
+    "pixel_shuffle",
     "relu",
+    "relu6",
+    "scaled_dot_product_attention",
+    "selu",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
     "softmax",
     "softplus",
+    "softsign",
     "tanh",
+    "unfold",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -610,7 +642,9 @@ def cross_entropy(
     weighted = log_probs if weights is None else log_probs * _along_classes(weights, input.ndim)
     smooth = -(weighted.sum(axis=1)) * kept.astype(input.dtype)
     if reduction == "mean":
-        divisor = kept.sum() if weights is None else weights[xnp.where(kept, labels, 0)][kept].sum()
+        divisor = (
+            kept.sum() if weights is None else (weights[np.where(kept, labels, 0)] * kept).sum()
+        )
         smooth = smooth.sum() / np.asarray(divisor, dtype=input.dtype)
     elif reduction == "sum":
         smooth = smooth.sum()
@@ -737,13 +771,15 @@ def nll_loss(
             f"nll_loss: weight of shape {weights.shape} does not fit {classes} classes"
         )
     kept = labels != ignore_index
-    if np.any(kept) and (labels[kept].min() < 0 or labels[kept].max() >= classes):
+    safe = np.where(kept, labels, 0)
+    # Checked on ``safe`` (ignored labels read as class 0), not on ``labels[kept]``, whose
+    # length depends on the values: tg.compile replays fixed shapes.
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
         raise ValueError(
             f"nll_loss: labels must be in [0, {classes - 1}] for {classes} classes (or "
             f"ignore_index={ignore_index}), got values from {labels[kept].min()} to "
             f"{labels[kept].max()}"
         )
-    safe = xnp.where(kept, labels, 0)
     scale = kept.astype(input.dtype)
     if weights is not None:
         scale = scale * weights.astype(input.dtype)[safe]
@@ -783,79 +819,12 @@ def _reduced(loss: Tensor, reduction: str) -> Tensor:
 # -- more activations --------------------------------------------------------------------------
 
 
-def _erf_forward(x: np.ndarray, _: Any = None) -> np.ndarray:
-    try:
-        from scipy.special import erf
-    except ImportError:  # without SciPy: math.erf element by element (exact, slower)
-        return np.vectorize(math.erf, otypes=[x.dtype])(x)
-    return erf(x).astype(x.dtype, copy=False)
-
-
-_ERF = Op(
-    "erf",
-    _erf_forward,
-    lambda g, out, inputs, extra, needs: (
-        g * (2.0 / math.sqrt(math.pi)) * xnp.exp(-inputs[0] * inputs[0]),
-    ),
-    rule="dX = dY * 2/sqrt(pi) * exp(-X^2)",
-)
-
-
-def gelu(x: Any, approximate: str = "none") -> Tensor:
-    """GELU ``x Phi(x) = x (1 + erf(x / sqrt 2)) / 2``; with ``approximate="tanh"``,
-    ``x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``.
-
-    Raises
-    ------
-    ValueError
-        For an ``approximate`` other than ``"none"`` or ``"tanh"``.
-    """
-    x = _tensor(x)
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * 0.5 * (inner.tanh() + 1.0)
-    if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x * 0.5 * (apply(_ERF, (x * (1.0 / math.sqrt(2.0)),)) + 1.0)
-
-
-def silu(x: Any) -> Tensor:
-    """SiLU (swish) ``x sigmoid(x)``."""
-    x = _tensor(x)
-    return x * x.sigmoid()
-
-
-def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    """ELU: ``x`` for ``x > 0``, ``alpha (e^x - 1)`` otherwise."""
-    x = _tensor(x)
-    # exp of x where x <= 0 only: the unused branch never overflows (an inf there would make
-    # 0 * inf NaN in the gradient); at x = 0 the gradient is alpha, as in PyTorch.
-    positive = x.data > 0
-    negative = (ops.where(positive, 0.0, x).exp() - 1.0) * alpha
-    return ops.where(positive, x, negative)
-
-
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + e^{beta x}) / beta``, and ``x`` itself where ``beta x > threshold``, as PyTorch."""
     x = _tensor(x)
     scaled = x * beta if beta != 1.0 else x
     smooth = scaled.softplus() / beta if beta != 1.0 else scaled.softplus()
     return ops.where(scaled.data > threshold, x, smooth)
-
-
-def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``; the gradient passes strictly inside, as PyTorch.
-
-    Raises
-    ------
-    ValueError
-        If ``min_val > max_val``.
-    """
-    if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    x = _tensor(x)
-    inside = (x.data > min_val) & (x.data < max_val)
-    return ops.where(inside, x, xnp.clip(x.data, min_val, max_val))
 
 
 # -- more losses -------------------------------------------------------------------------------
@@ -1135,3 +1104,260 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RandomLike = N
         return x * np.zeros(mask_shape, dtype=x.dtype)
     keep = resolve_rng(rng).uniform(size=mask_shape) >= p
     return x * (keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype))
+
+
+# -- transposed convolution, im2col, pixel shuffle, group norm, cosine similarity -------------
+
+
+def conv_transpose2d(
+    input: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """2-D transposed convolution, as ``torch.nn.functional.conv_transpose2d``.
+
+    The adjoint of :func:`conv2d` with respect to its input: each input pixel spreads
+    ``x[n, c, y, x] W[c, o, i, j]`` to ``out[n, o, s_h y + d_h i - p_h, s_w x + d_w j - p_w]``.
+    Computed as one GEMM ``W_2^T @ X`` per group and one ``fold`` (no loops over pixels).
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, H, W)``, or ``(C, H, W)`` for one image.
+    weight : Tensor
+        ``(C, O / groups, kh, kw)`` (PyTorch's layout for a transposed convolution).
+    bias : Tensor, optional
+        ``(O,)``.
+    stride, padding, output_padding, dilation : int or pair of int
+        ``output_padding`` adds rows and columns at the bottom and right (it must be smaller
+        than the stride or the dilation, as in PyTorch).
+    groups : int
+
+    Returns
+    -------
+    Tensor
+        ``(N, O, OH, OW)`` with ``OH = (H - 1) s_h - 2 p_h + d_h (kh - 1) + output_padding + 1``.
+
+    Raises
+    ------
+    ValueError
+        Naming the shapes when input, weight, bias and groups do not fit.
+    """
+    name = "conv_transpose2d"
+    x, weight = _tensor(input), _tensor(weight)
+    batched = x.ndim == 4
+    if not batched and x.ndim != 3:
+        raise ValueError(f"{name}: input must be (N, C, H, W) or (C, H, W), got shape {x.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: weight must be (C, O/groups, kh, kw), got {weight.shape}")
+    if not batched:
+        x = x.reshape((1,) + x.shape)
+    n, channels, height, width = x.shape
+    in_channels, group_out, kh, kw = weight.shape
+    if not isinstance(groups, int | np.integer) or groups < 1 or channels % groups:
+        raise ValueError(f"{name}: groups must be a positive int dividing C, got {groups!r}")
+    if channels != in_channels:
+        raise ValueError(
+            f"{name}: input of shape {x.shape} has {channels} channels but weight of shape "
+            f"{weight.shape} expects {in_channels} (weight is (C, O/groups, kh, kw))"
+        )
+    out_channels = group_out * groups
+    if bias is not None:
+        bias = _tensor(bias)
+        if bias.shape != (out_channels,):
+            raise ValueError(
+                f"{name}: bias of shape {bias.shape} does not fit weight of shape "
+                f"{weight.shape} and groups={groups}; expected ({out_channels},)"
+            )
+    (sh, sw), (dh, dw) = _int_pair(name, "stride", stride), _int_pair(name, "dilation", dilation)
+    (ph, pw), (oph, opw) = (
+        _int_pair(name, "padding", padding),
+        _int_pair(name, "output_padding", output_padding),
+    )
+    if min(sh, sw, dh, dw) < 1 or min(ph, pw, oph, opw) < 0:
+        raise ValueError(
+            f"{name}: stride and dilation must be positive and paddings non-negative, got "
+            f"stride={stride!r}, dilation={dilation!r}, padding={padding!r}"
+        )
+    if oph >= max(sh, dh) or opw >= max(sw, dw):
+        raise ValueError(
+            f"{name}: output_padding {(oph, opw)} must be smaller than stride {(sh, sw)} or "
+            f"dilation {(dh, dw)}"
+        )
+    full_h = (height - 1) * sh + dh * (kh - 1) + 1 + oph
+    full_w = (width - 1) * sw + dw * (kw - 1) + 1 + opw
+    if full_h - 2 * ph < 1 or full_w - 2 * pw < 1:
+        raise ValueError(
+            f"{name}: padding {(ph, pw)} leaves no output for input {x.shape} and kernel {(kh, kw)}"
+        )
+    group_in = channels // groups
+    kernel = weight.reshape(groups, group_in, group_out * kh * kw).transpose(0, 2, 1)
+    rows = x.transpose(1, 0, 2, 3).reshape(groups, group_in, n * height * width)
+    patches = (kernel @ rows).reshape(out_channels, kh, kw, n, height, width)
+    out = fold(patches, Geometry(kh, kw, sh, sw, dh, dw), (n, out_channels, full_h, full_w))
+    if ph or pw:
+        out = out[:, :, ph : full_h - ph, pw : full_w - pw]
+    if bias is not None:
+        out = out + bias.reshape(1, out_channels, 1, 1)
+    return out if batched else out.reshape(out.shape[1:])
+
+
+def unfold(
+    input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Tensor:
+    """im2col, as ``torch.nn.functional.unfold``: ``(N, C, H, W)`` to
+    ``(N, C kh kw, L)``, one column per sliding position (``L = OH OW``).
+
+    Raises
+    ------
+    ValueError
+        For an input that is not 3-D or 4-D, or a kernel larger than the padded input.
+    """
+    name = "unfold"
+    x = _tensor(input)
+    batched = x.ndim == 4
+    if not batched and x.ndim != 3:
+        raise ValueError(f"{name}: input must be (N, C, H, W) or (C, H, W), got shape {x.shape}")
+    if not batched:
+        x = x.reshape((1,) + x.shape)
+    kh, kw = _int_pair(name, "kernel_size", kernel_size)
+    (sh, sw), (dh, dw) = _int_pair(name, "stride", stride), _int_pair(name, "dilation", dilation)
+    ph, pw = _int_pair(name, "padding", padding)
+    geometry = Geometry(kh, kw, sh, sw, dh, dw)
+    if ph or pw:
+        x = pad(x, (pw, pw, ph, ph))
+    n, channels, height, width = x.shape
+    oh, ow = geometry.out_size(height, width)
+    if oh < 1 or ow < 1:
+        raise ValueError(
+            f"{name}: kernel {(kh, kw)} with dilation {(dh, dw)} is larger than the padded "
+            f"input {(height, width)}"
+        )
+    patches = windows(x, geometry).transpose(3, 0, 1, 2, 4, 5)  # (N, C, kh, kw, OH, OW)
+    out = patches.reshape(n, channels * kh * kw, oh * ow)
+    return out if batched else out.reshape(out.shape[1:])
+
+
+def pixel_shuffle(input: Any, upscale_factor: int) -> Tensor:
+    """``(..., C r^2, H, W)`` to ``(..., C, H r, W r)``, as ``torch.nn.functional.pixel_shuffle``.
+
+    Raises
+    ------
+    ValueError
+        If the input has fewer than 3 axes or its channels are not divisible by ``r^2``.
+    """
+    x = _tensor(input)
+    r = int(upscale_factor)
+    if x.ndim < 3 or r < 1 or x.shape[-3] % (r * r):
+        raise ValueError(
+            f"pixel_shuffle: input of shape {x.shape} needs at least 3 axes and channels "
+            f"divisible by upscale_factor^2 = {r * r}"
+        )
+    *lead, channels, height, width = x.shape
+    lead, k = tuple(lead), len(lead)
+    split = x.reshape(lead + (channels // (r * r), r, r, height, width))
+    order = tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2)
+    return split.transpose(order).reshape(lead + (channels // (r * r), height * r, width * r))
+
+
+def group_norm(
+    input: Any,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each example's channel groups: ``y = (x - mu_g) / sqrt(sigma_g^2 + eps)``,
+    then ``* weight[c] + bias[c]``, as ``torch.nn.functional.group_norm`` (biased variance).
+
+    Raises
+    ------
+    ValueError
+        If the channels (axis 1) are not divisible by ``num_groups``.
+    """
+    x = _tensor(input)
+    if x.ndim < 2 or num_groups < 1 or x.shape[1] % num_groups:
+        raise ValueError(
+            f"group_norm: input of shape {x.shape} needs a channel axis (1) divisible by "
+            f"num_groups={num_groups}"
+        )
+    grouped = x.reshape(x.shape[0], num_groups, -1)
+    centred = grouped - grouped.mean(axis=2, keepdims=True)
+    normed = centred / ((centred * centred).mean(axis=2, keepdims=True) + eps).sqrt()
+    out = normed.reshape(x.shape)
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * _tensor(weight).reshape(per_channel)
+    if bias is not None:
+        out = out + _tensor(bias).reshape(per_channel)
+    return out
+
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps))`` along ``dim``, broadcasting, as
+    ``torch.nn.functional.cosine_similarity`` (whose gradient ignores the ``eps`` floor)."""
+    x1, x2 = _tensor(x1), _tensor(x2)
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+
+    def floored_norm(x: Tensor) -> Tensor:
+        norm = x.norm(2, dim=dim, keepdim=True)
+        # PyTorch raises the norm to eps in place under no_grad: the value moves, the
+        # gradient stays the norm's.
+        return norm + np.maximum(eps - norm.data, 0)
+
+    return ((x1 / floored_norm(x1)) * (x2 / floored_norm(x2))).sum(axis=dim)
+
+
+def scaled_dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """``softmax(Q K^T / sqrt(d) + mask) V`` over the last two axes, as
+    ``torch.nn.functional.scaled_dot_product_attention``.
+
+    A boolean ``attn_mask`` keeps the True positions; a float one is added to the scores.
+    ``is_causal`` keeps position ``j <= i``. ``enable_gqa`` repeats key and value heads to
+    the query's. Dropout is refused (``dropout_p`` must be 0): call :func:`dropout` yourself.
+
+    Raises
+    ------
+    ValueError
+        For ``dropout_p > 0``, ``is_causal`` with a mask, or heads that do not divide.
+    """
+    query, key, value = _tensor(query), _tensor(key), _tensor(value)
+    if dropout_p:
+        raise ValueError("scaled_dot_product_attention: dropout_p must be 0 here")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: pass is_causal or attn_mask, not both")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if heads % kv_heads:
+            raise ValueError(
+                f"scaled_dot_product_attention: {heads} query heads are not a multiple of "
+                f"{kv_heads} key/value heads"
+            )
+        key = key.repeat_interleave(heads // kv_heads, dim=-3)
+        value = value.repeat_interleave(heads // kv_heads, dim=-3)
+    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.mT) * factor
+    if is_causal:
+        attn_mask = np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool))
+    if attn_mask is not None:
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if mask.dtype == np.bool_:
+            scores = ops.where(mask, scores, -np.inf)
+        else:
+            scores = scores + attn_mask
+    return scores.softmax(-1) @ value

@@ -1,5 +1,6 @@
 """Every differentiable op, forward and gradient rule together, and the Tensor's operators.
 
+- :mod:`.activations`: PyTorch's activations beyond the course's (GELU, SiLU, ELU...), ``erf``
 - :mod:`.elementwise`: arithmetic, activations, ``maximum``/``minimum``/``where``/``clip``
 - :mod:`.reduce`: ``sum``, ``mean``, ``max``, ``min``, ``var``, ``std``, softmax family
 - :mod:`.shape`: reshape, transpose, broadcast, indexing, concatenate/stack/split, casts
@@ -9,6 +10,7 @@
 - :mod:`.linalg`: ``matmul``, ``dot``, ``einsum`` and the products on it, diagonals, ``np.linalg``
 - :mod:`.grids`: ``np.linspace`` with Tensor endpoints and ``np.gradient``
 - :mod:`.inplace`: ``x += y``, ``x[index] = v``, ``fill_`` on tensors in the graph
+- :mod:`.complex_parts`: ``np.real``, ``np.imag``, ``np.conj``, ``np.angle`` on real Tensors
 - :mod:`.numpy_dispatch`: NumPy ufuncs and functions on Tensors
 """
 
@@ -19,17 +21,39 @@ import pkgutil
 import sys
 
 from ..autograd import Op
-from . import dialect, elementwise, grids, indexing, inplace, linalg, numpy_dispatch, reduce, shape
+from . import (
+    activations,
+    dialect,
+    elementwise,
+    grids,
+    indexing,
+    inplace,
+    linalg,
+    numpy_dispatch,
+    reduce,
+    shape,
+)
+from .activations import erf
 from .broadcast import unbroadcast
 from .dialect import (
     argmax,
     argmin,
     cat,
+    clamp,
     concatenate,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
     expand_dims,
     flatten,
     flip,
+    isfinite,
+    isinf,
+    isnan,
+    lerp,
     log_softmax,
+    logcumsumexp,
     logsumexp,
     max,
     mean,
@@ -41,8 +65,10 @@ from .dialect import (
     squeeze,
     stack,
     std,
+    std_mean,
     sum,
     var,
+    var_mean,
 )
 from .elementwise import (
     abs,
@@ -131,6 +157,7 @@ from .shape import (
 __all__ = [
     "all_ops",
     "rule_table",
+    "activations",
     "dialect",
     "elementwise",
     "indexing",
@@ -238,6 +265,19 @@ __all__ = [
     "stack",
     "swapaxes",
     "transpose",
+    "clamp",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "lerp",
+    "logcumsumexp",
+    "std_mean",
+    "var_mean",
+    "erf",
 ]
 
 

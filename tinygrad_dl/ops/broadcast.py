@@ -55,6 +55,12 @@ def as_tensor(value: Any) -> Tensor:
         if value.dtype.kind not in "biuf":
             raise TypeError(f"expected a numeric array or Tensor, got dtype {value.dtype}")
         return _new_tensor(value)
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        # np.asarray([x, y]) would drop x's graph (Tensor.__array__ refuses it): stack instead,
+        # as np.append([x, y], z) or np.maximum([x, 0.5], y) mean. shape imports this module.
+        from .shape import stack
+
+        return stack([as_tensor(item) for item in value])
     return Tensor(value)
 
 
@@ -70,6 +76,14 @@ def mixed_device_error(op: str, *operands: Any) -> RuntimeError | None:
     except RuntimeError as error:
         return error
     return None
+
+
+def _holds_tensor(value: Any) -> bool:
+    """Whether a (nested) list or tuple holds a Tensor anywhere."""
+    return any(
+        isinstance(item, Tensor) or (isinstance(item, (list, tuple)) and _holds_tensor(item))
+        for item in value
+    )
 
 
 def broadcast_error(op: str, *shapes: tuple[int, ...]) -> ValueError:

@@ -11,34 +11,73 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..tensor import Tensor, _dialect
+import numpy as np
+
+from ..tensor import Tensor, _ddof, _dialect
+from . import elementwise as _elementwise
+from . import linalg as _linalg
 from . import shape as _shape
 from .broadcast import as_tensor
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
 
 __all__ = [
+    "acos",
+    "acosh",
+    "allclose",
     "argmax",
     "argmin",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
     "cat",
+    "clamp",
     "concatenate",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "div",
+    "einsum",
     "expand_dims",
     "flatten",
     "flip",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "lerp",
     "log_softmax",
+    "logcumsumexp",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
     "logsumexp",
     "max",
     "mean",
     "min",
+    "negative",
+    "numel",
+    "permute",
+    "pow",
+    "prod",
+    "reciprocal",
     "repeat",
     "roll",
+    "rsqrt",
     "softmax",
     "split",
     "squeeze",
     "stack",
     "std",
+    "std_mean",
     "sum",
+    "unsqueeze",
     "var",
+    "var_mean",
 ]
 
 
@@ -208,7 +247,11 @@ def split(
     x: Any, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
 ) -> list[Tensor]:
     """``np.split``; with ``dim=``, ``torch.split`` (piece sizes). See :meth:`Tensor.split`."""
-    return as_tensor(x).split(indices_or_sections, axis, dim=dim)
+    if dim is None:
+        return as_tensor(x).split(indices_or_sections, axis=axis)
+    if axis != 0:
+        raise TypeError(f"split: got both axis={axis!r} and dim={dim!r}; pass one")
+    return as_tensor(x).split(indices_or_sections, dim)
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -236,3 +279,183 @@ def repeat(x: Any, repeats: Any, axis: int | None = None, *, dim: int | None = N
     """``np.repeat`` (PyTorch: ``repeat_interleave``): each element ``repeats`` times."""
     axis, _ = _dialect("repeat", axis, dim, None, None)
     return _shape.repeat(x, repeats, axis)
+
+
+# -- PyTorch-only functions (``torch.clamp``, ``torch.cumsum(x, dim)``, ``torch.var_mean``...) ----
+
+
+def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Values limited to ``[min, max]``, as ``torch.clamp``; see :meth:`Tensor.clamp`."""
+    return as_tensor(x).clamp(min, max)
+
+
+def cumsum(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running sum along ``axis`` (or ``dim``; NumPy: the flattened values when neither)."""
+    return as_tensor(x).cumsum(axis, dim=dim)
+
+
+def cumprod(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running product along ``axis`` (or ``dim``; the flattened values when neither)."""
+    return as_tensor(x).cumprod(axis, dim=dim)
+
+
+def _spread_and_mean(
+    op: str, x: Any, dim: Any, axis: Any, correction: Any, unbiased: Any, keepdim: bool
+) -> tuple[Tensor, Tensor]:
+    x = as_tensor(x)
+    ddof = _ddof(op, None, unbiased, correction, True)
+    axis, keepdims = _dialect(op, axis, dim, keepdim, None)
+    spread = x.var(axis, ddof, keepdims) if op == "var_mean" else x.std(axis, ddof, keepdims)
+    return spread, x.mean(axis, keepdims)
+
+
+def var_mean(
+    x: Any,
+    dim: Any = None,
+    *,
+    correction: int | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    axis: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim`` (all axes by default), as ``torch.var_mean``
+    (PyTorch's default ``correction=1``)."""
+    return _spread_and_mean("var_mean", x, dim, axis, correction, unbiased, keepdim)
+
+
+def std_mean(
+    x: Any,
+    dim: Any = None,
+    *,
+    correction: int | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    axis: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim`` (all axes by default), as ``torch.std_mean``
+    (PyTorch's default ``correction=1``)."""
+    return _spread_and_mean("std_mean", x, dim, axis, correction, unbiased, keepdim)
+
+
+def logcumsumexp(x: Any, dim: int) -> Tensor:
+    """``log sum_{j <= k} e^{x_j}`` along ``dim``, stable, as ``torch.logcumsumexp``."""
+    return as_tensor(x).logcumsumexp(dim)
+
+
+def cummax(x: Any, dim: int) -> Any:
+    """``(values, indices)`` of the running maximum along ``dim``, as ``torch.cummax``."""
+    return as_tensor(x).cummax(dim)
+
+
+def cummin(x: Any, dim: int) -> Any:
+    """``(values, indices)`` of the running minimum along ``dim``, as ``torch.cummin``."""
+    return as_tensor(x).cummin(dim)
+
+
+def lerp(start: Any, end: Any, weight: Any) -> Tensor:
+    """``start + weight (end - start)``, as ``torch.lerp``."""
+    return as_tensor(start).lerp(end, weight)
+
+
+def isnan(x: Any) -> Tensor:
+    """Where the values are NaN (boolean, outside the graph)."""
+    return as_tensor(x).isnan()
+
+
+def isinf(x: Any) -> Tensor:
+    """Where the values are +-inf (boolean, outside the graph)."""
+    return as_tensor(x).isinf()
+
+
+def isfinite(x: Any) -> Tensor:
+    """Where the values are neither NaN nor +-inf (boolean, outside the graph)."""
+    return as_tensor(x).isfinite()
+
+
+# PyTorch's names for NumPy's functions of the same meaning (``torch.asin`` is ``np.arcsin``)
+asin, acos, atan = _elementwise.arcsin, _elementwise.arccos, _elementwise.arctan
+asinh, acosh, atanh = _elementwise.arcsinh, _elementwise.arccosh, _elementwise.arctanh
+atan2, pow, negative = _elementwise.arctan2, _elementwise.power, _elementwise.neg  # noqa: A001
+
+
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``a / b``; ``rounding_mode="trunc"``/``"floor"`` as ``torch.div`` (:meth:`Tensor.div`)."""
+    return as_tensor(a).div(b, rounding_mode=rounding_mode)
+
+
+def rsqrt(x: Any) -> Tensor:
+    """``1 / sqrt(x)``."""
+    return as_tensor(x).rsqrt()
+
+
+def reciprocal(x: Any) -> Tensor:
+    """``1 / x``."""
+    return as_tensor(x).reciprocal()
+
+
+def logical_not(x: Any) -> Tensor:
+    """``not x`` elementwise (boolean, outside the graph)."""
+    return Tensor(np.logical_not(as_tensor(x).data))
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """``a and b`` elementwise (boolean, outside the graph)."""
+    return _elementwise.compare(np.logical_and, a, b)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """``a or b`` elementwise (boolean, outside the graph)."""
+    return _elementwise.compare(np.logical_or, a, b)
+
+
+def logical_xor(a: Any, b: Any) -> Tensor:
+    """``a xor b`` elementwise (boolean, outside the graph)."""
+    return _elementwise.compare(np.logical_xor, a, b)
+
+
+def isclose(
+    a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> Tensor:
+    """Elementwise ``|a - b| <= atol + rtol |b|`` (boolean, outside the graph)."""
+    return as_tensor(a).isclose(b, rtol, atol, equal_nan)
+
+
+def allclose(
+    a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> bool:
+    """Whether every element of ``a`` is close to ``b``'s."""
+    return as_tensor(a).allclose(b, rtol, atol, equal_nan)
+
+
+def permute(x: Any, dims: Any) -> Tensor:
+    """Axes in the order ``dims``, as ``torch.permute``."""
+    return as_tensor(x).permute(dims)
+
+
+def unsqueeze(x: Any, dim: int) -> Tensor:
+    """A new length-1 axis at ``dim``."""
+    return as_tensor(x).unsqueeze(dim)
+
+
+def prod(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Product over ``axis`` (or ``dim``), zeros included in the gradient."""
+    return as_tensor(x).prod(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def numel(x: Any) -> int:
+    """The number of elements."""
+    return as_tensor(x).numel()
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """``np.einsum``; the operands may also come as one list, as ``torch.einsum(eq, [a, b])``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return _linalg.einsum(subscripts, *operands)

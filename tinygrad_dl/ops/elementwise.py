@@ -932,10 +932,12 @@ def _arctan2_vjp(g, out, inputs, extra, needs):
 def _logaddexp_vjp(g, out, inputs, base, needs):
     # log(e^a + e^b): da = dY e^a / (e^a + e^b) = dY sigmoid(a - b), db = dY sigmoid(b - a);
     # for base 2 the difference is scaled by ln 2. Equal infinities (both -inf or both +inf)
-    # have a - b = NaN; they share equally, as the limit along a = b does.
+    # have a - b = NaN; they share equally, as the limit along a = b does. Only they are masked:
+    # masking every a == b would cut d(a - b)/da under create_graph, so the second derivative
+    # at a tie (logaddexp(x, x)) would come out 0.
     a, b = inputs
     with np.errstate(invalid="ignore"):
-        difference = xnp.where(a == b, 0.0, a - b)
+        difference = xnp.where(xnp.isinf(a) & (a == b), 0.0, a - b)
     if base == 2:
         difference = difference * _LN2
     share_a = _sigmoid_of(difference)
@@ -1085,6 +1087,6 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
 
 # Rules that use only their inputs' shapes: an in-place change of an input after recording
 # (``c += c + 1`` in micrograd's test) does not invalidate them (see Op's reads_inputs).
-for _op in (ADD, SUB, ADD_SCALAR, RSUB_SCALAR, MUL_SCALAR, DIV_SCALAR):
+for _op in (ADD, SUB, NEG, ADD_SCALAR, RSUB_SCALAR, MUL_SCALAR, DIV_SCALAR):
     _op.reads_inputs = False
 del _op

@@ -161,29 +161,29 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def dot(a: Any, b: Any) -> Tensor:
-    """``np.dot``: a scalar operand multiplies; 1-D and 2-D operands take the matrix product.
+    """``np.dot``: a scalar operand multiplies; 1-D and 2-D operands take the matrix product;
+    N-d operands sum over the last axis of ``a`` and the second-to-last of ``b`` (the only one
+    of a 1-D ``b``): ``dot(a, b)[i, j, k] = sum_m a[i, m] b[j, m, k]``, a ``tensordot``.
 
     Raises
     ------
     ValueError
-        For operands of more than two dimensions (use ``matmul``, whose batching rule differs
-        from ``np.dot``'s), or shapes that do not align.
+        For shapes that do not align, naming both and the contracted dimensions.
     """
     a, b = as_tensor(a), as_tensor(b)
     if a.data.ndim == 0 or b.data.ndim == 0:
         return mul(a, b)
-    if a.data.ndim > 2 or b.data.ndim > 2:
-        raise ValueError(
-            f"dot: shapes {a.shape} and {b.shape}: operands of more than 2 dimensions are not "
-            f"supported; use matmul for batched products"
-        )
-    if a.data.shape[-1] != b.data.shape[0]:
-        axis_b = 0
+    axis_b = max(b.data.ndim - 2, 0)
+    if a.data.shape[-1] != b.data.shape[axis_b]:
         raise ValueError(
             f"dot: shapes {a.shape} and {b.shape} not aligned: {a.data.shape[-1]} "
-            f"(dim {a.data.ndim - 1}) != {b.data.shape[0]} (dim {axis_b})"
+            f"(dim {a.data.ndim - 1}) != {b.data.shape[axis_b]} (dim {axis_b})"
         )
-    return matmul(a, b)
+    if a.data.ndim <= 2 and b.data.ndim <= 2:
+        return matmul(a, b)
+    # np.dot's N-d rule is not matmul's batching: every axis of a is paired with every other
+    # axis of b, in that order, which is exactly tensordot's output layout.
+    return tensordot(a, b, axes=([a.data.ndim - 1], [axis_b]))
 
 
 # -- einsum and the products built on it --------------------------------------------------------
@@ -931,7 +931,13 @@ def _eigh_vjp(g, out, inputs, uplo, needs):
     projected = _mT(vectors) @ grad_vectors
     inner = projected * _off_diagonal_reciprocal("eigh", values, projected)
     inner = inner + grad_values[..., None, :] * _eye_like(values, shape[-1])
-    return (vectors @ inner @ _mT(vectors),)
+    symmetric = vectors @ inner @ _mT(vectors)
+    # NumPy's eigh reads only one triangle (UPLO) of A: an entry there stands for itself and its
+    # mirror, so it gets both shares; the other triangle does not change the result (gradient
+    # 0). This is the derivative of the function NumPy computes, for any A (HIPS autograd's).
+    both = symmetric + _mT(symmetric)
+    triangle = np.tril(both, -1) if uplo == "L" else np.triu(both, 1)
+    return (triangle + symmetric * _eye_like(values, shape[-1]),)
 
 
 EIGH = Op(
@@ -939,16 +945,20 @@ EIGH = Op(
     _eigh_forward,
     _eigh_vjp,
     saves_out=True,
-    rule="dA = V (diag(dw) + F * (V^T dV)) V^T, F_ij = 1/(w_j - w_i)",
+    rule="dA = tril(G + G^T, -1) + diag(G) (UPLO='L'; triu for 'U'), "
+    "G = V (diag(dw) + F * (V^T dV)) V^T, F_ij = 1/(w_j - w_i)",
 )
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
     """Eigenvalues and eigenvectors of symmetric matrices, as ``np.linalg.eigh``.
 
-    ``dA = V (diag(dw) + F * (V^T dV)) V^T`` with ``F_ij = 1 / (w_j - w_i)``: as PyTorch,
-    the gradient is taken for a symmetric ``A`` (only one triangle is read), and the
-    eigenvectors' part exists only where the eigenvalues are distinct (raises otherwise).
+    With ``G = V (diag(dw) + F * (V^T dV)) V^T`` and ``F_ij = 1 / (w_j - w_i)``, the gradient
+    is ``dA = tril(G + G^T, -1) + diag(G)`` (``triu`` for ``UPLO='U'``): only that triangle
+    is read, so it carries the mirror's share and the other triangle gets 0, as in HIPS
+    autograd. For a symmetrized input (``eigh((X + X^T) / 2)``) this equals PyTorch's ``G``
+    after the chain rule. The eigenvectors' part exists only where the eigenvalues are
+    distinct (raises otherwise).
     """
     a = as_tensor(a)
     _square("eigh", a)

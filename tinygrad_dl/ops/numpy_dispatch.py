@@ -20,8 +20,8 @@ import numpy as np
 
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor, _new_tensor
+from . import complex_parts, grids, indexing, linalg, reduce, shape
 from . import elementwise as ew
-from . import grids, indexing, linalg, reduce, shape
 
 # NumPy's own parameter names (np.reshape's and np.broadcast_to's ``shape``) shadow the module
 # inside the wrappers below, so they reach it under this name.
@@ -133,6 +133,7 @@ UFUNCS: dict[np.ufunc, Any] = {
     np.radians: lambda x: ew.mul(x, math.pi / 180),
     np.rad2deg: lambda x: ew.mul(x, 180 / math.pi),
     np.degrees: lambda x: ew.mul(x, 180 / math.pi),
+    np.conjugate: complex_parts.conj,  # also np.conj, the same ufunc
 }
 for _ufunc in (
     np.less,
@@ -270,6 +271,29 @@ def _where(condition, x=None, y=None):
     return ew.where(condition, x, y)
 
 
+def _select(condlist, choicelist, default=0):
+    """np.select: the first true condition picks its choice; one ``where`` per choice, from
+    the last to the first, so the earliest wins (each passes dY where it was picked)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(
+            f"np.select: list of cases must be same length as list of conditions; got "
+            f"{len(condlist)} conditions and {len(choicelist)} choices"
+        )
+    conditions = [np.asarray(_values(c)) for c in condlist]
+    for position, condition in enumerate(conditions):
+        if condition.dtype != bool:  # NumPy refuses too: a float mask would be truthiness
+            raise TypeError(
+                f"np.select: invalid entry {position} in condlist: should be boolean, "
+                f"got dtype {condition.dtype}"
+            )
+    result = default
+    for condition, choice in zip(reversed(conditions), reversed(choicelist)):
+        result = ew.where(condition, choice, result)
+    if not isinstance(result, Tensor):  # no choices at all: NumPy's result is the default
+        return _new_tensor(np.select(_values(condlist), [], default))
+    return result
+
+
 def _transpose(a, axes=None):
     return shape_ops.transpose(a, axes)
 
@@ -374,6 +398,11 @@ FUNCTIONS: dict[Any, Any] = {
     np.fix: _fix,
     np.nan_to_num: _nan_to_num,
     np.unique: _unique,
+    np.select: _select,
+    np.real: complex_parts.real,
+    np.imag: complex_parts.imag,
+    np.angle: complex_parts.angle,
+    np.real_if_close: complex_parts.real_if_close,
 }
 for _function in (
     np.shape,
@@ -552,7 +581,6 @@ def array_function(tensor: Tensor, function: Any, types: Any, args: Any, kwargs:
         if not _records_graph((args, kwargs)):
             return _outside_graph(function)(*args, **kwargs)
         raise TypeError(
-            f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"{numpy_name(function)} has no gradient rule in tinygrad_dl, so it cannot run on a "
             f"Tensor (it would silently drop the graph); use .detach().numpy() for values"
         )

@@ -11,6 +11,8 @@ round, the gradient of ``sum`` copies ``dA`` back to every element that was summ
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,6 +35,8 @@ __all__ = [
     "softmax",
     "log_softmax",
     "cumsum",
+    "logcumsumexp",
+    "running_extreme",
     "cumprod",
     "diff",
 ]
@@ -91,7 +95,9 @@ def _spread(g: Any, kept: tuple[int, ...], shape: tuple[int, ...]) -> Any:
         return xp.broadcast_to(xp.reshape(g, kept), shape)
     if g.shape != kept:
         g = g.reshape(kept)
-    if type(g) is np.ndarray and _size(shape) <= _SMALL:
+    # isinstance, not type(g) is: tg.compile's traced arrays must take eager's path (a filled
+    # copy and a broadcast view feed later BLAS calls different strides, so different bits).
+    if isinstance(g, np.ndarray) and _size(shape) <= _SMALL:
         full = np.empty(shape, dtype=g.dtype)
         full[...] = g
         return full
@@ -327,10 +333,11 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     -------
     Tensor
 
-    Raises
-    ------
-    ValueError
-        When ``n - ddof <= 0``, naming the shape and ``ddof``.
+    Warns
+    -----
+    RuntimeWarning
+        When ``n - ddof <= 0`` (an empty axis, or ``ddof`` too large): the result is then NaN
+        (or inf), as NumPy and PyTorch give, and the warning names the shape and ``ddof``.
     """
     from .elementwise import mul, sub
 
@@ -339,12 +346,24 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     kept = _kept_shape(x.data.shape, axes)
     count = x.data.size // builtins.max(int(np.prod(kept)), 1) if x.data.size else 0
     if count - ddof <= 0:
-        raise ValueError(
+        warnings.warn(
             f"var: {count} element(s) along the reduced axes of shape {x.shape} leave no degrees "
-            f"of freedom with ddof={ddof}"
+            f"of freedom with ddof={ddof}; the result is NaN (or inf), as in NumPy and PyTorch",
+            RuntimeWarning,
+            stacklevel=2,
         )
-    centered = sub(x, mean(x, axis=axes, keepdims=True))
-    return mul(sum(mul(centered, centered), axis=axes, keepdims=keepdims), 1.0 / (count - ddof))
+    # PyTorch divides the value by max(n - ddof, 0) (0/0 = NaN) but its gradient by n - ddof.
+    scale = 1.0 / (count - ddof) if count != ddof else math.inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centered = sub(x, mean(x, axis=axes, keepdims=True))
+        spread = mul(sum(mul(centered, centered), axis=axes, keepdims=keepdims), scale)
+        if count - ddof >= 0:
+            return spread
+        from .elementwise import add
+
+        # the value sum / 0 (inf, or NaN for a zero sum), the gradient unchanged
+        value = np.where(spread.data != 0, math.inf, math.nan) - spread.data
+        return add(spread, value.astype(spread.data.dtype, copy=False))
 
 
 def _std_root_vjp(g, out, inputs, extra, needs):
@@ -669,3 +688,81 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     for _ in range(int(n)):
         x = sub(x[_along(axis, slice(1, None))], x[_along(axis, slice(None, -1))])
     return x
+
+
+# Rules that use only their input's shape (kept in extra): an in-place change of the input
+# after recording does not invalidate them (see Op's reads_inputs).
+for _op in (SUM, MEAN):
+    _op.reads_inputs = False
+del _op
+
+
+# -- PyTorch's running extremes and log-sum-exp ------------------------------------------------
+def _reverse_logcumsumexp(values: np.ndarray, axis: int) -> np.ndarray:
+    """``log sum_{k >= i} e^{values_k}`` along ``axis``, stable."""
+    backwards = _along(axis, slice(None, None, -1))
+    return np.logaddexp.accumulate(values[backwards], axis=axis)[backwards]
+
+
+def _logcumsumexp_vjp(g, out, inputs, axis, needs):
+    # Y_k = log sum_{j <= k} e^{x_j}, so dx_j = sum_{k >= j} dY_k e^{x_j - Y_k}. Summed in log
+    # space, the positive and negative parts of dY apart (PyTorch's way): no overflow for any x.
+    if isinstance(g, Tensor):
+        raise NotImplementedError(
+            "logcumsumexp: second derivatives (create_graph=True) are not implemented"
+        )
+    (x,) = inputs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        positive = _reverse_logcumsumexp(np.log(np.maximum(g, 0)) - out, axis)
+        negative = _reverse_logcumsumexp(np.log(np.maximum(-g, 0)) - out, axis)
+        return (np.exp(x + positive) - np.exp(x + negative),)
+
+
+LOGCUMSUMEXP = Op(
+    "logcumsumexp",
+    lambda x, axis: np.logaddexp.accumulate(x, axis=axis),
+    _logcumsumexp_vjp,
+    saves_out=True,
+    rule="dX_j = sum_{k >= j} dY_k e^(X_j - Y_k)",
+)
+
+
+def logcumsumexp(x: Any, axis: int) -> Tensor:
+    """``Y_k = log sum_{j <= k} e^{x_j}`` along ``axis``, stable, as ``torch.logcumsumexp``.
+
+    Raises
+    ------
+    ValueError
+        For an axis out of range.
+    """
+    x = as_tensor(x)
+    if x.data.ndim == 0:
+        reduction_axes("logcumsumexp", axis, 0)  # 0 or -1: the value itself, as PyTorch
+        return x * 1
+    axis = _single_axis("logcumsumexp", axis, x.data.ndim)
+    return record_unary(LOGCUMSUMEXP, LOGCUMSUMEXP.forward(x.data, axis), x, axis)
+
+
+def running_extreme(x: Any, axis: int, largest: bool) -> tuple[Tensor, Tensor]:
+    """``(values, indices)`` of the running maximum (or minimum) along ``axis``, as
+    ``torch.cummax``/``torch.cummin``: a tie or a NaN moves the index to the later element.
+
+    The values are the input at ``indices`` (``dX[indices_k] += dY_k``), in the graph.
+    """
+    from .indexing import ValuesIndices, take_along_axis  # indexing builds on this module
+
+    x = as_tensor(x)
+    if x.data.ndim == 0:
+        reduction_axes("cummax" if largest else "cummin", axis, 0)
+        return ValuesIndices(x * 1, Tensor(np.zeros((), dtype=np.int64)))
+    axis = _single_axis("cummax" if largest else "cummin", axis, x.data.ndim)
+    data = x.data
+    running = (np.fmax if largest else np.fmin).accumulate(data, axis=axis)
+    running = np.where(np.maximum.accumulate(np.isnan(data), axis=axis), np.nan, running)
+    # The running extreme at k sits at the last j <= k where x_j equals the running extreme at j
+    # (after that, x stays strictly below it); every NaN takes the index, as in PyTorch.
+    positions = np.arange(data.shape[axis]).reshape((-1,) + (1,) * (data.ndim - axis - 1))
+    marks = np.where((data == running) | np.isnan(data), positions, 0)
+    indices = np.maximum.accumulate(marks, axis=axis).astype(np.int64)
+    values = take_along_axis(x, Tensor(indices), axis)
+    return ValuesIndices(values, Tensor(indices))

@@ -245,13 +245,16 @@ def normalize_index(index: Any) -> Any:
 
 
 def _is_advanced(index: Any) -> bool:
-    """Whether the index holds integer arrays, whose repeats must be summed in the gradient."""
+    """Whether the index may repeat positions (integer arrays, lists, tuples inside the index:
+    ``x[(1, 0, -1), :]``), whose gradients must then be summed; only plain ints, slices, None,
+    Ellipsis and boolean masks are known never to repeat."""
     parts = index if isinstance(index, tuple) else (index,)
     for part in parts:
-        if isinstance(part, list):
-            return True
-        if isinstance(part, np.ndarray) and part.dtype.kind in "iu":
-            return True
+        if part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer)):
+            continue
+        if isinstance(part, np.ndarray) and part.dtype == np.bool_:
+            continue
+        return True
     return False
 
 
