@@ -52,3 +52,11 @@ def test_a_failing_test_run_exits_non_zero(monkeypatch, tmp_path):
     monkeypatch.setattr(gpu_check, "workloads", lambda dry_run: [])
     assert gpu_check.main(["--dry-run", "--budget", "0.01"]) == 1
     assert "backend tests: FAILED (1 failed)" in (tmp_path / "gpu_check_dry_run.md").read_text()
+
+
+def test_without_cupy_it_says_how_to_install_and_exits_2(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    assert gpu_check.main(["--skip-tests"]) == 2
+    assert "pip install 'tinygrad-dl[gpu]'" in capsys.readouterr().out
