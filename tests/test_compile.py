@@ -523,6 +523,7 @@ OP_CASES = {
     "vector_norm": lambda a, b: tg.linalg.vector_norm(a, axis=1) * b,
     "cumprod": lambda a, b: a.cumprod(axis=1) * b,
     "cumsum": lambda a, b: a.cumsum(axis=0) * b,
+    "logcumsumexp": lambda a, b: a.logcumsumexp(dim=1) * b,
     "logsumexp": lambda a, b: tg.logsumexp(a, axis=1) * b,
     "log_softmax": lambda a, b: tg.log_softmax(a, axis=1) * b,
     "max": lambda a, b: a.max(axis=1) * b,

@@ -810,7 +810,6 @@ def _accumulate_leaf(tensor: Tensor, gradient: Any, create_graph: bool, handed_o
 
 def _seed(output: Tensor, gradient: Any, what: str) -> Any:
     """The gradient that starts backward at ``output``: 1 for a scalar, else ``gradient``."""
-    from .tensor import Tensor
 
     if gradient is None:
         if output.data.size != 1:
@@ -888,7 +887,6 @@ def grad(
         ``allow_unused`` or ``materialize_grads``); ``ValueError`` for
         ``allow_unused=False`` with ``materialize_grads=True``.
     """
-    from .tensor import Tensor
 
     if allow_unused is None:
         allow_unused = materialize_grads
@@ -954,7 +952,6 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     return a scalar Tensor. The gradient is a Tensor, or a tuple of them when ``argnums`` is a
     sequence.
     """
-    from .tensor import Tensor
 
     single = isinstance(argnums, int)
     positions = (argnums,) if single else tuple(argnums)
@@ -997,7 +994,6 @@ def hvp(fun: Callable, inputs: Tensor | Sequence[Tensor], v: Any) -> tuple:
     Returns ``(fun(*inputs), H v)`` like ``torch.autograd.functional.hvp``; ``v`` matches
     ``inputs`` (one array per input).
     """
-    from .tensor import Tensor
 
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)

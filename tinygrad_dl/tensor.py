@@ -854,15 +854,6 @@ class Tensor:
         """Kronecker product, as ``np.kron`` / ``torch.kron``."""
         return _ops.linalg.kron(self, other)
 
-    def cross(self, other: Any, dim: int | None = None) -> Tensor:
-        """Cross product along ``dim`` (PyTorch: the first axis of length 3 when ``None``)."""
-        if dim is None:
-            lengths = [
-                i for i, (a, b) in enumerate(zip(self.shape, np.shape(other))) if a == b == 3
-            ]
-            dim = lengths[0] if lengths else -1
-        return _ops.linalg.cross(self, other, axis=dim)
-
     def det(self) -> Tensor:
         """Determinant of the last two axes, as ``torch.det``."""
         return _ops.linalg.det(self)
@@ -1832,15 +1823,7 @@ class Tensor:
 
         return torch_pad(self, pad, mode, value)
 
-    def outer(self, other: Any) -> Tensor:
-        """``out[i, j] = self[i] * other[j]``."""
-        return _ops.linalg.outer(self, other)
-
     ger = outer
-
-    def kron(self, other: Any) -> Tensor:
-        """Kronecker product."""
-        return _ops.linalg.kron(self, other)
 
     def cross(self, other: Any, dim: int | None = None) -> Tensor:
         """Cross product of 3-vectors along ``dim`` (default: the first axis of length 3, as
