@@ -620,11 +620,19 @@ def _graph_ops(tensor: tg.Tensor) -> set[int]:
     return found
 
 
+# Ops a traced NumPy step cannot hold, and where they are tested instead.
+NOT_TRACED = {
+    "ops.shape.TO_DEVICE": "a move to another device; tg.compile runs such steps eagerly "
+    "(tests/test_backend.py::test_compile_runs_the_step_eagerly_on_other_libraries)",
+}
+
+
 def test_the_op_cases_run_every_op_in_the_package():
     ran: set[int] = set()
     for case in OP_CASES.values():
         ran |= _graph_ops(case(*_op_inputs(0)))
     missing = [f"{module}.{name}" for module, name, op in tg.ops.all_ops() if id(op) not in ran]
+    missing = [name for name in missing if name not in NOT_TRACED]
     assert not missing, f"ops no case in OP_CASES runs: {missing}"
 
 
