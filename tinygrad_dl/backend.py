@@ -94,11 +94,12 @@ def _foreign_namespace(array: Any) -> Any:
         return xp
     if isinstance(array, (np.ndarray, np.generic, int, float, bool)):
         return np
-    if not hasattr(array, "__array_namespace__") and hasattr(array, "__array_ufunc__"):
-        return np  # a Tensor (create_graph): NumPy's functions dispatch to its ops
     if type(array).__module__.split(".")[0] == "cupy":
-        # CuPy's own functions under the standard's names: no extra dependency on the GPU
+        # CuPy's own functions under the standard's names: no extra dependency on the GPU.
+        # Checked first: a CuPy array has __array_ufunc__ and may lack __array_namespace__.
         xp = NumPyLike(importlib.import_module("cupy"))
+    elif not hasattr(array, "__array_namespace__") and hasattr(array, "__array_ufunc__"):
+        return np  # a Tensor (create_graph): NumPy's functions dispatch to its ops
     elif hasattr(array, "__array_namespace__"):
         xp = array.__array_namespace__()  # the standard's own protocol (array_api_strict...)
     else:
@@ -205,7 +206,9 @@ def foreign(array: Any) -> bool:
     """
     return (
         type(array) is not _NDARRAY
-        and (hasattr(array, "__array_namespace__") or type(array).__module__ == "cupy")
+        and (
+            hasattr(array, "__array_namespace__") or type(array).__module__.split(".")[0] == "cupy"
+        )
         and not isinstance(array, (np.ndarray, np.generic))  # NumPy 2 scalars have one too
     )
 

@@ -118,7 +118,8 @@ MATMUL = Op(
 )
 
 
-def _matmul_error(a_shape: tuple, b_shape: tuple) -> ValueError:
+def _matmul_error(a_shape: tuple, b_shape: tuple) -> ValueError | None:
+    """The shape error of ``a @ b``, or ``None`` when the shapes do fit (another failure)."""
     if not a_shape or not b_shape:
         return ValueError(
             f"matmul: shapes {a_shape} and {b_shape}: operands must have at least one dimension "
@@ -132,10 +133,14 @@ def _matmul_error(a_shape: tuple, b_shape: tuple) -> ValueError:
             f"matmul: shapes {a_shape} and {b_shape} not aligned: {inner_a} "
             f"(dim {len(a_shape) - 1}) != {inner_b} (dim {axis_b})"
         )
-    return ValueError(
-        f"matmul: shapes {a_shape} and {b_shape}: batch dimensions {a_shape[:-2]} and "
-        f"{b_shape[:-2]} cannot be broadcast together"
-    )
+    try:
+        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    except ValueError:
+        return ValueError(
+            f"matmul: shapes {a_shape} and {b_shape}: batch dimensions {a_shape[:-2]} and "
+            f"{b_shape[:-2]} cannot be broadcast together"
+        )
+    return None
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -152,9 +157,13 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise _matmul_error(a_data.shape, b_data.shape)
     try:
         data = a_data @ b_data
-    except (ValueError, TypeError, RuntimeError):
-        error = mixed_device_error("matmul", a_data, b_data)
-        raise (error or _matmul_error(a_data.shape, b_data.shape)) from None
+    except (ValueError, TypeError, RuntimeError) as failure:
+        error = mixed_device_error("matmul", a_data, b_data) or _matmul_error(
+            a_data.shape, b_data.shape
+        )
+        if error is None:
+            raise  # the shapes fit: the array library's own error says what went wrong
+        raise error from failure
     if not isinstance(data, np.ndarray) and (type(a_data) is np.ndarray or not foreign(a_data)):
         data = np.asarray(data)
     return record_binary(MATMUL, data, a, b)
@@ -351,6 +360,11 @@ def _einsum_operand_grad(g: Any, inputs: Sequence[Any], spec: EinsumSpec, k: int
     return xnp.einsum(",".join(terms) + "->" + "".join(result), *operands)
 
 
+def _array_result(result: Any) -> Any:
+    """NumPy's 0-d results come back as scalars: make them arrays (a CuPy result stays)."""
+    return np.asarray(result) if isinstance(result, np.generic) else result
+
+
 def _einsum_vjp(g, out, inputs, spec, needs):
     return tuple(
         _einsum_operand_grad(g, inputs, spec, k) if need else None for k, need in enumerate(needs)
@@ -359,7 +373,7 @@ def _einsum_vjp(g, out, inputs, spec, needs):
 
 EINSUM = Op(
     "einsum",
-    lambda *arrays: np.asarray(
+    lambda *arrays: _array_result(
         xnp.einsum(arrays[-1].subscripts, *arrays[:-1], optimize=arrays[-1].optimize)
     ),
     _einsum_vjp,
