@@ -447,3 +447,12 @@ def test_split_method_is_torch_and_axis_keyword_is_numpy():
 def test_type_without_dtype_names_it():
     assert tg.Tensor(X).type() == "float64"
     assert tg.Tensor(X).type(np.float32).dtype == np.float32
+
+
+def test_dtype_names_are_numpy_dtypes_and_star_import_keeps_the_builtins():
+    assert tg.float32 is np.float32 and tg.long is np.int64 and tg.float is np.float32
+    assert tg.zeros(2, dtype=tg.float32).dtype == np.float32
+    namespace: dict = {}
+    exec("from tinygrad_dl import *", namespace)
+    assert not {"float", "int", "bool", "round", "pow"} & set(namespace)
+    assert namespace["float32"] is np.float32

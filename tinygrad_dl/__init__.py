@@ -142,7 +142,7 @@ from .ops.dialect import (
     negative,
     numel,
     permute,
-    pow,
+    pow,  # noqa: F401 - tg.pow, kept out of __all__ (a builtin name)
     prod,
     reciprocal,
     rsqrt,
@@ -173,7 +173,7 @@ from .ops.elementwise import (
     logaddexp2,
     remainder,
     rint,
-    round,
+    round,  # noqa: F401 - tg.round, kept out of __all__ (a builtin name)
     sign,
     sinc,
     sinh,
@@ -221,7 +221,8 @@ from .tensor import Tensor, get_default_dtype, set_default_dtype
 from .train import fit
 
 # PyTorch's dtype names, as NumPy dtypes: ``tg.zeros(3, dtype=tg.float32)``, ``x.to(tg.long)``.
-# (``float``, ``int`` and ``bool`` are PyTorch's float32, int32 and bool, as ``torch.float``.)
+# (``float``, ``int`` and ``bool`` are PyTorch's float32, int32 and bool, as ``torch.float``;
+# like ``round`` and ``pow`` they stay out of ``__all__``, so ``import *`` keeps the builtins.)
 float16 = half = np.float16
 float32 = np.float32
 float64 = double = np.float64
@@ -411,14 +412,11 @@ __all__ += [
 ]
 # PyTorch's dtype names
 __all__ += [
-    "bool",
     "double",
-    "float",
     "float16",
     "float32",
     "float64",
     "half",
-    "int",
     "int8",
     "int16",
     "int32",
@@ -444,7 +442,6 @@ __all__ += [
     "negative",
     "numel",
     "permute",
-    "pow",
     "prod",
     "reciprocal",
     "rsqrt",
@@ -473,7 +470,6 @@ __all__ += [
     "logaddexp2",
     "remainder",
     "rint",
-    "round",
     "sign",
     "sinc",
     "sinh",
