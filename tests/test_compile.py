@@ -7,6 +7,8 @@ trace would show), and compares every parameter and loss with ``np.array_equal``
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -783,3 +785,40 @@ def test_a_module_attribute_changed_in_forward_is_refused_not_frozen():
     step = tg.compile(lambda x: model(x).sum())
     with pytest.raises(tg.CompileError, match=r"'calls' \(from 0 to 1\).*register_buffer"):
         step(tg.Tensor(np.ones((2, 3))))
+
+
+def _arrays_held(compiled) -> int:
+    """Distinct memory blocks the latest replay program refers to."""
+    roots = set()
+    for value in compiled._last.__globals__.values():
+        if isinstance(value, np.ndarray):
+            while isinstance(value.base, np.ndarray):
+                value = value.base
+            roots.add(id(value))
+    return len(roots)
+
+
+def test_replay_writes_elementwise_results_into_inputs_it_no_longer_needs(monkeypatch):
+    def make():
+        w = tg.Tensor(np.linspace(0.5, 1.5, 1000), requires_grad=True)
+
+        def step(x):
+            loss = (((w * x) + 1.0) * 3.0 - x).tanh().sum()  # each result read once, next line
+            loss.backward()
+            w.data -= 0.1 * w.grad.data
+            w.grad = None
+            return loss
+
+        return w, tg.compile(step)
+
+    runs = {}
+    for reuse in (True, False):
+        if not reuse:
+            monkeypatch.setattr(
+                sys.modules["tinygrad_dl.compile"]._Tracer, "reuse_dead_inputs", lambda *a: None
+            )
+        w, step = make()
+        losses = [step(tg.Tensor(np.full(1000, 0.1 * i))) for i in range(4)]
+        runs[reuse] = (losses, w.data.copy(), _arrays_held(step))
+    _assert_same(runs[False][0] + [runs[False][1]], runs[True][0] + [runs[True][1]], "reuse")
+    assert runs[True][2] < runs[False][2], (runs[True][2], runs[False][2])

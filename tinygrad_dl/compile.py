@@ -312,6 +312,8 @@ class _Tracer:
         self.writer: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, its name there)
         self.reads: dict[int, list[int]] = {}  # id(array) -> lines that read it
         self.copies: list[tuple[int, np.ndarray, np.ndarray]] = []  # (line, copy, source)
+        # Elementwise calls that made a buffer: (line, buffer, its name, input arrays).
+        self.elementwise: list[tuple[int, np.ndarray, str, list[np.ndarray]]] = []
         # Arrays made during the trace by np.zeros & co.: replay refills one (at the line where
         # it was made) only when something writes into it, else it is a constant.
         self.fresh: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, refill statement)
@@ -418,6 +420,9 @@ class _Tracer:
         names = [self.constant(b) for b in buffers]
         if len(buffers) == 1:
             self.writer[id(buffers[0])] = (len(self.lines), names[0])
+            if method == "__call__":
+                sources = [p for p in plains if isinstance(p, np.ndarray)]
+                self.elementwise.append((len(self.lines), buffers[0], names[0], sources))
         self.lines.append(f"{name}({text}, out=({''.join(n + ', ' for n in names)}))")
         handles = tuple(self.handle(b, None) for b in buffers)
         return handles if isinstance(result, tuple) else handles[0]
@@ -616,6 +621,45 @@ class _Tracer:
                 f"out=({name}, ))", f"out=({self.constant(target)}, ))"
             )
             self.lines[line] = "pass"
+
+    def reuse_dead_inputs(self, visible: set[int]) -> None:
+        """Write an elementwise result into an input buffer that this call reads last.
+
+        ``dW := alpha * dW`` instead of a new array for ``alpha * dW`` when nothing reads
+        ``dW`` afterwards: the same values (an elementwise ufunc reads each element before it
+        writes it), one array fewer for the caches to hold. Only whole buffers no one sees
+        outside replay (not a ``.grad``, a returned value, a refilled array or a view) qualify.
+        """
+        named: dict[int, list[str]] = {}
+        for name, value in self.names.items():
+            if isinstance(value, np.ndarray):
+                named.setdefault(id(_root(value)), []).append(name)
+        copied = {id(_root(a)) for _, b, c in self.copies for a in (b, c)}
+        memory: dict[int, np.ndarray] = {}  # id(buffer) -> the array now standing for it
+        for line, out, out_name, sources in self.elementwise:
+            if f"out=({out_name}, ))" not in self.lines[line] or id(out) in copied | visible:
+                continue
+            if any(self.names[n] is not out for n in named.get(id(out), ())):
+                continue  # a view of the result is used: it would point at the old memory
+            for source in sources:
+                key = id(source)
+                reads = self.reads.get(key)
+                if (
+                    key not in self.buffers or key in self.fresh or key in visible
+                    or key in copied or source.base is not None or not reads
+                    or max(reads) != line or source.shape != out.shape
+                    or source.dtype != out.dtype or source.strides != out.strides
+                    or any(self.names[n] is not source for n in named.get(key, ()))
+                ):  # fmt: skip
+                    continue
+                target = memory.get(key, source)
+                memory[id(out)] = target
+                for name in named.get(id(out), ()):
+                    self.names[name] = target
+                break
+        # The replaced buffers (and the trace's views of them) are no longer needed: let go.
+        self.keep = [k for k in self.keep if not (isinstance(k, np.ndarray)
+                                                  and id(_root(_plain(k))) in memory)]  # fmt: skip
 
     def sync_grads(self) -> None:
         """Set each parameter's ``.grad`` in replay as the traced call has it at this point."""
@@ -1049,6 +1093,7 @@ class CompiledFunction:
                    for t in tracer.grad_tensors}  # fmt: skip
         tracer.forward_copies(visible)
         tracer.refill_written()
+        tracer.reuse_dead_inputs(visible)
         tracer.lines = [line for line in tracer.lines if line != "pass"]
         body = "\n".join(tracer.lines)
         if (
