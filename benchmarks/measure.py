@@ -224,9 +224,65 @@ def measure_memory(name: str, key: str, budget: Budget, small: bool) -> dict:
     return entry | {"rss_peak_mib": max(peak_kib, 0) / 1024, "method": method}
 
 
+def measure_beside(small: bool) -> list[dict]:
+    """Rows beside the training steps: one conv2d layer forward + backward here and in PyTorch
+    (issue 13), and the cost of one in-place change as the number of live tensors grows
+    (issue 11: it must stay flat). Best of the repeats, CPU time."""
+    import tinygrad_dl as tg
+    from tinygrad_dl.nn import functional as F
+
+    repeats = 5 if small else 50
+    rng = np.random.default_rng(workloads.SEED)
+    x, w, b = rng.standard_normal((64, 32, 4, 4)), rng.standard_normal((64, 32, 3, 3)), np.zeros(64)
+
+    def best(step) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            step()
+            times.append(time.process_time() - start)
+        return min(times)
+
+    def ours() -> None:
+        leaves = [tg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+        F.conv2d(*leaves, padding=1).sum().backward()
+
+    conv = {"row": "conv2d 32->64 channels, 3x3, batch 64 of 4x4, forward + backward",
+            "tinygrad_dl": 1e3 * best(ours), "unit": "ms"}  # fmt: skip
+    try:
+        import torch
+
+        def theirs() -> None:
+            leaves = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+            torch.nn.functional.conv2d(*leaves, padding=1).sum().backward()
+
+        conv["PyTorch"] = 1e3 * best(theirs)
+    except ImportError:
+        conv["PyTorch"] = None
+    rows = [conv]
+    for live in (4_096, 32_768) if not small else (256, 2_048):
+        per_change = 1e6 * best(_changes_of(live)) / live
+        rows.append({"row": f"t += 1 with {live:,} live tensors, per change",
+                     "tinygrad_dl": per_change, "PyTorch": None, "unit": "us"})  # fmt: skip
+    return rows
+
+
+def _changes_of(live: int):
+    """A step changing each of ``live`` tensors in place once (they stay alive with it)."""
+    import tinygrad_dl as tg
+
+    tensors = [tg.Tensor(np.zeros(2)) for _ in range(live)]
+
+    def change_all() -> None:
+        for tensor in tensors:
+            tensor += 1.0
+
+    return change_all
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.measure")
-    parser.add_argument("job", choices=("time", "memory"))
+    parser.add_argument("job", choices=("time", "memory", "beside"))
     parser.add_argument("--keys", required=True)
     parser.add_argument("--impls", required=True)
     parser.add_argument("--mode", choices=tuple(BUDGETS), default="full")
@@ -236,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     budget, keys, names = BUDGETS[args.mode], args.keys.split(","), args.impls.split(",")
     if args.job == "memory":
         payload = {"memory": [measure_memory(names[0], keys[0], budget, args.small)]}
+    elif args.job == "beside":
+        payload = {"beside": measure_beside(args.small)}
     else:
         payload = {"workloads": []}
         for key in keys:

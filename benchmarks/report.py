@@ -200,6 +200,12 @@ def markdown(result: dict) -> str:
                  if entry.get("status") == "ok" else entry.get("status", "")]
                 for entry in result["memory"]]  # fmt: skip
         lines += _table(["implementation", "peak RSS above set-up"], rows) + [""]
+    if result.get("beside"):
+        lines += ["## Beside the training steps (best CPU time)", ""]
+        rows = [[row["row"], f"{row['tinygrad_dl']:.2f} {row['unit']}",
+                 "-" if row.get("PyTorch") is None else f"{row['PyTorch']:.2f} {row['unit']}"]
+                for row in result["beside"]]  # fmt: skip
+        lines += _table(["measured", "tinygrad_dl", "PyTorch"], rows) + [""]
     if result.get("targets"):
         lines += ["## Issue 14's targets for tinygrad_dl", ""]
         rows = [[row["target"], "-" if row["measured"] is None else

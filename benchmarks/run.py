@@ -56,7 +56,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         default=",".join(NAMES),
         help=f"implementations (the baseline is always in): {','.join(NAMES)}",
     )
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="skip the memory measurement and the rows beside the steps",
+    )
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG bar chart")
     parser.add_argument("--out", type=Path, default=RESULTS, help="output folder")
     parser.add_argument("--name", default="latest", help="file stem of the outputs")
@@ -146,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             headers.append(payload["header"])
             memory += payload["memory"]
+    beside: list[dict] = []
+    if not args.no_memory:
+        print("bench: beside the steps (conv2d, in-place changes) ...", file=sys.stderr, flush=True)
+        payload = run_child(["beside", "--keys", "-", "--impls", "-", *common], args.threads)
+        if payload is not None:
+            headers.append(payload["header"])
+            beside = payload["beside"]
     result = {
         "schema": 2,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -156,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "header": report.merge_headers(headers),
         "workloads": results,
         "memory": memory,
+        "beside": beside,
         "memory_method": MEMORY_METHOD,
         "elapsed_s": time.perf_counter() - started,
         "git": _git_state(),

@@ -100,6 +100,13 @@ def test_memory_is_measured_in_its_own_process_per_implementation(tmp_path):
         assert entry["method"] in ("VmHWM", "ru_maxrss")
     assert "## Peak memory above set-up during W1 float64 steps" in table
     assert "W1 peak memory, compiled / eager" in table  # the target row
+    # and the rows beside the steps: conv2d next to PyTorch, in-place changes per live tensors
+    rows = {row["row"]: row for row in result["beside"]}
+    conv = next(row for name, row in rows.items() if name.startswith("conv2d"))
+    assert conv["tinygrad_dl"] > 0 and conv["unit"] == "ms"
+    changes = [row for name, row in rows.items() if name.startswith("t += 1")]
+    assert len(changes) == 2 and all(row["tinygrad_dl"] > 0 for row in changes)
+    assert "## Beside the training steps (best CPU time)" in table
 
 
 def test_unknown_implementation_is_a_usage_error(capsys):
