@@ -325,7 +325,7 @@ METHOD_CASES = {
 }
 
 
-def _run(cases, name):
+def _assert_same_on_both(cases, name):
     fn, *arrays = cases[name]
     if name.startswith("nan_"):  # NaN (or inf) with a warning, in both frameworks
         with (
@@ -343,17 +343,17 @@ def _run(cases, name):
 
 @pytest.mark.parametrize("name", sorted(F_CASES))
 def test_functional_matches_torch(name):
-    _run(F_CASES, name)
+    _assert_same_on_both(F_CASES, name)
 
 
 @pytest.mark.parametrize("name", sorted(TG_FUNCTION_CASES))
 def test_package_function_matches_torch(name):
-    _run(TG_FUNCTION_CASES, name)
+    _assert_same_on_both(TG_FUNCTION_CASES, name)
 
 
 @pytest.mark.parametrize("name", sorted(METHOD_CASES))
 def test_tensor_method_matches_torch(name):
-    _run(METHOD_CASES, name)
+    _assert_same_on_both(METHOD_CASES, name)
 
 
 ACTIVATIONS = [
