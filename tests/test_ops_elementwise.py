@@ -785,3 +785,29 @@ def test_logaddexp_second_derivative_at_a_tie_matches_torch():
         for ours, theirs in zip(second, torch_second):
             np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12, atol=1e-12)
         assert tg.gradgradcheck(function, (a, b))
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/"])
+def test_python_numbers_on_float64_give_numpys_bits_for_every_kind_of_number(op):
+    # Float64 data meets a Python number as a cached 0-d array (NumPy's scalar path is slow);
+    # the bits must be NumPy's with the Python number, including the signed zero, NaN, inf,
+    # ints beyond 2^53 and more distinct numbers than the cache keeps.
+    apply = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op]
+    data = np.array([[-2.5, -0.0, 0.0], [1e-300, 3.0, np.inf]])
+    numbers = [0.0, -0.0, float("nan"), float("inf"), -1e308, 2, -7, 2**60, 1e-320, 0.1]
+    numbers += [1.0 + i / 7 for i in range(300)]
+    for number in numbers:
+        x = tg.Tensor(data, requires_grad=True)
+        with np.errstate(all="ignore"):
+            out = {"+": x + number, "-": x - number, "*": x * number, "/": x / number}[op]
+            expected = apply(data, number)
+            seed = np.full(data.shape, 0.75)
+            out.backward(seed)
+            expected_grad = {"*": seed * number, "/": seed / number}.get(op, seed)
+        np.testing.assert_array_equal(out.data, expected, err_msg=f"x {op} {number!r}")
+        assert np.array_equal(np.signbit(out.data), np.signbit(expected)), number
+        np.testing.assert_array_equal(x.grad.data, expected_grad, err_msg=f"d(x {op} {number!r})")
+    from tinygrad_dl.ops import elementwise
+
+    assert len(elementwise._F64_NUMBERS) <= 256
+    assert all(not a.flags.writeable for a in elementwise._F64_NUMBERS.values())

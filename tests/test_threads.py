@@ -233,3 +233,36 @@ def test_an_array_dying_during_a_change_note_does_not_deadlock():
     finally:
         gc.set_threshold(*previous)
     assert not worker.is_alive(), "note_inplace_change deadlocked on its own lock"
+
+
+def test_recording_skips_thread_local_reads_only_while_no_thread_has_grad_off():
+    # record_* read the thread-local grad mode only when some thread has it off; the count of
+    # such threads must follow every switch, or a no_grad thread would record (count too low).
+    from tinygrad_dl import autograd
+
+    before = autograd._Anywhere.grad_off, autograd._Anywhere.anomaly_on
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def quiet():
+        x = tg.Tensor(np.ones(2), requires_grad=True)
+        with tg.no_grad():
+            with tg.enable_grad():
+                seen["enable_grad inside no_grad"] = (x * 2.0).requires_grad
+            with tg.set_detect_anomaly(True):
+                seen["no_grad"] = (x * 2.0).requires_grad, (x + x).requires_grad
+                inside.set()
+                release.wait(10)
+
+    thread = threading.Thread(target=quiet)
+    thread.start()
+    inside.wait(10)
+    counts_inside = autograd._Anywhere.grad_off, autograd._Anywhere.anomaly_on
+    x = tg.Tensor(np.ones(2), requires_grad=True)
+    recorded_here = (x * 2.0).requires_grad and (x + x).requires_grad
+    release.set()
+    thread.join(10)
+    assert seen == {"enable_grad inside no_grad": True, "no_grad": (False, False)}
+    assert counts_inside == (before[0] + 1, before[1] + 1)
+    assert recorded_here and not tg.is_anomaly_enabled()
+    assert (autograd._Anywhere.grad_off, autograd._Anywhere.anomaly_on) == before

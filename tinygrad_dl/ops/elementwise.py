@@ -81,6 +81,29 @@ __all__ = [
 ]
 
 _SCALARS = (int, float)
+_F64 = np.dtype(np.float64)
+
+
+class _Float64Numbers(dict):
+    """Python numbers as read-only 0-d float64 arrays, by value, for ``x * c`` on float64 data.
+
+    NumPy 2 takes a slow path for a Python number operand (NEP 50's weak-scalar promotion): on
+    a 4x4 array ``x * 2.0`` costs about 1.6x ``x * np.array(2.0)``, and both give the same bits,
+    because the number is converted to the array's dtype either way. Zero is not kept (0.0 and
+    -0.0 share a key, not a product), nor NaN (never equal to itself), nor an int beyond 2^53; at
+    most 256 numbers are, so a schedule's stream of values cannot grow it.
+    """
+
+    def __missing__(self, number: float) -> Any:
+        if number != 0 and number == number and abs(number) < 2.0**53 and len(self) < 256:
+            array = np.array(float(number))
+            array.flags.writeable = False
+            self[number] = array
+            return array
+        return number
+
+
+_F64_NUMBERS = _Float64Numbers()
 
 
 def _nothing(*_: Any) -> None:
@@ -159,12 +182,22 @@ ADD_SCALAR = Op("add", lambda x, c: x + c, lambda g, out, inputs, c, needs: (g,)
 RSUB_SCALAR = Op(
     "rsub", lambda x, c: c - x, lambda g, out, inputs, c, needs: (-g,), rule="dX = -dY"
 )
-MUL_SCALAR = Op(
-    "mul", lambda x, c: x * c, lambda g, out, inputs, c, needs: (g * c,), rule="dX = dY * c"
-)
-DIV_SCALAR = Op(
-    "div", lambda x, c: x / c, lambda g, out, inputs, c, needs: (g / c,), rule="dX = dY / c"
-)
+
+
+def _mul_scalar_vjp(g, out, inputs, c, needs):
+    if type(g) is np.ndarray and g.dtype is _F64:
+        return (g * _F64_NUMBERS[c],)
+    return (g * c,)
+
+
+def _div_scalar_vjp(g, out, inputs, c, needs):
+    if type(g) is np.ndarray and g.dtype is _F64:
+        return (g / _F64_NUMBERS[c],)
+    return (g / c,)
+
+
+MUL_SCALAR = Op("mul", lambda x, c: x * c, _mul_scalar_vjp, rule="dX = dY * c")
+DIV_SCALAR = Op("div", lambda x, c: x / c, _div_scalar_vjp, rule="dX = dY / c")
 RDIV_SCALAR = Op(
     "rdiv",
     lambda x, c: c / x,
@@ -231,7 +264,10 @@ def add(a: Any, b: Any) -> Tensor:
     if type(b) in _SCALARS:
         if type(a) is not Tensor:
             a = as_tensor(a)
-        return record_unary(ADD_SCALAR, a.data + b, a, b)
+        data = a.data
+        if type(data) is np.ndarray and data.dtype is _F64:  # see _Float64Numbers
+            return record_unary(ADD_SCALAR, data + _F64_NUMBERS[b], a, b)
+        return record_unary(ADD_SCALAR, data + b, a, b)
     if type(a) in _SCALARS:
         if type(b) is not Tensor:
             b = as_tensor(b)
@@ -244,7 +280,10 @@ def sub(a: Any, b: Any) -> Tensor:
     if type(b) in _SCALARS:
         if type(a) is not Tensor:
             a = as_tensor(a)
-        return record_unary(ADD_SCALAR, a.data - b, a, -b)
+        data = a.data
+        if type(data) is np.ndarray and data.dtype is _F64:  # see _Float64Numbers
+            return record_unary(ADD_SCALAR, data - _F64_NUMBERS[b], a, -b)
+        return record_unary(ADD_SCALAR, data - b, a, -b)
     if type(a) in _SCALARS:
         if type(b) is not Tensor:
             b = as_tensor(b)
@@ -257,7 +296,10 @@ def mul(a: Any, b: Any) -> Tensor:
     if type(b) in _SCALARS:
         if type(a) is not Tensor:
             a = as_tensor(a)
-        return record_unary(MUL_SCALAR, a.data * b, a, b)
+        data = a.data
+        if type(data) is np.ndarray and data.dtype is _F64:  # see _Float64Numbers
+            return record_unary(MUL_SCALAR, data * _F64_NUMBERS[b], a, b)
+        return record_unary(MUL_SCALAR, data * b, a, b)
     if type(a) in _SCALARS:
         if type(b) is not Tensor:
             b = as_tensor(b)
@@ -270,7 +312,10 @@ def div(a: Any, b: Any) -> Tensor:
     if type(b) in _SCALARS:
         if type(a) is not Tensor:
             a = as_tensor(a)
-        return record_unary(DIV_SCALAR, a.data / b, a, b)
+        data = a.data
+        if type(data) is np.ndarray and data.dtype is _F64:  # see _Float64Numbers
+            return record_unary(DIV_SCALAR, data / _F64_NUMBERS[b], a, b)
+        return record_unary(DIV_SCALAR, data / b, a, b)
     if type(a) in _SCALARS:
         if type(b) is not Tensor:
             b = as_tensor(b)
