@@ -772,7 +772,8 @@ def test_ops_that_use_only_shapes_do_not_refuse_a_later_in_place_change_like_pyt
     def run(make):
         x = make(np.arange(6.0).reshape(2, 3))
         c = x * 2
-        fresh = [-c, c.sum(), c.mean(axis=0), c + 1.0, c - x]  # none reads c's values
+        # none of these reads c's values
+        fresh = [-c, c.sum(), c.mean(axis=0), c + 1.0, c - x, c * 0.5, c / 4.0, 2.0 - c]
         c += 1
         c *= 3.0
         loss = sum((s * s).sum() for s in fresh) + (c * c).sum()
