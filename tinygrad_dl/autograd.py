@@ -158,8 +158,9 @@ class _Anywhere:
 
     Reading a ``threading.local`` attribute costs about 30 ns, twice per recorded op; while
     both counts are 0 (most programs, most of the time) the recording functions skip those
-    reads. Every change of a thread's mode goes through :func:`_set_mode`, which keeps the
-    counts under a lock; a count above 0 only sends readers to the thread-local value.
+    reads. Every change of a thread's mode goes through :func:`_set_grad_mode` or
+    :func:`_set_anomaly_mode`, which keep the counts under a lock; a count above 0 only sends
+    readers to the thread-local value.
     """
 
     grad_off = 0
@@ -167,16 +168,20 @@ class _Anywhere:
     lock = threading.Lock()
 
 
-def _set_mode(name: str, value: bool) -> None:
-    """Set this thread's ``enabled`` or ``anomaly`` switch, keeping :class:`_Anywhere` true."""
-    with _Anywhere.lock:
-        before = getattr(_mode, name)
-        if before != value:
-            setattr(_mode, name, value)
-            if name == "enabled":
-                _Anywhere.grad_off += -1 if value else 1
-            else:
-                _Anywhere.anomaly_on += 1 if value else -1
+def _set_grad_mode(value: bool) -> None:
+    """Set this thread's grad mode, keeping :attr:`_Anywhere.grad_off` true."""
+    if _mode.enabled != value:  # only this thread writes its own mode: no lock to read it
+        with _Anywhere.lock:
+            _mode.enabled = value
+            _Anywhere.grad_off += -1 if value else 1
+
+
+def _set_anomaly_mode(value: bool) -> None:
+    """Set this thread's anomaly mode, keeping :attr:`_Anywhere.anomaly_on` true."""
+    if _mode.anomaly != value:
+        with _Anywhere.lock:
+            _mode.anomaly = value
+            _Anywhere.anomaly_on += 1 if value else -1
 
 
 _sequence = itertools.count()
@@ -404,10 +409,10 @@ class _ModeSwitch:
 
     def __enter__(self) -> None:
         _mode.saved.append(_mode.enabled)
-        _set_mode("enabled", self._value)
+        _set_grad_mode(self._value)
 
     def __exit__(self, *exc: object) -> None:
-        _set_mode("enabled", _mode.saved.pop())
+        _set_grad_mode(_mode.saved.pop())
 
     def __call__(self, func: Callable) -> Callable:
         value = self._value
@@ -475,13 +480,13 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name, used like a function
 
     def __init__(self, mode: bool):
         self._previous = _mode.enabled
-        _set_mode("enabled", bool(mode))
+        _set_grad_mode(bool(mode))
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        _set_mode("enabled", self._previous)
+        _set_grad_mode(self._previous)
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name, used like a function
@@ -493,13 +498,13 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name, used like a function
 
     def __init__(self, mode: bool):
         self._previous = _mode.anomaly
-        _set_mode("anomaly", bool(mode))
+        _set_anomaly_mode(bool(mode))
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        _set_mode("anomaly", self._previous)
+        _set_anomaly_mode(self._previous)
 
 
 def is_anomaly_enabled() -> bool:
@@ -534,20 +539,24 @@ def _forget(key: int, entry: list) -> None:
             del _changes[key]
 
 
-def note_inplace_change(array: np.ndarray) -> None:
-    """Record that ``array``'s memory is being changed in place (called before the change)."""
-    root = _root(array)
-    key = id(root)
+def note_inplace_change(*arrays: np.ndarray) -> None:
+    """Record that the memory of each array is being changed in place (call before the change).
+
+    One clock tick for them all: an optimiser notes every parameter of a step in one call.
+    """
     with _changes_lock:
         seq = next(_sequence)
         _Clock.latest = seq  # under the lock: the clock never moves back
-        entry = _changes.get(key)
-        if entry is not None and entry[0]() is root:
-            entry[1] = seq  # an optimiser step changes the same arrays every time
-            return
-        entry = [None, seq]
-        entry[0] = weakref.ref(root, lambda _, key=key, entry=entry: _forget(key, entry))
-        _changes[key] = entry
+        for array in arrays:
+            root = _root(array)
+            key = id(root)
+            entry = _changes.get(key)
+            if entry is not None and entry[0]() is root:
+                entry[1] = seq  # an optimiser step changes the same arrays every time
+                continue
+            entry = [None, seq]
+            entry[0] = weakref.ref(root, lambda _, key=key, entry=entry: _forget(key, entry))
+            _changes[key] = entry
 
 
 def _changed_after(array: np.ndarray, seq: int) -> bool:
