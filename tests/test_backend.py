@@ -407,3 +407,49 @@ def test_einsum_needs_numpy_or_cupy(device):
             tg.einsum("ij->j", x)
         return
     assert_same_on_both(lambda x: tg.einsum("ij,ij->j", x, x), [_X], device)
+
+
+# -- save and load -----------------------------------------------------------------------------
+def test_save_moves_a_devices_model_to_the_host_and_load_state_dict_back_onto_its_device(
+    device, tmp_path
+):
+    """tg.save writes NumPy arrays from a device's model and optimiser; load_state_dict puts
+    them on the receiving model's device, and training continues exactly as it would have."""
+    import copy
+
+    def make():
+        return nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).to(device)
+
+    rng = np.random.default_rng(7)
+    (X,) = _on(device, rng.standard_normal((5, 4)), requires_grad=False)
+    model = make()
+    optimizer = tg.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (model(X) ** 2).sum().backward()
+        optimizer.step()
+    tg.save(model.state_dict(), tmp_path / "model.npz")
+    tg.save(optimizer.state_dict(), tmp_path / "optimizer.npz")
+    saved = tg.load(tmp_path / "model.npz")
+    assert all(t.device == "cpu" for t in saved.values())
+
+    restored = make()
+    restored.load_state_dict(saved)
+    restored_optimizer = tg.optim.Adam(restored.parameters(), lr=0.1)
+    restored_optimizer.load_state_dict(tg.load(tmp_path / "optimizer.npz"))
+    for (name, p), q in zip(model.state_dict().items(), restored.state_dict().values()):
+        assert q.device == device, name
+        np.testing.assert_array_equal(q.detach().numpy(), p.detach().numpy(), err_msg=name)
+    for state in restored_optimizer.state.values():
+        assert all(backend.device_of(v) == device for k, v in state.items() if k != "step")
+
+    twin = copy.deepcopy(model)  # one more step on the original and on the restored copy
+    for net, step in ((twin, tg.optim.Adam(twin.parameters(), lr=0.1)), (restored, None)):
+        if step is not None:
+            step.load_state_dict(optimizer.state_dict())
+        step = step or restored_optimizer
+        step.zero_grad()
+        (net(X) ** 2).sum().backward()
+        step.step()
+    for p, q in zip(twin.parameters(), restored.parameters()):
+        np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-12)

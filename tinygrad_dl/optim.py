@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
 from .autograd import no_grad
 from .backend import xnp
 from .tensor import Tensor
@@ -188,7 +189,7 @@ class Optimizer:
                 entry = self.state.get(p)
                 if entry is not None:
                     state[index] = {
-                        name: (value.copy() if isinstance(value, np.ndarray) else value)
+                        name: (_backend.copy(value) if hasattr(value, "shape") else value)
                         for name, value in entry.items()
                     }
                 indices.append(index)
@@ -264,6 +265,8 @@ class Optimizer:
             for state_name in sorted(names):
                 value = entry[state_name]
                 value = value.data if isinstance(value, Tensor) else value
+                if _backend.foreign(value):  # checked on the host, then moved to the parameter's
+                    value = _backend.to_numpy(value)
                 if not isinstance(value, np.ndarray) or value.shape != param.shape:
                     problems.append(
                         f"parameter {index}: {state_name!r} has shape {np.shape(value)}, the "
@@ -275,7 +278,8 @@ class Optimizer:
                         f"parameter {param.dtype}"
                     )
                 else:
-                    arrays[state_name] = np.array(value, copy=True)
+                    host = np.array(value, copy=True)
+                    arrays[state_name] = _backend.to_device(host, param.device)
             new_state[param] = {"step": int(entry["step"]), **arrays}
         if problems:
             raise StateDictError(

@@ -453,7 +453,7 @@ class Tensor:
             )
         import copy
 
-        copied = self._leaf_like(self.data.copy())
+        copied = self._leaf_like(_backend.copy(self.data))  # on its own device
         memo[id(self)] = copied
         copied.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         if hasattr(self, "__dict__"):  # a subclass's own attributes

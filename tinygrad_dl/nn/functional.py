@@ -1034,8 +1034,9 @@ def batch_norm(
         if running_mean is not None and running_var is not None:
             # running += momentum (stat - running): one expression on this batch's statistics,
             # so tg.compile records it and a replay reads the running values afresh.
-            unbiased = var.data.reshape(channels) * (count / (count - 1))
-            running_mean.data += momentum * (mean.data.reshape(channels) - running_mean.data)
+            unbiased = _backend.reshape(var.data, (channels,)) * (count / (count - 1))
+            mean_data = _backend.reshape(mean.data, (channels,))
+            running_mean.data += momentum * (mean_data - running_mean.data)
             running_var.data += momentum * (unbiased - running_var.data)
     else:
         if running_mean is None or running_var is None:
@@ -1045,8 +1046,8 @@ def batch_norm(
                 f"batch_norm: running statistics of shapes {running_mean.shape} and "
                 f"{running_var.shape} do not fit {channels} channels (input {x.shape})"
             )
-        centred = x - running_mean.data.reshape(shape)
-        var = running_var.data.reshape(shape)
+        centred = x - _backend.reshape(running_mean.data, shape)
+        var = _backend.reshape(running_var.data, shape)
     out = centred / (var + eps) ** 0.5
     if weight is not None:
         out = out * weight.reshape(shape)
