@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import sys
 
+import cupy_sim
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -58,11 +59,20 @@ NUMPY_ONLY = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["--backend", "cuda-sim"])
 def device(request) -> backend.Device:
+    """The ``--backend`` device, then CuPy simulated on the CPU (tests/cupy_sim.py: the engine's
+    CuPy path, NumPyLike's names, add.at, the device generator, CuPy's linalg, without a GPU).
+    With ``--backend cuda`` real CuPy is there, and the simulation stays out of its way."""
     name = request.config.getoption("--backend")
+    if request.param == "cuda-sim":
+        if name == "cuda":
+            pytest.skip("cuda-sim stands in for CuPy where there is none; real CuPy runs here")
+        with cupy_sim.installed():
+            yield backend.parse_device("cuda")
+        return
     pytest.importorskip("cupy" if name == "cuda" else "array_api_strict")
-    return backend.parse_device(name)
+    yield backend.parse_device(name)
 
 
 def _on(device, *arrays, requires_grad=True):
@@ -736,3 +746,16 @@ def test_linalg_through_cupys_wrapper_is_numpys():
     a = np.random.default_rng(20).standard_normal((3, 3)) + 3 * np.eye(3)
     assert xp.linalg is np.linalg
     np.testing.assert_allclose(backend._linalg_style("inv")(a), np.linalg.inv(a))
+
+
+def test_numpy_like_sorts_with_the_standards_keywords_keeping_ties_in_order():
+    """CuPy's argsort/sort have NumPy's signature; NumPyLike gives them the standard's
+    ``descending=`` and ``stable=`` (ties stay in their original order, as the standard's)."""
+    xp = backend.NumPyLike(np)
+    x = np.array([[2, 1, 2, 0, 1], [5, 5, 5, 5, 5]], dtype=np.uint8)
+    np.testing.assert_array_equal(
+        xp.argsort(x, axis=1, descending=True), [[0, 2, 1, 4, 3], [0, 1, 2, 3, 4]]
+    )
+    np.testing.assert_array_equal(xp.argsort(x, axis=0), [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]])
+    np.testing.assert_array_equal(xp.sort(x, axis=1, descending=True)[0], [2, 2, 1, 1, 0])
+    np.testing.assert_array_equal(xp.sort(x[0]), [0, 1, 1, 2, 2])

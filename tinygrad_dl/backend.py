@@ -130,7 +130,8 @@ class NumPyLike:
 
     Functions the library has under NumPy's older names are renamed (``acos`` -> ``arccos``,
     ``concat`` -> ``concatenate``, ``permute_dims`` -> ``transpose``); ``astype``,
-    ``matrix_transpose``, ``asarray(copy=)`` and the factories' ``device=`` are written out.
+    ``matrix_transpose``, ``asarray(copy=)``, ``argsort``/``sort(descending=, stable=)`` and
+    the factories' ``device=`` are written out.
     Everything else is the library's own function (CuPy's extras, such as ``exp2`` and
     ``add.at``, stay available).
     """
@@ -168,6 +169,21 @@ class NumPyLike:
             if copy:
                 return self._library.array(obj, dtype=dtype, copy=True)
             return self._library.asarray(obj, dtype=dtype)
+
+    def argsort(
+        self, x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+    ) -> Any:
+        # NumPy's signature has no descending: sort -x (ties keep their order: a stable sort)
+        if descending:
+            x = -(x.astype("int64") if x.dtype.kind in "bu" else x)
+        return self._library.argsort(x, axis=axis, kind="stable" if stable else None)
+
+    def sort(
+        self, x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+    ) -> Any:
+        if not descending:
+            return self._library.sort(x, axis=axis, kind="stable" if stable else None)
+        return self.take_along_axis(x, self.argsort(x, axis=axis, descending=True), axis=axis)
 
     def _on(self, device: Any) -> Any:
         """A context that makes ``device`` (a CuPy Device, or None) current."""

@@ -762,6 +762,8 @@ def running_extreme(x: Any, axis: int, largest: bool) -> tuple[Tensor, Tensor]:
     # The running extreme at k sits at the last j <= k where x_j equals the running extreme at j
     # (after that, x stays strictly below it); every NaN takes the index, as in PyTorch.
     positions = np.arange(data.shape[axis]).reshape((-1,) + (1,) * (data.ndim - axis - 1))
+    if type(data) is not np.ndarray and _backend.foreign(data):  # beside data, on its device
+        positions = _backend.to_device(positions, x.device)
     marks = np.where((data == running) | np.isnan(data), positions, 0)
     indices = np.maximum.accumulate(marks, axis=axis).astype(np.int64)
     values = take_along_axis(x, Tensor(indices), axis)
