@@ -147,6 +147,8 @@ class NumPyLike:
         "pow": "power",
         "concat": "concatenate",
         "permute_dims": "transpose",
+        "cumulative_sum": "cumsum",
+        "cumulative_prod": "cumprod",
     }
 
     def __init__(self, library: Any) -> None:
@@ -429,6 +431,8 @@ _STANDARD_NAMES = {
     "concatenate": "concat",
     "transpose": "permute_dims",
     "rint": "round",
+    "cumsum": "cumulative_sum",
+    "cumprod": "cumulative_prod",
 }
 
 

@@ -1756,15 +1756,15 @@ class Tensor:
 
     def isnan(self) -> Tensor:
         """Where the values are NaN (boolean, outside the graph)."""
-        return _new_tensor(np.isnan(self.data))
+        return _new_tensor(_backend.xnp.isnan(self.data))
 
     def isinf(self) -> Tensor:
         """Where the values are +-inf (boolean, outside the graph)."""
-        return _new_tensor(np.isinf(self.data))
+        return _new_tensor(_backend.xnp.isinf(self.data))
 
     def isfinite(self) -> Tensor:
         """Where the values are neither NaN nor +-inf (boolean, outside the graph)."""
-        return _new_tensor(np.isfinite(self.data))
+        return _new_tensor(_backend.xnp.isfinite(self.data))
 
     def isclose(
         self, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False

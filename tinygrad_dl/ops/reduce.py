@@ -519,7 +519,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 # -- running sums and products, differences ----------------------------------------------------
 def _along(axis: int, index: slice) -> tuple:
     """The index that applies ``index`` along ``axis`` and keeps every other axis whole."""
-    return (slice(None),) * axis + (index,)
+    return (slice(None),) * axis + (index, Ellipsis)  # the standard wants the ... written
 
 
 def _reverse_cumsum(values: Any, axis: int) -> Any:
@@ -559,7 +559,7 @@ def _cumprod_vjp(g, out, inputs, extra, needs):
         # at z, dx_z = sum_{k >= z} dY_k (Y_k with x_z taken as 1); after z every product
         # holds x_z = 0, so 0. (PyTorch's values.)
         is_zero = x == 0
-        zeros_so_far = xnp.cumsum(is_zero, axis=axis)
+        zeros_so_far = xnp.cumsum(_backend.astype(is_zero, np.int64), axis=axis)
         before = zeros_so_far == 0
         first = is_zero & (zeros_so_far == 1)
         part_before = _reverse_cumsum(g * out, axis) / xnp.where(before, x, 1)
@@ -589,6 +589,8 @@ def _running(op: Op, name: str, x: Any, axis: Any) -> Tensor:
     if x.data.ndim == 0 and axis is not None:
         reduction_axes(name, axis, 0)  # 0 or -1: the value itself, as PyTorch
         return _running(op, name, x, None).reshape(())
+    if axis is None and type(x.data) is not np.ndarray and _backend.foreign(x.data):
+        return _running(op, name, x.reshape(-1), 0)  # the standard's cumulative_sum flattens not
     if axis is not None:
         axis = _single_axis(name, axis, x.data.ndim)
     extra = Running(axis, x.data.shape)
