@@ -53,9 +53,14 @@ NUMPY_ONLY = {
     "logaddexp2": "np.logaddexp2 is not in the standard",
     "nan_to_num": "np.nan_to_num is not in the standard",
     "einsum": "np.einsum is not in the standard",
+    "isclose": "np.isclose is not in the standard",
+    "cummax": "np.fmax.accumulate is not in the standard (ufuncs have no accumulate there)",
+    "cummin": "np.fmin.accumulate is not in the standard",
+    "logcumsumexp": "np.logaddexp.accumulate is not in the standard",
     # test_torch_habits' cases that reach the functions above
     "numpy_names": "exp2 is not in the standard",
     "einsum_operand_list": "np.einsum is not in the standard",
+    "cummax_values": "cummax",
 }
 
 
@@ -565,22 +570,6 @@ def test_torch_style_functions_agree(device, name):
     assert_same_on_both(lambda *ts: function(tg, *ts), arrays, device)
 
 
-# Not yet on the standard's arrays: these still call NumPy on the data (reduce.py's running
-# extremes and logcumsumexp use ufunc.accumulate, var's NaN result np.where, isclose
-# np.isclose). The test asserts they still fail there, so the day one works it flips and moves
-# out of this set. CuPy has all of them (cuda-sim runs them).
-NOT_YET_ON_THE_STANDARD = {
-    "cummax",
-    "cummax_values",
-    "cummin",
-    "isclose",
-    "logcumsumexp",
-    "nan_std_correction_above_count",
-    "nan_var_correction_above_count",
-    "nan_var_zero_size_axes",
-}
-
-
 def _one_tensor(result):
     """A result as one Tensor: the floating parts of a tuple (``var_mean``'s pair, ``cummax``'s
     values) flattened and joined; a Tensor as it is."""
@@ -596,12 +585,6 @@ def test_torch_named_functions_agree(device, name):
     call = lambda *ts: _one_tensor(function(tg, *ts))  # noqa: E731
     if name in NUMPY_ONLY and _expect_numpy_only(device, lambda: call(*_on(device, *arrays))):
         return
-    if device == backend.STRICT and name in NOT_YET_ON_THE_STANDARD:
-        try:
-            assert_same_on_both(call, arrays, device, rtol=1e-9)
-        except (RuntimeError, NotImplementedError, TypeError, AttributeError):
-            return
-        raise AssertionError(f"{name} works on the standard now: take it out of the set")
     assert_same_on_both(call, arrays, device, rtol=1e-9)
 
 

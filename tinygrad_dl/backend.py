@@ -472,7 +472,7 @@ def _numpy_style(name: str) -> Any:
                     return None
                 function = getattr(xp, standard, None)
                 if function is None:
-                    raise _missing(f"np.{name}", "the array API standard", arg)
+                    raise not_in_library(f"np.{name}", "the array API standard", arg)
                 return function(*args, **kwargs)
         return numpy_function(*args, **kwargs)
 
@@ -536,11 +536,11 @@ def _standard_linalg(name: str, xp: Any, x: Any, *args: Any, **kwargs: Any) -> A
             kwargs["rtol"] = rtol
     function = getattr(linalg, name, None)
     if function is None:
-        raise _missing(f"np.linalg.{name}", "the array API standard's linalg extension", x)
+        raise not_in_library(f"np.linalg.{name}", "the array API standard's linalg extension", x)
     return function(x, *args, **kwargs)
 
 
-def _missing(function: str, where: str, array: Any) -> NotImplementedError:
+def not_in_library(function: str, where: str, array: Any) -> NotImplementedError:
     """The error for a NumPy function that ``array``'s library does not offer."""
     library = type(array).__module__.split(".")[0]
     return NotImplementedError(

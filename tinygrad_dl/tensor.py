@@ -1771,7 +1771,7 @@ class Tensor:
     ) -> Tensor:
         """Elementwise ``|self - other| <= atol + rtol |other|`` (boolean, outside the graph)."""
         other = other.data if isinstance(other, Tensor) else other
-        close = np.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        close = _backend.xnp.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
         return _new_tensor(np.asarray(close) if isinstance(close, np.generic) else close)
 
     def logcumsumexp(self, dim: int) -> Tensor:

@@ -362,8 +362,11 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
         from .elementwise import add
 
         # the value sum / 0 (inf, or NaN for a zero sum), the gradient unchanged
-        value = np.where(spread.data != 0, math.inf, math.nan) - spread.data
-        return add(spread, value.astype(spread.data.dtype, copy=False))
+        if type(spread.data) is np.ndarray or not _backend.foreign(spread.data):
+            value = np.where(spread.data != 0, math.inf, math.nan) - spread.data
+            return add(spread, value.astype(spread.data.dtype, copy=False))
+        # the standard's where takes no two numbers: |spread| / 0 is inf, or NaN at 0
+        return add(spread, xnp.abs(spread.data) / 0.0 - spread.data)
 
 
 def _std_root_vjp(g, out, inputs, extra, needs):
@@ -742,7 +745,17 @@ def logcumsumexp(x: Any, axis: int) -> Tensor:
         reduction_axes("logcumsumexp", axis, 0)  # 0 or -1: the value itself, as PyTorch
         return x * 1
     axis = _single_axis("logcumsumexp", axis, x.data.ndim)
+    _needs_accumulate("logcumsumexp", "np.logaddexp.accumulate", x.data)
     return record_unary(LOGCUMSUMEXP, LOGCUMSUMEXP.forward(x.data, axis), x, axis)
+
+
+def _needs_accumulate(op: str, function: str, data: Any) -> None:
+    """Refuse, naming the op, a library without NumPy's ufunc ``accumulate`` (the standard has
+    only cumulative_sum and cumulative_prod); CuPy has it."""
+    if type(data) is np.ndarray or not _backend.foreign(data):
+        return
+    if not hasattr(getattr(_backend.namespace(data), "fmax", None), "accumulate"):
+        raise _backend.not_in_library(f"{op}: {function}", "the array API standard", data)
 
 
 def running_extreme(x: Any, axis: int, largest: bool) -> tuple[Tensor, Tensor]:
@@ -759,6 +772,7 @@ def running_extreme(x: Any, axis: int, largest: bool) -> tuple[Tensor, Tensor]:
         return ValuesIndices(x * 1, Tensor(np.zeros((), dtype=np.int64)))
     axis = _single_axis("cummax" if largest else "cummin", axis, x.data.ndim)
     data = x.data
+    _needs_accumulate("cummax" if largest else "cummin", "np.fmax.accumulate", data)
     running = (np.fmax if largest else np.fmin).accumulate(data, axis=axis)
     running = np.where(np.maximum.accumulate(np.isnan(data), axis=axis), np.nan, running)
     # The running extreme at k sits at the last j <= k where x_j equals the running extreme at j
