@@ -576,7 +576,9 @@ class _DiagonalAxes(NamedTuple):
     axis2: int
 
 
-def _embed_diagonal_forward(g: np.ndarray, where: _DiagonalAxes) -> np.ndarray:
+def _embed_diagonal_forward(g: Any, where: _DiagonalAxes) -> Any:
+    if not is_numpy(g):
+        return _embed_diagonal_standard(namespace(g), g, where)
     full = np.zeros(where.shape, dtype=g.dtype)
     view = np.moveaxis(full, (where.axis1, where.axis2), (-2, -1))
     count = g.shape[-1]
@@ -586,10 +588,45 @@ def _embed_diagonal_forward(g: np.ndarray, where: _DiagonalAxes) -> np.ndarray:
     return full
 
 
+def _embed_diagonal_standard(xp: Any, g: Any, where: _DiagonalAxes) -> Any:
+    """The embedding without a writable diagonal view (the standard has none): one-hot matrices
+    place entry ``k`` at row ``k + max(-offset, 0)`` and column ``k + max(offset, 0)``,
+    ``(R * g) @ C`` in the planes' last two axes, which then move back to axis1 and axis2."""
+    rows, columns = where.shape[where.axis1], where.shape[where.axis2]
+    count = g.shape[-1]
+    device = _backend.native_device(g)
+    picked = xp.reshape(xp.arange(count, device=device), (1, count))
+    row_hot = xp.reshape(xp.arange(rows, device=device), (rows, 1)) == picked + max(
+        -where.offset, 0
+    )
+    column_hot = xp.reshape(xp.arange(columns, device=device), (1, columns)) == xp.reshape(
+        picked + max(where.offset, 0), (count, 1)
+    )
+    placed = xp.astype(row_hot, g.dtype) * xp.expand_dims(g, axis=-2)
+    planes = xp.matmul(placed, xp.astype(column_hot, g.dtype))
+    return xp.moveaxis(planes, (-2, -1), (where.axis1, where.axis2))
+
+
+def _diagonal_forward(x: Any, where: _DiagonalAxes) -> Any:
+    if is_numpy(x):
+        return np.diagonal(x, where.offset, where.axis1, where.axis2).copy()
+    xp = namespace(x)
+    if isinstance(xp, _backend.NumPyLike):  # CuPy: NumPy's diagonal
+        return xp.diagonal(x, where.offset, where.axis1, where.axis2)
+    planes = xp.moveaxis(x, (where.axis1, where.axis2), (-2, -1))
+    return xp.linalg.diagonal(planes, offset=where.offset)
+
+
+def _diagonal_of(g: Any, where: _DiagonalAxes) -> Any:
+    if isinstance(g, Tensor):  # create_graph: the recorded op
+        return np.diagonal(g, where.offset, where.axis1, where.axis2)
+    return _diagonal_forward(g, where)
+
+
 DIAGONAL_BACKWARD = Op(
     "diagonal_backward",
     _embed_diagonal_forward,
-    lambda g, out, inputs, where, needs: (np.diagonal(g, where.offset, where.axis1, where.axis2),),
+    lambda g, out, inputs, where, needs: (_diagonal_of(g, where),),
     rule="dG = diagonal(dY, offset, axis1, axis2)",
 )
 
@@ -603,7 +640,7 @@ def _embed_diagonal(g: Any, where: _DiagonalAxes) -> Any:
 
 DIAGONAL = Op(
     "diagonal",
-    lambda x, where: np.diagonal(x, where.offset, where.axis1, where.axis2).copy(),
+    _diagonal_forward,
     lambda g, out, inputs, where, needs: (_embed_diagonal(g, where),),
     rule="dA = zeros with dY on the diagonal (offset, axis1, axis2)",
 )
