@@ -292,3 +292,35 @@ def test_np_sort_and_np_partition_gradients_match_hips_autograd(values, data):
     x = tg.Tensor(values, requires_grad=True)
     cost(np, x).backward()
     np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12, atol=1e-12)
+
+
+# -- every selecting and scattering op in one table (tests/test_backend.py runs it on other
+# array libraries too) ---------------------------------------------------------------------------
+INDEXING = {
+    "sort axis 0": lambda x: indexing.sort(x, axis=0).values,
+    "sort descending": lambda x: indexing.sort(x, descending=True).values,
+    "argsort as weights": lambda x: x * indexing.argsort(x, axis=1).astype(np.float64),
+    "topk": lambda x: indexing.topk(x, 2, axis=1).values,
+    "topk smallest axis 0": lambda x: indexing.topk(x, 2, axis=0, largest=False).values,
+    "take flat": lambda x: indexing.take(x, np.array([[0, 5], [5, 11]])),
+    "take axis 1": lambda x: indexing.take(x, np.array([3, 0, 3]), axis=1),
+    "take_along_axis": lambda x: indexing.take_along_axis(x, np.array([[0, 3], [1, 1], [2, 0]]), 1),
+    "gather": lambda x: indexing.gather(x, 0, np.array([[0, 2, 2, 1]])),
+    "index_select": lambda x: indexing.index_select(x, 1, np.array([2, 2, 0])),
+    "scatter, last write wins": lambda x: indexing.scatter(
+        x, 1, np.array([[0, 1], [3, 3], [2, 0]]), x[:, 1:3] * 2.0
+    ),
+    "scatter_add": lambda x: indexing.scatter_add(
+        x, 1, np.array([[0, 0], [3, 1], [2, 2]]), x[:, 1:3] * 3.0
+    ),
+    "put_along_axis": lambda x: indexing.put_along_axis(x, np.array([[1], [0], [3]]), 5.0, 1),
+    "masked_fill": lambda x: indexing.masked_fill(x, np.array([[True, False, True, False]]), 2.0),
+    "getitem integer array": lambda x: x[np.array([0, 0, 2])],
+    "getitem 2-d integer array": lambda x: x[np.array([[0, 2], [2, 2]])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXING))
+def test_indexing_table_gradients_match_central_differences(name):
+    x = np.random.default_rng(11).permutation(12).reshape(3, 4) * 0.1 + 0.05
+    assert check_gradient(INDEXING[name], x)

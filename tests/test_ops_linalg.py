@@ -470,6 +470,8 @@ def _projector(vectors, columns_last=True):
     weights = np.arange(1.0, count + 1.0)
     if torch is not None and isinstance(vectors, torch.Tensor):
         weights = torch.as_tensor(weights)
+    elif isinstance(vectors, tg.Tensor):  # on the vectors' device (tests/test_backend.py)
+        weights = tg.Tensor(weights, device=vectors.device)
     if columns_last:
         return (vectors * weights) @ vectors.T
     return (vectors.T * weights) @ vectors

@@ -130,7 +130,8 @@ class NumPyLike:
 
     Functions the library has under NumPy's older names are renamed (``acos`` -> ``arccos``,
     ``concat`` -> ``concatenate``, ``permute_dims`` -> ``transpose``); ``astype``,
-    ``matrix_transpose``, ``asarray(copy=)`` and the factories' ``device=`` are written out.
+    ``matrix_transpose``, ``asarray(copy=)``, ``argsort``/``sort(descending=, stable=)`` and
+    the factories' ``device=`` are written out.
     Everything else is the library's own function (CuPy's extras, such as ``exp2`` and
     ``add.at``, stay available).
     """
@@ -146,6 +147,8 @@ class NumPyLike:
         "pow": "power",
         "concat": "concatenate",
         "permute_dims": "transpose",
+        "cumulative_sum": "cumsum",
+        "cumulative_prod": "cumprod",
     }
 
     def __init__(self, library: Any) -> None:
@@ -168,6 +171,21 @@ class NumPyLike:
             if copy:
                 return self._library.array(obj, dtype=dtype, copy=True)
             return self._library.asarray(obj, dtype=dtype)
+
+    def argsort(
+        self, x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+    ) -> Any:
+        # NumPy's signature has no descending: sort -x (ties keep their order: a stable sort)
+        if descending:
+            x = -(x.astype("int64") if x.dtype.kind in "bu" else x)
+        return self._library.argsort(x, axis=axis, kind="stable" if stable else None)
+
+    def sort(
+        self, x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = True
+    ) -> Any:
+        if not descending:
+            return self._library.sort(x, axis=axis, kind="stable" if stable else None)
+        return self.take_along_axis(x, self.argsort(x, axis=axis, descending=True), axis=axis)
 
     def _on(self, device: Any) -> Any:
         """A context that makes ``device`` (a CuPy Device, or None) current."""
@@ -234,6 +252,13 @@ def native_device(array: Any) -> Any:
     """The device object of ``array``'s own library (for ``xp.zeros(..., device=)``)."""
     device = getattr(array, "device", None)
     return None if isinstance(array, np.ndarray) else device
+
+
+def on_device(array: Any) -> Any:
+    """A context in which ``array``'s GPU is the current one (CuPy allocates there); a no-op
+    for libraries without a current device."""
+    device = native_device(array)
+    return device if hasattr(device, "use") else contextlib.nullcontext()
 
 
 def parse_device(device: Any) -> Device:
@@ -406,6 +431,8 @@ _STANDARD_NAMES = {
     "concatenate": "concat",
     "transpose": "permute_dims",
     "rint": "round",
+    "cumsum": "cumulative_sum",
+    "cumprod": "cumulative_prod",
 }
 
 
@@ -445,11 +472,7 @@ def _numpy_style(name: str) -> Any:
                     return None
                 function = getattr(xp, standard, None)
                 if function is None:
-                    raise NotImplementedError(
-                        f"np.{name} is not in the array API standard nor in "
-                        f"{type(arg).__module__.split('.')[0]}, so it needs NumPy (or CuPy) "
-                        f"arrays; this one is on {device_of(arg)}: move it with .cpu()"
-                    )
+                    raise not_in_library(f"np.{name}", "the array API standard", arg)
                 return function(*args, **kwargs)
         return numpy_function(*args, **kwargs)
 
@@ -459,3 +482,71 @@ def _numpy_style(name: str) -> Any:
 
 
 xnp: Any = _NumPyStyle()
+
+
+# -- np.linalg on any library ------------------------------------------------------------------
+class _LinalgStyle:
+    """``np.linalg``'s functions, called on the library of their first array argument.
+
+    ``xlinalg.inv(a)`` is ``np.linalg.inv(a)`` for an ndarray or a Tensor (which NumPy
+    dispatches back to the engine), the library's own ``linalg.inv`` for CuPy (its signatures
+    are NumPy's), and the standard's linalg extension for other arrays, with NumPy's keywords
+    translated: ``svd(compute_uv=False)`` is ``svdvals``, ``pinv(rcond=)`` is ``rtol=``,
+    ``eigh(UPLO='U')`` reads the lower triangle of ``A^T``. What the extension lacks
+    (``lstsq``...) raises ``NotImplementedError`` naming it.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        function = _linalg_style(name)
+        setattr(self, name, function)
+        return function
+
+
+def _linalg_style(name: str) -> Any:
+    numpy_function = getattr(np.linalg, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        first = args[0]
+        if type(first) is _NDARRAY or not foreign(first):
+            return numpy_function(*args, **kwargs)
+        xp = namespace(first)
+        if isinstance(xp, NumPyLike):  # CuPy: NumPy's signatures
+            return getattr(xp.linalg, name)(*args, **kwargs)
+        return _standard_linalg(name, xp, *args, **kwargs)
+
+    call.__name__ = name
+    call.__doc__ = f"np.linalg.{name}, or the array API linalg extension's for other arrays."
+    return call
+
+
+def _standard_linalg(name: str, xp: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+    linalg = getattr(xp, "linalg", None)
+    if name == "svd":
+        if not kwargs.get("compute_uv", True):
+            name, kwargs = "svdvals", {}
+        else:
+            kwargs = {"full_matrices": kwargs.get("full_matrices", True)}
+    elif name == "eigh":
+        if kwargs.pop("UPLO", "L") == "U":  # the upper triangle of A is the lower one of A^T
+            x = xp.matrix_transpose(x)
+    elif name == "pinv":
+        kwargs.pop("hermitian", None)
+        rtol = kwargs.pop("rtol", kwargs.pop("rcond", None))
+        if rtol is not None:
+            kwargs["rtol"] = rtol
+    function = getattr(linalg, name, None)
+    if function is None:
+        raise not_in_library(f"np.linalg.{name}", "the array API standard's linalg extension", x)
+    return function(x, *args, **kwargs)
+
+
+def not_in_library(function: str, where: str, array: Any) -> NotImplementedError:
+    """The error for a NumPy function that ``array``'s library does not offer."""
+    library = type(array).__module__.split(".")[0]
+    return NotImplementedError(
+        f"{function} is not in {where} nor in {library}, so it needs NumPy (or CuPy) arrays; "
+        f"this one is on {device_of(array)}: move it with .cpu()"
+    )
+
+
+xlinalg: Any = _LinalgStyle()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
 from .autograd import no_grad, note_inplace_change
 from .backend import xnp
 from .tensor import Tensor
@@ -197,7 +198,7 @@ class Optimizer:
                 entry = self.state.get(p)
                 if entry is not None:
                     state[index] = {
-                        name: (value.copy() if isinstance(value, np.ndarray) else value)
+                        name: (_backend.copy(value) if hasattr(value, "shape") else value)
                         for name, value in entry.items()
                     }
                 indices.append(index)
@@ -273,6 +274,8 @@ class Optimizer:
             for state_name in sorted(names):
                 value = entry[state_name]
                 value = value.data if isinstance(value, Tensor) else value
+                if _backend.foreign(value):  # checked on the host, then moved to the parameter's
+                    value = _backend.to_numpy(value)
                 if not isinstance(value, np.ndarray) or value.shape != param.shape:
                     problems.append(
                         f"parameter {index}: {state_name!r} has shape {np.shape(value)}, the "
@@ -284,7 +287,8 @@ class Optimizer:
                         f"parameter {param.dtype}"
                     )
                 else:
-                    arrays[state_name] = np.array(value, copy=True)
+                    host = np.array(value, copy=True)
+                    arrays[state_name] = _backend.to_device(host, param.device)
             new_state[param] = {"step": int(entry["step"]), **arrays}
         if problems:
             raise StateDictError(

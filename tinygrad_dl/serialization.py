@@ -31,6 +31,8 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
+from .backend import foreign, to_numpy
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -314,10 +316,13 @@ class _Encoder:
 
     def encode(self, obj: Any, where: str, depth: int = 0) -> Any:
         if isinstance(obj, self.tensor_type):
-            key = self._store(np.asarray(obj.data), where)
+            # A device's data (CuPy, array_api_strict) is copied to the host: files hold NumPy.
+            key = self._store(to_numpy(obj.data), where)
             return {"t": "tensor", "key": key, "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return {"t": "array", "key": self._store(obj, where)}
+        if foreign(obj):  # a CuPy or array_api_strict array: saved from the host as NumPy's
+            return {"t": "array", "key": self._store(to_numpy(obj), where)}
         if isinstance(obj, np.generic):
             return {"t": "npscalar", "key": self._store(np.asarray(obj), where)}
         if obj is None or isinstance(obj, bool | int | float | str):

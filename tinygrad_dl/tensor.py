@@ -453,7 +453,7 @@ class Tensor:
             )
         import copy
 
-        copied = self._leaf_like(self.data.copy())
+        copied = self._leaf_like(_backend.copy(self.data))  # on its own device
         memo[id(self)] = copied
         copied.grad = None if self.grad is None else copy.deepcopy(self.grad, memo)
         if hasattr(self, "__dict__"):  # a subclass's own attributes
@@ -1756,24 +1756,23 @@ class Tensor:
 
     def isnan(self) -> Tensor:
         """Where the values are NaN (boolean, outside the graph)."""
-        return _new_tensor(np.isnan(self.data))
+        return _new_tensor(_backend.xnp.isnan(self.data))
 
     def isinf(self) -> Tensor:
         """Where the values are +-inf (boolean, outside the graph)."""
-        return _new_tensor(np.isinf(self.data))
+        return _new_tensor(_backend.xnp.isinf(self.data))
 
     def isfinite(self) -> Tensor:
         """Where the values are neither NaN nor +-inf (boolean, outside the graph)."""
-        return _new_tensor(np.isfinite(self.data))
+        return _new_tensor(_backend.xnp.isfinite(self.data))
 
     def isclose(
         self, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
     ) -> Tensor:
         """Elementwise ``|self - other| <= atol + rtol |other|`` (boolean, outside the graph)."""
         other = other.data if isinstance(other, Tensor) else other
-        return _new_tensor(
-            np.asarray(np.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
-        )
+        close = _backend.xnp.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        return _new_tensor(np.asarray(close) if isinstance(close, np.generic) else close)
 
     def logcumsumexp(self, dim: int) -> Tensor:
         """``log sum_{j <= k} e^{x_j}`` along ``dim``, stable."""

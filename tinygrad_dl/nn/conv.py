@@ -24,7 +24,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import backend as _backend
 from ..autograd import Op, record
+from ..backend import is_numpy, xnp
+from ..ops.indexing import take
 from ..tensor import Tensor
 
 __all__ = [
@@ -42,6 +45,12 @@ __all__ = [
 
 def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+def _beside(x: Tensor, array: np.ndarray) -> Any:
+    """A host-built constant (an averaging matrix, a divisor) on ``x``'s device: the array
+    itself on the CPU, a constant Tensor elsewhere (a standard array refuses ``array @ x``)."""
+    return array if is_numpy(x.data) else Tensor(_backend.to_device(array, x.device))
 
 
 class Geometry(NamedTuple):
@@ -62,8 +71,10 @@ class Geometry(NamedTuple):
 # -- windows and fold --------------------------------------------------------------------------
 
 
-def _windows_forward(x: np.ndarray, geometry: Geometry) -> np.ndarray:
+def _windows_forward(x: Any, geometry: Geometry) -> Any:
     kh, kw, sh, sw, dh, dw = geometry
+    if not is_numpy(x):
+        return _windows_standard(_backend.namespace(x), x, geometry)
     reach = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
     view = sliding_window_view(x, reach, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     # (N, C, OH, OW, kh, kw) -> (C, kh, kw, N, OH, OW): channels and kernel offsets lead, so
@@ -71,19 +82,46 @@ def _windows_forward(x: np.ndarray, geometry: Geometry) -> np.ndarray:
     return np.ascontiguousarray(view.transpose(1, 4, 5, 0, 2, 3))
 
 
-def _fold_forward(patches: np.ndarray, extra: tuple[Geometry, tuple[int, ...]]) -> np.ndarray:
-    (kh, kw, sh, sw, dh, dw), (n, c, height, width) = extra
+def _offset_slices(geometry: Geometry, oh: int, ow: int, i: int, j: int) -> tuple[slice, slice]:
+    """The rows and columns kernel offset ``(i, j)`` reads from, over every output position."""
+    _, _, sh, sw, dh, dw = geometry
+    rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+    return rows, slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+
+
+def _windows_standard(xp: Any, x: Any, geometry: Geometry) -> Any:
+    """``windows`` from the array API standard alone (no ``sliding_window_view``): one strided
+    slice of the whole batch per kernel offset, stacked: ``(kh kw, N, C, OH, OW)``, then put in
+    ``(C, kh, kw, N, OH, OW)`` order."""
+    kh, kw = geometry.kh, geometry.kw
+    n, c = x.shape[0], x.shape[1]
+    oh, ow = geometry.out_size(x.shape[2], x.shape[3])
+    offsets = [
+        x[(slice(None), slice(None)) + _offset_slices(geometry, oh, ow, i, j)]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    stacked = xp.reshape(xp.stack(offsets, axis=0), (kh, kw, n, c, oh, ow))
+    return xp.permute_dims(stacked, (3, 0, 1, 2, 4, 5))
+
+
+def _fold_forward(patches: Any, extra: tuple[Geometry, tuple[int, ...]]) -> Any:
+    geometry, (n, c, height, width) = extra
     oh, ow = patches.shape[4], patches.shape[5]
-    # zeros_like of the input (not np.zeros): under tg.compile the fresh zeros are then part
-    # of the recording, so a replay starts from zero instead of adding to the last result.
-    out = np.zeros_like(patches, shape=(c, n, height, width))
+    if is_numpy(patches):
+        # zeros_like of the input (not np.zeros): under tg.compile the fresh zeros are then
+        # part of the recording, so a replay starts from zero instead of adding to the last.
+        out = np.zeros_like(patches, shape=(c, n, height, width))
+    else:
+        xp = _backend.namespace(patches)
+        device = _backend.native_device(patches)
+        out = xp.zeros((c, n, height, width), dtype=patches.dtype, device=device)
     # One strided slice of the whole batch per kernel offset (kh kw of them, not per pixel).
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            out[:, :, rows, cols] += patches[:, i, j]
-    return out.transpose(1, 0, 2, 3)
+    for i in range(geometry.kh):
+        for j in range(geometry.kw):
+            rows, cols = _offset_slices(geometry, oh, ow, i, j)
+            out[:, :, rows, cols] += patches[:, i, j, ...]
+    return _backend.permute(out, (1, 0, 2, 3))
 
 
 WINDOWS = Op(
@@ -106,7 +144,7 @@ def windows(x: Any, geometry: Geometry) -> Any:
     An ndarray gives an ndarray; a Tensor gives a recorded Tensor whose gradient is
     :func:`fold`.
     """
-    if isinstance(x, np.ndarray):
+    if not isinstance(x, Tensor):
         return _windows_forward(x, geometry)
     return record(WINDOWS, _windows_forward(x.data, geometry), (x,), geometry)
 
@@ -115,7 +153,7 @@ def fold(patches: Any, geometry: Geometry, shape: tuple[int, ...]) -> Any:
     """The adjoint of :func:`windows`: add each patch back at its place in an array of
     ``shape`` ``(N, C, H, W)`` (overlapping patches add up)."""
     extra = (geometry, tuple(shape))
-    if isinstance(patches, np.ndarray):
+    if not isinstance(patches, Tensor):
         return _fold_forward(patches, extra)
     return record(FOLD, _fold_forward(patches.data, extra), (patches,), extra)
 
@@ -124,9 +162,22 @@ def fold(patches: Any, geometry: Geometry, shape: tuple[int, ...]) -> Any:
 
 _PAD_MODES = {"constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
+
+def _pad_forward(x: Any, extra: tuple) -> Any:
+    widths, inner, value = extra
+    if is_numpy(x):
+        return np.pad(x, widths, constant_values=value)
+    # The standard has no pad: a filled array with the input written into its middle.
+    xp = _backend.namespace(x)
+    shape = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape, widths))
+    out = xp.full(shape, value, dtype=x.dtype, device=_backend.native_device(x))
+    out[inner] = x
+    return out
+
+
 PAD = Op(
     "pad",
-    lambda x, extra: np.pad(x, extra[0], constant_values=extra[2]),
+    _pad_forward,
     lambda g, out, inputs, extra, needs: (g[extra[1]],),
     rule="dX = dY[the unpadded region]",
 )
@@ -182,9 +233,8 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
         return x
     if mode == "constant":
         inner = tuple(slice(lo, lo + size) for (lo, _), size in zip(widths, x.shape))
-        return record(
-            PAD, np.pad(x.data, widths, constant_values=value), (x,), (widths, inner, value)
-        )
+        extra = (widths, inner, value)
+        return record(PAD, _pad_forward(x.data, extra), (x,), extra)
     # Other modes gather: each padded axis reads the input at np.pad(arange(n), mode) positions,
     # and the gradient of that indexing adds the repeated positions up.
     index: list[Any] = []
@@ -207,9 +257,18 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
             raise ValueError(f"pad: cannot {mode}-pad the empty axis {axis} of {x.shape}")
         positions = np.pad(np.arange(size), (max(lo, 0), max(hi, 0)), mode=_PAD_MODES[mode])
         positions = positions[max(-lo, 0) : positions.size - max(-hi, 0)]
+        if not is_numpy(x.data):
+            # The standard's indexing takes no arrays beside slices: one take per axis (the
+            # same outer selection; its gradient is take's scatter-add).
+            index.append((axis, positions))
+            continue
         shape = [1] * (x.ndim - first)
         shape[axis - first] = positions.size
         index.append(positions.reshape(shape))
+    if not is_numpy(x.data):
+        for axis, positions in index:
+            x = take(x, positions, axis=axis)
+        return x
     return x[(slice(None),) * first + tuple(index)]
 
 
@@ -457,14 +516,28 @@ def _pick_vjp(g, out, inputs, index, needs):
     # Only the position that was the maximum receives the gradient (the first one on ties,
     # as PyTorch): dPatches = onehot(argmax) * dY.
     # A comparison, not a scatter into zeros: one array function that tg.compile records.
-    kernel = np.arange(inputs[0].shape[1]).reshape(1, -1, 1, 1, 1)
-    mask = (kernel == index[:, None]).astype(inputs[0].dtype)
-    return (mask * g.reshape(g.shape[:1] + (1,) + g.shape[1:]),)
+    if is_numpy(index):
+        kernel = np.arange(inputs[0].shape[1]).reshape(1, -1, 1, 1, 1)
+        mask = (kernel == index[:, None]).astype(inputs[0].dtype)
+    else:
+        xp = _backend.namespace(index)
+        kernel = xp.arange(inputs[0].shape[1], device=_backend.native_device(index))
+        kernel = xp.reshape(kernel, (1, -1, 1, 1, 1))
+        mask = xp.astype(kernel == xp.expand_dims(index, axis=1), inputs[0].dtype)
+    return (mask * _backend.reshape(g, g.shape[:1] + (1,) + g.shape[1:]),)
+
+
+def _pick_forward(patches: Any, index: Any) -> Any:
+    if is_numpy(patches):
+        return np.take_along_axis(patches, index[:, None], axis=1)[:, 0]
+    xp = _backend.namespace(patches)
+    picked = xp.take_along_axis(patches, xp.expand_dims(index, axis=1), axis=1)
+    return xp.squeeze(picked, axis=1)
 
 
 PICK = Op(
     "max_pool_pick",
-    lambda patches, index: np.take_along_axis(patches, index[:, None], axis=1)[:, 0],
+    _pick_forward,
     _pick_vjp,
     rule="dPatches = onehot(argmax) * dY",
 )
@@ -515,17 +588,19 @@ def max_pool2d(
     patches = windows(x, geometry)
     kh, kw = geometry.kh, geometry.kw
     flat = patches.reshape(channels, kh * kw, *patches.shape[3:])
-    index = np.argmax(flat.data, axis=1)
+    index = xnp.argmax(flat.data, axis=1)
     out = record(PICK, PICK.forward(flat.data, index), (flat,), index).transpose(1, 0, 2, 3)
     if not batched:
         out = out.reshape(out.shape[1:])
     if not return_indices:
         return out
     oh, ow = out.shape[-2:]
-    row = (np.arange(oh) * geometry.sh - top)[:, None] + (index // kw) * geometry.dh
-    col = (np.arange(ow) * geometry.sw - left)[None, :] + (index % kw) * geometry.dw
-    positions = (row * width + col).transpose(1, 0, 2, 3).astype(np.int64)
-    return out, Tensor(positions if batched else positions[0])
+    starts_h = _backend.to_device((np.arange(oh) * geometry.sh - top)[:, None], x.device)
+    starts_w = _backend.to_device((np.arange(ow) * geometry.sw - left)[None, :], x.device)
+    row = starts_h + (index // kw) * geometry.dh
+    col = starts_w + (index % kw) * geometry.dw
+    positions = _backend.astype(_backend.permute(row * width + col, (1, 0, 2, 3)), np.int64)
+    return out, Tensor(positions if batched else positions[0, ...])
 
 
 def avg_pool2d(
@@ -571,7 +646,7 @@ def avg_pool2d(
     patches = windows(x, geometry)
     sums = patches.sum(axis=(1, 2)).transpose(1, 0, 2, 3)
     if divisor_override is not None:
-        divisor: Any = np.asarray(divisor_override, dtype=sums.dtype)
+        divisor: Any = _beside(x, np.asarray(divisor_override, dtype=sums.dtype))
     else:
         # The divisor of each window: how many cells it covers that count (the input, and the
         # symmetric padding when count_include_pad), read through the same windows.
@@ -582,6 +657,7 @@ def avg_pool2d(
         else:
             counted[:, :, top : top + height, left : left + width] = 1.0
         divisor = windows(counted, geometry).sum(axis=(1, 2)).transpose(1, 0, 2, 3)
+        divisor = _beside(x, divisor)
     out = sums / divisor
     return out if batched else out.reshape(out.shape[1:])
 
@@ -633,9 +709,9 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     if oh < 1 or ow < 1:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    rows = _adaptive_matrix(x.shape[-2], oh, dtype)
-    cols = _adaptive_matrix(x.shape[-1], ow, dtype)
-    return rows @ x @ cols.T
+    rows = _beside(x, _adaptive_matrix(x.shape[-2], oh, dtype))
+    cols = _beside(x, _adaptive_matrix(x.shape[-1], ow, dtype).T)
+    return rows @ x @ cols
 
 
 # -- interpolate -------------------------------------------------------------------------------
@@ -741,7 +817,8 @@ def interpolate(
         _resize_matrix(n_in, n_out, scale, mode, bool(align_corners), dtype)
         for n_in, n_out, scale in zip(in_sizes, sizes, scales)
     ]
-    out = x @ matrices[-1].T
+    out = x @ _beside(x, matrices[-1].T)
+    matrices = [_beside(x, matrix) for matrix in matrices]
     if spatial == 2:
         out = matrices[0] @ out
     return out

@@ -23,7 +23,7 @@ import numpy as np
 from .. import backend as _backend
 from .. import ops
 from ..autograd import Op, apply
-from ..backend import xnp
+from ..backend import is_numpy, xnp
 from ..ops.activations import (
     celu,
     elu,
@@ -240,11 +240,34 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: RandomLike = Non
     x = _tensor(x)
     if not training or p == 0.0:
         return x
+    return x * _dropout_mask(x, x.shape, p, rng)
+
+
+def _dropout_mask(x: Tensor, shape: tuple[int, ...], p: float, rng: RandomLike) -> Any:
+    """``keep / (1 - p)`` with ``keep ~ Bernoulli(1 - p)``, shaped ``shape``, on ``x``'s device.
+
+    NumPy draws from ``rng``. A library with its own generator (CuPy's ``random.default_rng``)
+    draws on the device, seeded from ``rng`` (so one seed gives one sequence per device, and
+    no mask crosses the bus); one without (array_api_strict) gets ``rng``'s host draw moved
+    to the device, the same mask the CPU would use.
+    """
+    generator = resolve_rng(rng)
     if p == 1.0:
-        return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = resolve_rng(rng).uniform(size=x.shape) >= p
-    mask = keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
-    return x * mask
+        host = np.zeros(shape, dtype=x.dtype)
+    elif is_numpy(x.data):
+        keep = generator.uniform(size=shape) >= p
+        return keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype)
+    else:
+        xp = _backend.namespace(x.data)
+        device_random = getattr(getattr(xp, "random", None), "default_rng", None)
+        if device_random is not None:
+            seed = int(generator.integers(2**63))
+            with _backend.on_device(x.data):
+                draws = device_random(seed).random(shape)
+            keep = _backend.astype(draws >= p, x.dtype)
+            return keep / (1.0 - p)
+        host = (generator.uniform(size=shape) >= p).astype(x.dtype) / (1.0 - p)
+    return host if is_numpy(x.data) else _backend.to_device(host, x.device)
 
 
 # -- losses ------------------------------------------------------------------------------------
@@ -1034,8 +1057,9 @@ def batch_norm(
         if running_mean is not None and running_var is not None:
             # running += momentum (stat - running): one expression on this batch's statistics,
             # so tg.compile records it and a replay reads the running values afresh.
-            unbiased = var.data.reshape(channels) * (count / (count - 1))
-            running_mean.data += momentum * (mean.data.reshape(channels) - running_mean.data)
+            unbiased = _backend.reshape(var.data, (channels,)) * (count / (count - 1))
+            mean_data = _backend.reshape(mean.data, (channels,))
+            running_mean.data += momentum * (mean_data - running_mean.data)
             running_var.data += momentum * (unbiased - running_var.data)
     else:
         if running_mean is None or running_var is None:
@@ -1045,8 +1069,8 @@ def batch_norm(
                 f"batch_norm: running statistics of shapes {running_mean.shape} and "
                 f"{running_var.shape} do not fit {channels} channels (input {x.shape})"
             )
-        centred = x - running_mean.data.reshape(shape)
-        var = running_var.data.reshape(shape)
+        centred = x - _backend.reshape(running_mean.data, shape)
+        var = _backend.reshape(running_var.data, shape)
     out = centred / (var + eps) ** 0.5
     if weight is not None:
         out = out * weight.reshape(shape)
@@ -1066,7 +1090,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     TypeError
         For non-integer indices.
     """
-    index = np.asarray(input.data if isinstance(input, Tensor) else input)
+    index = _backend.to_numpy(input.data if isinstance(input, Tensor) else np.asarray(input))
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     rows = weight.shape[0]
@@ -1079,8 +1103,10 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if padding_idx is None:
         return out
     padding = (padding_idx % rows) == (index % rows)
+    if _foreign(weight.data):
+        padding = _backend.to_device(padding, weight.device)
     # The padding rows keep their values but are constants: no gradient reaches that row.
-    return ops.where(padding[..., None], weight.data[index], out)
+    return ops.where(padding[..., None], out.detach(), out)
 
 
 def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RandomLike = None) -> Tensor:
@@ -1099,11 +1125,7 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RandomLike = N
         raise ValueError(f"dropout2d: input must be (N, C, H, W) or (C, H, W), got {x.shape}")
     if not training or p == 0.0:
         return x
-    mask_shape = x.shape[: x.ndim - 2] + (1, 1)
-    if p == 1.0:
-        return x * np.zeros(mask_shape, dtype=x.dtype)
-    keep = resolve_rng(rng).uniform(size=mask_shape) >= p
-    return x * (keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype))
+    return x * _dropout_mask(x, x.shape[: x.ndim - 2] + (1, 1), p, rng)
 
 
 # -- transposed convolution, im2col, pixel shuffle, group norm, cosine similarity -------------
@@ -1309,7 +1331,7 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tens
         norm = x.norm(2, dim=dim, keepdim=True)
         # PyTorch raises the norm to eps in place under no_grad: the value moves, the
         # gradient stays the norm's.
-        return norm + np.maximum(eps - norm.data, 0)
+        return norm + xnp.clip(eps - norm.data, 0.0, None)
 
     return ((x1 / floored_norm(x1)) * (x2 / floored_norm(x2))).sum(axis=dim)
 
@@ -1356,7 +1378,9 @@ def scaled_dot_product_attention(
         attn_mask = np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool))
     if attn_mask is not None:
         mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-        if mask.dtype == np.bool_:
+        if _foreign(scores.data) and not _foreign(mask):  # a host mask on the scores' device
+            mask = _backend.to_device(mask, scores.device)
+        if _backend.kind(mask.dtype) == "b":
             scores = ops.where(mask, scores, -np.inf)
         else:
             scores = scores + attn_mask

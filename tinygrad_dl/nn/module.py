@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import astype, numpy_dtype, parse_device, to_device
+from ..backend import astype, is_numpy, numpy_dtype, parse_device, to_device, to_numpy
 from ..backend import kind as _kind
 from ..serialization import IncompatibleKeys, StateDictError, check_state_dict
 from ..tensor import Tensor
@@ -30,10 +30,18 @@ def _from_foreign(value: Any, dtype: Any) -> Any:
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     elif isinstance(value, Tensor):
-        value = value.data
+        value = to_numpy(value.data)  # a device's Tensor is checked and copied from the host
     if dtype is not None and isinstance(value, np.ndarray) and value.dtype.kind == "f":
         value = value.astype(dtype, copy=False)
     return value
+
+
+def _host_like(array: Any) -> np.ndarray:
+    """``array`` itself on the CPU; elsewhere a host stand-in of its shape and dtype (a
+    broadcast zero: no copy), which is all the state-dict check reads."""
+    if is_numpy(array):
+        return array
+    return np.broadcast_to(np.zeros((), numpy_dtype(array.dtype)), array.shape)
 
 
 class Parameter(Tensor):
@@ -457,7 +465,7 @@ class Module:
         try:
             arrays, incompatible = check_state_dict(
                 type(self).__name__,
-                {name: param.data for name, param in params.items()},
+                {name: _host_like(param.data) for name, param in params.items()},
                 state_dict,
                 strict=strict,
             )
@@ -472,6 +480,8 @@ class Module:
             for name, array in arrays.items():
                 if array is params[name].data:
                     continue
+                if not is_numpy(params[name].data):  # onto the model's device
+                    array = to_device(array, params[name].device)
                 params[name][...] = array
         return incompatible
 

@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend as _backend
 from ..autograd import Op, apply
+from ..backend import is_numpy, namespace, xnp
 from ..tensor import Tensor
 from .broadcast import as_tensor
 from .elementwise import where
@@ -44,7 +46,47 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _erf_forward(x: np.ndarray, _: Any = None) -> np.ndarray:
+# Gauss-Legendre on [-1, 1] with 48 points, folded onto its 24 positive nodes (the integrand is
+# even): float64 erf within 1e-14 (relative) of SciPy's everywhere. Computed once, on the host.
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
+_ERF_TERMS = tuple(
+    (float(node * node), float(2.0 * weight / math.sqrt(math.pi)))
+    for node, weight in zip(_NODES, _WEIGHTS)
+    if node > 0
+)
+
+
+def erf_standard(xp: Any, x: Any) -> Any:
+    """``erf`` from the array API standard's functions alone (the standard has no ``erf``).
+
+    ``erf(x) = (2/sqrt(pi)) x int_0^1 exp(-(x s)^2) ds``, by Gauss-Legendre quadrature: 24
+    terms ``w_k exp(-x^2 s_k^2)``. Past ``|x| = 6`` erf is 1 to float64's precision
+    (``erfc(6) = 2e-17``), so ``x`` is clipped there, where 24 terms still resolve the
+    integrand.
+
+    Parameters
+    ----------
+    xp : namespace
+        The array API namespace of ``x`` (``array_api_strict``, CuPy's through NumPyLike).
+    x : array
+        Real floating-point values.
+
+    Returns
+    -------
+    array
+        ``erf(x)``, same shape, dtype and device as ``x``.
+    """
+    clipped = xp.clip(x, -6.0, 6.0)
+    minus_square = -(clipped * clipped)
+    total = xp.zeros_like(x)
+    for node_squared, weight in _ERF_TERMS:
+        total = total + weight * xp.exp(minus_square * node_squared)
+    return clipped * total
+
+
+def _erf_forward(x: Any, _: Any = None) -> Any:
+    if not is_numpy(x):  # CuPy, array_api_strict: the standard's functions
+        return erf_standard(namespace(x), x)
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # without SciPy: math.erf element by element (exact, slower)
@@ -55,7 +97,7 @@ def _erf_forward(x: np.ndarray, _: Any = None) -> np.ndarray:
 ERF = Op(
     "erf",
     _erf_forward,
-    lambda g, out, inputs, extra, needs: (g * _TWO_OVER_SQRT_PI * np.exp(-inputs[0] * inputs[0]),),
+    lambda g, out, inputs, extra, needs: (g * _TWO_OVER_SQRT_PI * xnp.exp(-inputs[0] * inputs[0]),),
     rule="dX = dY * 2/sqrt(pi) * exp(-X^2)",
 )
 
@@ -143,7 +185,7 @@ def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     x = as_tensor(x)
     inside = (x.data > min_val) & (x.data < max_val)
-    return where(inside, x, np.clip(x.data, min_val, max_val))
+    return where(inside, x, xnp.clip(x.data, min_val, max_val))
 
 
 def relu6(x: Any) -> Tensor:
@@ -155,7 +197,7 @@ def hardsigmoid(x: Any) -> Tensor:
     """``relu6(x + 3) / 6``: 0 below -3, 1 above 3, ``x/6 + 1/2`` between."""
     x = as_tensor(x)
     inside = (x.data > -3.0) & (x.data < 3.0)
-    return where(inside, x * (1.0 / 6.0) + 0.5, (x.data >= 3.0).astype(x.data.dtype))
+    return where(inside, x * (1.0 / 6.0) + 0.5, _backend.astype(x.data >= 3.0, x.dtype))
 
 
 def hardswish(x: Any) -> Tensor:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import xnp
 from ..tensor import Tensor, _ddof, _dialect
 from . import elementwise as _elementwise
 from . import linalg as _linalg
@@ -395,7 +396,7 @@ def reciprocal(x: Any) -> Tensor:
 
 def logical_not(x: Any) -> Tensor:
     """``not x`` elementwise (boolean, outside the graph)."""
-    return Tensor(np.logical_not(as_tensor(x).data))
+    return Tensor(xnp.logical_not(as_tensor(x).data))
 
 
 def logical_and(a: Any, b: Any) -> Tensor:

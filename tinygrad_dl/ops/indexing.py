@@ -16,11 +16,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import backend as _backend
 from ..autograd import Op, record, record_binary
+from ..backend import is_numpy
 from ..tensor import Tensor, _new_tensor
 from .broadcast import as_tensor, unbroadcast
 from .elementwise import where
-from .shape import GETITEM
+from .shape import GETITEM, scatter_add_standard
 
 __all__ = [
     "ValuesIndices",
@@ -63,7 +65,43 @@ INDEX_SELECT = _selecting("index_select", _PICK_RULE + " along dim (repeats accu
 
 
 def _select(op: Op, x: Tensor, index: tuple) -> Tensor:
-    return record(op, x.data[index], (x,), (index, x.data.shape, True))
+    data = x.data
+    if not is_numpy(data):
+        index = _device_index(data, index)
+    return record(op, data[index], (x,), (index, data.shape, True))
+
+
+def _device_index(data: Any, index: tuple) -> tuple:
+    """``index`` (integer arrays, possibly after leading full slices: ``x[:, :, positions]``)
+    as integer arrays on ``data``'s device for every axis: the standard's indexing takes no
+    arrays beside slices, so each sliced axis becomes a broadcasting ``arange``. Selects the
+    same elements in the same layout as NumPy's ``data[index]``."""
+    xp = _backend.namespace(data)
+    device = _backend.native_device(data)
+
+    def on_device(part: Any) -> Any:
+        if is_numpy(part) or isinstance(part, list):
+            return xp.asarray(np.asarray(part), device=device)
+        return part
+
+    axis = 0
+    while axis < len(index) and isinstance(index[axis], slice):
+        axis += 1
+    if axis == 0 and len(index) == data.ndim:  # already one array per axis
+        return tuple(on_device(part) for part in index)
+    positions = on_device(index[axis])
+    rank = axis + positions.ndim + (data.ndim - axis - 1)  # the result's number of axes
+    full = []
+    for d in range(data.ndim):
+        if d == axis:
+            shape = (1,) * axis + tuple(positions.shape) + (1,) * (data.ndim - axis - 1)
+            full.append(xp.reshape(positions, shape))
+            continue
+        where_in_result = d if d < axis else d - 1 + positions.ndim
+        shape = [1] * rank
+        shape[where_in_result] = data.shape[d]
+        full.append(xp.reshape(xp.arange(data.shape[d], device=device), tuple(shape)))
+    return tuple(full)
 
 
 def _axis(op: str, axis: Any, ndim: int) -> int:
@@ -90,8 +128,10 @@ def _axis_or_dim(op: str, axis: Any, dim: Any, default: Any) -> Any:
 
 
 def _indices(op: str, indices: Any) -> np.ndarray:
-    """Integer positions as an ndarray (Tensors of ints accepted; floats refused)."""
-    array = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    """Integer positions as an ndarray (Tensors of ints accepted, read to the host on another
+    device: the bounds are checked there; floats refused)."""
+    array = indices.data if isinstance(indices, Tensor) else indices
+    array = array if type(array) is np.ndarray else _backend.to_numpy(array)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got dtype {array.dtype}")
     return array
@@ -125,7 +165,10 @@ def _check_bounds(op: str, indices: np.ndarray, size: int, axis: int, shape: tup
         )
 
 
-def _sort_indices(data: np.ndarray, axis: int, descending: bool, stable: bool) -> np.ndarray:
+def _sort_indices(data: Any, axis: int, descending: bool, stable: bool) -> Any:
+    if not is_numpy(data):  # the standard's argsort keeps ties in order when descending too
+        xp = _backend.namespace(data)
+        return xp.argsort(data, axis=axis, descending=descending, stable=True)
     kind = "stable" if stable else None
     if not descending:
         return np.argsort(data, axis=axis, kind=kind)
@@ -183,7 +226,7 @@ def sort(
         return ValuesIndices(x * 1, _new_tensor(np.zeros((), dtype=np.int64)))
     indices = _sort_indices(x.data, axis, descending, stable)
     values = _select(SORT, x, _along_axis(indices, axis, x.data.shape))
-    return ValuesIndices(values, _new_tensor(indices.astype(np.int64, copy=False)))
+    return ValuesIndices(values, _new_tensor(_backend.astype(indices, np.int64)))
 
 
 def argsort(
@@ -253,9 +296,13 @@ def topk(
     if ndim == 0:
         return ValuesIndices(x * 1, _new_tensor(np.zeros((), dtype=np.int64)))
     order = _sort_indices(x.data, axis, largest, stable=True)
-    indices = np.take(order, np.arange(k), axis=axis)
+    if is_numpy(order):
+        indices = np.take(order, np.arange(k), axis=axis)
+    else:
+        first = (slice(None),) * axis + (slice(0, k),) + (slice(None),) * (ndim - axis - 1)
+        indices = order[first]
     values = _select(TOPK, x, _along_axis(indices, axis, x.data.shape))
-    return ValuesIndices(values, _new_tensor(indices.astype(np.int64, copy=False)))
+    return ValuesIndices(values, _new_tensor(_backend.astype(indices, np.int64)))
 
 
 def partition(x: Any, kth: Any, axis: int | None = -1) -> Tensor:
@@ -283,7 +330,11 @@ def partition(x: Any, kth: Any, axis: int | None = -1) -> Tensor:
         axis = 0
     axis = _axis("partition", axis, x.data.ndim)
     try:
-        indices = np.argpartition(x.data, kth, axis=axis)
+        if not is_numpy(x.data):  # a full sort is a valid partition; the standard has no other
+            np.empty(x.data.shape[axis])[np.asarray(kth)]  # kth out of range: NumPy's error
+            indices = _sort_indices(x.data, axis, descending=False, stable=True)
+        else:
+            indices = np.argpartition(x.data, kth, axis=axis)
     except (ValueError, IndexError) as error:
         raise ValueError(f"partition: {error} (tensor shape {x.shape}, kth={kth!r})") from None
     return _select(PARTITION, x, _along_axis(indices, axis, x.data.shape))
@@ -454,9 +505,29 @@ PUT_ALONG_AXIS = Op(
 
 
 def _scatter_add_forward(x, values, extra):
+    if not is_numpy(x):
+        return _scatter_add_foreign(x, values, extra)
     out = x.copy()
     np.add.at(out, extra[0], np.broadcast_to(values, extra[1]))
     return out
+
+
+def _scatter_add_foreign(x: Any, values: Any, extra: tuple) -> Any:
+    """``scatter_add``'s forward on another library: the flat positions the index picks,
+    summed in by the standard's scatter-add (CuPy's ``add.at`` where it has one)."""
+    index, shape = extra
+    xp = _backend.namespace(x)
+    index = _device_index(x, index)
+    values = xp.broadcast_to(values, shape)
+    add = getattr(xp, "add", None)
+    if hasattr(add, "at"):
+        out = _backend.copy(x)
+        add.at(out, index, values)
+        return out
+    flat_positions = xp.reshape(xp.arange(x.size, device=_backend.native_device(x)), x.shape)
+    picked = xp.reshape(flat_positions[index], (-1,))
+    added = scatter_add_standard(xp, picked, xp.reshape(values, (-1,)), x.size)
+    return x + xp.reshape(added, x.shape)
 
 
 def _scatter_add_vjp(g, out, inputs, extra, needs):
@@ -475,10 +546,13 @@ SCATTER_ADD = Op(
 
 
 def _put(x: Tensor, index: tuple, values: Any) -> Tensor:
-    values = values if isinstance(values, Tensor) else Tensor(np.asarray(values, x.data.dtype))
+    values = values if isinstance(values, Tensor) else Tensor(np.asarray(values, x.dtype))
+    if not is_numpy(x.data) and is_numpy(values.data):  # a host value on x's device
+        values = Tensor(_backend.to_device(values.data, x.device))
     target = np.broadcast_shapes(*(np.shape(i) for i in index))
     try:
-        np.broadcast_to(values.data, target)
+        if np.broadcast_shapes(values.shape, target) != target:
+            raise ValueError
     except ValueError:
         raise ValueError(
             f"put_along_axis: values of shape {values.shape} do not broadcast to the "
@@ -490,8 +564,30 @@ def _put(x: Tensor, index: tuple, values: Any) -> Tensor:
     owner = np.full(x.data.shape, -1)
     owner[index] = order
     winners = owner[index] == order
+    if not is_numpy(x.data):
+        return _put_foreign(x, values, index, keep, owner, winners, target)
     data = _put_forward(x.data, values.data, (index,))
     return record_binary(PUT_ALONG_AXIS, data, x, values, (index, keep, winners))
+
+
+def _put_foreign(x, values, index, keep, owner, winners, target) -> Tensor:
+    """``_put`` on another library (the standard cannot assign through integer arrays): each
+    written position reads its winning value, ``where(keep, X, V.flat[owner])``, with the
+    host-computed ``keep``, ``owner`` and ``winners`` moved to the device."""
+    xp = _backend.namespace(x.data)
+    device = x.device
+    flat_values = xp.reshape(xp.broadcast_to(values.data, target), (-1,))
+    owner_there = _backend.to_device(np.maximum(owner, 0).reshape(-1), device)
+    written = xp.reshape(xp.take(flat_values, owner_there, axis=0), x.data.shape)
+    keep_there = _backend.to_device(keep, device)
+    data = xp.where(keep_there, x.data, written)
+    # The rule multiplies by keep and winners: as numbers here (the standard has no bool * float).
+    extra = (
+        _device_index(x.data, index),
+        _backend.to_device(keep.astype(x.dtype), device),
+        _backend.to_device(winners.astype(x.dtype), device),
+    )
+    return record_binary(PUT_ALONG_AXIS, data, x, values, extra)
 
 
 def put_along_axis(x: Any, indices: Any, values: Any, axis: int | None) -> Tensor:
@@ -574,7 +670,7 @@ def scatter(x: Any, dim: int, index: Any, src: Any = None, *, value: Any = None)
     src = value if src is None else src
     x = as_tensor(x)
     _, positions, full_index = _gather_index("scatter", x, dim, index)
-    return _put(x, full_index, _source(src, positions.shape, x.data.dtype, "scatter"))
+    return _put(x, full_index, _source(src, positions.shape, x.dtype, "scatter"))
 
 
 def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Tensor:
@@ -584,7 +680,11 @@ def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Tensor:
     """
     x = as_tensor(x)
     _, positions, full_index = _gather_index("scatter_add", x, dim, index)
-    values = _source(src, positions.shape, x.data.dtype, "scatter_add")
+    values = _source(src, positions.shape, x.dtype, "scatter_add")
+    if not is_numpy(x.data):
+        full_index = _device_index(x.data, full_index)
+        if is_numpy(values.data):  # a number's fill, made on the host
+            values = Tensor(_backend.to_device(values.data, x.device))
     data = _scatter_add_forward(x.data, values.data, (full_index, positions.shape))
     return record_binary(SCATTER_ADD, data, x, values, (full_index, positions.shape))
 
@@ -603,6 +703,8 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
     """
     x = as_tensor(x)
     mask_array = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if not is_numpy(mask_array):  # checked on the host, as the mask's shape and dtype are
+        mask_array = _backend.to_numpy(mask_array)
     if mask_array.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be boolean, got dtype {mask_array.dtype}")
     try:
@@ -619,5 +721,9 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
             )
         value = value.astype(x.dtype) if value.dtype != x.dtype else value
     else:
-        value = np.asarray(value, dtype=x.data.dtype)
+        value = np.asarray(value, dtype=x.dtype)
+    if not is_numpy(x.data):  # the mask and the number on x's device
+        mask_array = _backend.to_device(mask_array, x.device)
+        if not isinstance(value, Tensor):
+            value = Tensor(_backend.to_device(value, x.device))
     return where(mask_array, value, x)

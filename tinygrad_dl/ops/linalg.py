@@ -21,8 +21,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import backend as _backend
 from ..autograd import Op, record, record_binary
-from ..backend import foreign, namespace, xnp
+from ..backend import foreign, is_numpy, namespace, xlinalg, xnp
 from ..tensor import Tensor, _new_tensor
 from .broadcast import as_tensor, mixed_device_error, unbroadcast
 from .elementwise import abs as _abs
@@ -31,7 +32,7 @@ from .reduce import max as _max
 from .reduce import min as _min
 from .reduce import normalize_axes
 from .reduce import sum as _sum
-from .shape import broadcast_to, flatten, moveaxis, reshape, stack
+from .shape import _join, broadcast_to, flatten, moveaxis, reshape, stack
 
 __all__ = [
     "matmul",
@@ -575,7 +576,9 @@ class _DiagonalAxes(NamedTuple):
     axis2: int
 
 
-def _embed_diagonal_forward(g: np.ndarray, where: _DiagonalAxes) -> np.ndarray:
+def _embed_diagonal_forward(g: Any, where: _DiagonalAxes) -> Any:
+    if not is_numpy(g):
+        return _embed_diagonal_standard(namespace(g), g, where)
     full = np.zeros(where.shape, dtype=g.dtype)
     view = np.moveaxis(full, (where.axis1, where.axis2), (-2, -1))
     count = g.shape[-1]
@@ -585,10 +588,45 @@ def _embed_diagonal_forward(g: np.ndarray, where: _DiagonalAxes) -> np.ndarray:
     return full
 
 
+def _embed_diagonal_standard(xp: Any, g: Any, where: _DiagonalAxes) -> Any:
+    """The embedding without a writable diagonal view (the standard has none): one-hot matrices
+    place entry ``k`` at row ``k + max(-offset, 0)`` and column ``k + max(offset, 0)``,
+    ``(R * g) @ C`` in the planes' last two axes, which then move back to axis1 and axis2."""
+    rows, columns = where.shape[where.axis1], where.shape[where.axis2]
+    count = g.shape[-1]
+    device = _backend.native_device(g)
+    picked = xp.reshape(xp.arange(count, device=device), (1, count))
+    row_hot = xp.reshape(xp.arange(rows, device=device), (rows, 1)) == picked + max(
+        -where.offset, 0
+    )
+    column_hot = xp.reshape(xp.arange(columns, device=device), (1, columns)) == xp.reshape(
+        picked + max(where.offset, 0), (count, 1)
+    )
+    placed = xp.astype(row_hot, g.dtype) * xp.expand_dims(g, axis=-2)
+    planes = xp.matmul(placed, xp.astype(column_hot, g.dtype))
+    return xp.moveaxis(planes, (-2, -1), (where.axis1, where.axis2))
+
+
+def _diagonal_forward(x: Any, where: _DiagonalAxes) -> Any:
+    if is_numpy(x):
+        return np.diagonal(x, where.offset, where.axis1, where.axis2).copy()
+    xp = namespace(x)
+    if isinstance(xp, _backend.NumPyLike):  # CuPy: NumPy's diagonal
+        return xp.diagonal(x, where.offset, where.axis1, where.axis2)
+    planes = xp.moveaxis(x, (where.axis1, where.axis2), (-2, -1))
+    return xp.linalg.diagonal(planes, offset=where.offset)
+
+
+def _diagonal_of(g: Any, where: _DiagonalAxes) -> Any:
+    if isinstance(g, Tensor):  # create_graph: the recorded op
+        return np.diagonal(g, where.offset, where.axis1, where.axis2)
+    return _diagonal_forward(g, where)
+
+
 DIAGONAL_BACKWARD = Op(
     "diagonal_backward",
     _embed_diagonal_forward,
-    lambda g, out, inputs, where, needs: (np.diagonal(g, where.offset, where.axis1, where.axis2),),
+    lambda g, out, inputs, where, needs: (_diagonal_of(g, where),),
     rule="dG = diagonal(dY, offset, axis1, axis2)",
 )
 
@@ -602,7 +640,7 @@ def _embed_diagonal(g: Any, where: _DiagonalAxes) -> Any:
 
 DIAGONAL = Op(
     "diagonal",
-    lambda x, where: np.diagonal(x, where.offset, where.axis1, where.axis2).copy(),
+    _diagonal_forward,
     lambda g, out, inputs, where, needs: (_embed_diagonal(g, where),),
     rule="dA = zeros with dY on the diagonal (offset, axis1, axis2)",
 )
@@ -647,14 +685,14 @@ def diag(v: Any, k: int = 0) -> Tensor:
 
 TRIL = Op(
     "tril",
-    lambda x, k: np.tril(x, k),
-    lambda g, out, inputs, k, needs: (np.tril(g, k),),
+    lambda x, k: xnp.tril(x, k=k),
+    lambda g, out, inputs, k, needs: (xnp.tril(g, k=k),),
     rule="dA = tril(dY, k)",
 )
 TRIU = Op(
     "triu",
-    lambda x, k: np.triu(x, k),
-    lambda g, out, inputs, k, needs: (np.triu(g, k),),
+    lambda x, k: xnp.triu(x, k=k),
+    lambda g, out, inputs, k, needs: (xnp.triu(g, k=k),),
     rule="dA = triu(dY, k)",
 )
 
@@ -683,8 +721,8 @@ LinAlgError = np.linalg.LinAlgError
 
 
 def _mT(x: Any) -> Any:  # noqa: N802 - NumPy's name
-    """Swap the last two axes (arrays, and Tensors through dispatch)."""
-    return np.swapaxes(x, -1, -2)
+    """Swap the last two axes (arrays of any library, and Tensors through dispatch)."""
+    return _swap_last(x)
 
 
 def _square(name: str, x: Tensor) -> None:
@@ -699,12 +737,16 @@ def _numpy_linalg(name: str, function: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
     except LinAlgError as error:
-        shapes = ", ".join(str(np.shape(a)) for a in args if isinstance(a, np.ndarray))
+        shapes = ", ".join(str(tuple(a.shape)) for a in args if hasattr(a, "shape"))
         raise LinAlgError(f"np.linalg.{name}: {error} (shape {shapes})") from None
 
 
-def _eye_like(x: Any, size: int) -> np.ndarray:
-    return np.eye(size, dtype=x.dtype)
+def _eye_like(x: Any, size: int) -> Any:
+    """The identity in ``x``'s dtype, on ``x``'s device (``x`` an array or a Tensor)."""
+    data = x.data if isinstance(x, Tensor) else x
+    if is_numpy(data):
+        return np.eye(size, dtype=x.dtype)
+    return namespace(data).eye(size, dtype=data.dtype, device=_backend.native_device(data))
 
 
 def _off_diagonal_reciprocal(name: str, values: Any, grad_block: Any) -> Any:
@@ -718,19 +760,22 @@ def _off_diagonal_reciprocal(name: str, values: Any, grad_block: Any) -> Any:
     gap_values = gaps.data if isinstance(gaps, Tensor) else gaps
     block_values = grad_block.data if isinstance(grad_block, Tensor) else grad_block
     equal = gap_values == 0  # the diagonal, and ties
-    if np.any(equal & (eye == 0) & (block_values != 0)):
+    if xnp.any(equal & (eye == 0) & (block_values != 0)):
         raise LinAlgError(
             f"np.linalg.{name}: the gradient of the vectors is undefined where two values are "
             f"equal; use a loss that depends on them only through their span (gauge invariant), "
             f"or perturb the input"
         )
     # Where values tie but the gradient block is 0 there, the term is 0 (not 0 * inf).
-    return (~equal) / (gaps + equal)
+    if is_numpy(gap_values):
+        return (~equal) / (gaps + equal)
+    ties = _backend.astype(equal, gap_values.dtype)  # the standard adds no bools to floats
+    return (1.0 - ties) / (gaps + ties)
 
 
 def _pack(arrays: Sequence[Any], batch: tuple) -> Any:
     """Several outputs of one op flattened into one array ``(*batch, total)``."""
-    return np.concatenate([np.reshape(a, batch + (-1,)) for a in arrays], axis=-1)
+    return _join("concat", [_backend.reshape(a, batch + (-1,)) for a in arrays], -1)
 
 
 def _unpack(packed: Any, shapes: Sequence[tuple]) -> list:
@@ -739,7 +784,7 @@ def _unpack(packed: Any, shapes: Sequence[tuple]) -> list:
     for shape in shapes:
         batch = shape[: packed.ndim - 1]
         size = int(np.prod(shape[len(batch) :], dtype=int))
-        pieces.append(packed[..., start : start + size].reshape(shape))
+        pieces.append(_backend.reshape(packed[..., start : start + size], shape))
         start += size
     return pieces
 
@@ -747,7 +792,7 @@ def _unpack(packed: Any, shapes: Sequence[tuple]) -> list:
 # inv ---------------------------------------------------------------------------------------
 INV = Op(
     "inv",
-    lambda x, _: _numpy_linalg("inv", np.linalg.inv, x),
+    lambda x, _: _numpy_linalg("inv", xlinalg.inv, x),
     lambda g, out, inputs, extra, needs: (-(_mT(out) @ g @ _mT(out)),),
     saves_out=True,
     rule="dA = -A^-T dY A^-T",
@@ -768,15 +813,20 @@ def inv(a: Any) -> Tensor:
 
 
 # det, slogdet ----------------------------------------------------------------------------------
-def _cofactors(a: np.ndarray) -> np.ndarray:
+def _cofactors(a: Any) -> Any:
     """``det(A) A^{-T}`` for any ``A`` (singular too), from the SVD: ``U diag(prod_{j!=i} s_j) V^T``
     times ``det(U) det(V)``."""
-    u, s, vh = np.linalg.svd(a)
-    others = np.broadcast_to(s[..., None, :], s.shape + s.shape[-1:]).copy()
-    diagonal_view = np.einsum("...ii->...i", others)
-    diagonal_view[...] = 1
-    products = np.prod(others, axis=-1)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
+    u, s, vh = xlinalg.svd(a)
+    if is_numpy(a):
+        others = np.broadcast_to(s[..., None, :], s.shape + s.shape[-1:]).copy()
+        diagonal_view = np.einsum("...ii->...i", others)
+        diagonal_view[...] = 1
+    else:  # the standard has no writable diagonal view: ones where the identity is
+        xp = namespace(a)
+        diagonal = _eye_like(s, s.shape[-1]) == 1
+        others = xp.where(diagonal, xp.ones_like(s[..., None, :]), s[..., None, :])
+    products = xnp.prod(others, axis=-1)
+    sign = xlinalg.det(u) * xlinalg.det(vh)
     return sign[..., None, None] * (u * products[..., None, :]) @ vh
 
 
@@ -784,8 +834,8 @@ def _det_vjp(g, out, inputs, extra, needs):
     (a,) = inputs
     values = out.data if isinstance(out, Tensor) else out
     scale = (g * out)[..., None, None]
-    if np.all(values != 0):
-        return (scale * _mT(np.linalg.inv(a)),)
+    if xnp.all(values != 0):
+        return (scale * _mT(xlinalg.inv(a)),)
     if isinstance(a, Tensor):
         raise LinAlgError(
             "np.linalg.det: the second derivative at a singular matrix is not supported"
@@ -795,7 +845,7 @@ def _det_vjp(g, out, inputs, extra, needs):
 
 DET = Op(
     "det",
-    lambda x, _: np.asarray(np.linalg.det(x)),
+    lambda x, _: _array_result(xlinalg.det(x)),
     _det_vjp,
     saves_out=True,
     rule="dA = dY det(A) A^-T (the cofactor matrix, also at singular A)",
@@ -821,8 +871,8 @@ class SlogdetResult(NamedTuple):
 
 LOGABSDET = Op(
     "slogdet",
-    lambda x, _: np.asarray(np.linalg.slogdet(x)[1]),
-    lambda g, out, inputs, extra, needs: (g[..., None, None] * _mT(np.linalg.inv(inputs[0])),),
+    lambda x, _: _array_result(xlinalg.slogdet(x)[1]),
+    lambda g, out, inputs, extra, needs: (g[..., None, None] * _mT(xlinalg.inv(inputs[0])),),
     rule="dA = dY A^-T (for logabsdet)",
 )
 
@@ -831,16 +881,16 @@ def slogdet(a: Any) -> SlogdetResult:
     """Sign and ``log |det A|``, as ``np.linalg.slogdet``; ``dA = dlogabsdet A^{-T}``."""
     a = as_tensor(a)
     _square("slogdet", a)
-    sign, logabsdet = np.linalg.slogdet(a.data)
+    sign, logabsdet = xlinalg.slogdet(a.data)
     return SlogdetResult(
-        _new_tensor(np.asarray(sign)), record(LOGABSDET, np.asarray(logabsdet), (a,))
+        _new_tensor(_array_result(sign)), record(LOGABSDET, _array_result(logabsdet), (a,))
     )
 
 
 # solve -----------------------------------------------------------------------------------------
 def _solve_vjp(g, out, inputs, extra, needs):
     a, b = inputs
-    grad_b = np.linalg.solve(_mT(a), g)
+    grad_b = xlinalg.solve(_mT(a), g)
     return (
         unbroadcast(-(grad_b @ _mT(out)), a.shape) if needs[0] else None,
         unbroadcast(grad_b, b.shape) if needs[1] else None,
@@ -849,7 +899,7 @@ def _solve_vjp(g, out, inputs, extra, needs):
 
 SOLVE = Op(
     "solve",
-    lambda a, b, _: _numpy_linalg("solve", np.linalg.solve, a, b),
+    lambda a, b, _: _numpy_linalg("solve", xlinalg.solve, a, b),
     _solve_vjp,
     saves_out=True,
     rule="dB = solve(A^T, dY); dA = -dB X^T",
@@ -893,16 +943,16 @@ def solve(a: Any, b: Any) -> Tensor:
 def _cholesky_vjp(g, out, inputs, extra, needs):
     lower = out
     size = lower.shape[-1]
-    phi = np.tril(_mT(lower) @ g)
+    phi = xnp.tril(_mT(lower) @ g)
     phi = phi - 0.5 * phi * _eye_like(lower, size)  # halve the diagonal
-    inverse = np.linalg.inv(lower)
+    inverse = xlinalg.inv(lower)
     grad = _mT(inverse) @ phi @ inverse
     return (0.5 * (grad + _mT(grad)),)
 
 
 CHOLESKY = Op(
     "cholesky",
-    lambda x, _: _numpy_linalg("cholesky", np.linalg.cholesky, x),
+    lambda x, _: _numpy_linalg("cholesky", xlinalg.cholesky, x),
     _cholesky_vjp,
     saves_out=True,
     rule="dA = sym(L^-T Phi(L^T dL) L^-1), Phi = lower triangle with half diagonal",
@@ -934,7 +984,7 @@ class EighResult(NamedTuple):
 
 
 def _eigh_forward(x: np.ndarray, uplo: str) -> np.ndarray:
-    values, vectors = _numpy_linalg("eigh", np.linalg.eigh, x, UPLO=uplo)
+    values, vectors = _numpy_linalg("eigh", xlinalg.eigh, x, UPLO=uplo)
     return _pack([values, vectors], x.shape[:-2])
 
 
@@ -950,7 +1000,7 @@ def _eigh_vjp(g, out, inputs, uplo, needs):
     # mirror, so it gets both shares; the other triangle does not change the result (gradient
     # 0). This is the derivative of the function NumPy computes, for any A (HIPS autograd's).
     both = symmetric + _mT(symmetric)
-    triangle = np.tril(both, -1) if uplo == "L" else np.triu(both, 1)
+    triangle = xnp.tril(both, k=-1) if uplo == "L" else xnp.triu(both, k=1)
     return (triangle + symmetric * _eye_like(values, shape[-1]),)
 
 
@@ -1014,13 +1064,13 @@ class _SVDOptions(NamedTuple):
 def _svd_forward(x: np.ndarray, options: _SVDOptions) -> np.ndarray:
     # Any valid SVD (hermitian=True's signs included) satisfies the gradient rule below.
     u, s, vh = _numpy_linalg(
-        "svd", np.linalg.svd, x, full_matrices=options.full, hermitian=options.hermitian
+        "svd", xlinalg.svd, x, full_matrices=options.full, hermitian=options.hermitian
     )
     return _pack([u, s, vh], x.shape[:-2])
 
 
 def _is_zero(x: Any) -> bool:
-    return not np.any(x.data if isinstance(x, Tensor) else x)
+    return not xnp.any(x.data if isinstance(x, Tensor) else x)
 
 
 def _svd_vjp(g, out, inputs, options, needs):
@@ -1120,12 +1170,12 @@ def _qr_shapes(shape: tuple) -> list[tuple]:
 
 
 def _qr_forward(x: np.ndarray, _: Any) -> np.ndarray:
-    q, r = _numpy_linalg("qr", np.linalg.qr, x)
+    q, r = _numpy_linalg("qr", xlinalg.qr, x)
     return _pack([q, r], x.shape[:-2])
 
 
 def _copy_lower_to_upper(m: Any) -> Any:
-    lower = np.tril(m, -1)
+    lower = xnp.tril(m, k=-1)
     return lower + _mT(lower) + m * _eye_like(m, m.shape[-1])
 
 
@@ -1133,7 +1183,7 @@ def _qr_square_vjp(q: Any, r: Any, grad_q: Any, grad_r: Any) -> Any:
     """``dA = (dQ + Q copyltu(M)) R^{-T}`` with ``M = R dR^T - dQ^T Q`` (``rows >= columns``)."""
     m = r @ _mT(grad_r) - _mT(grad_q) @ q
     b = grad_q + q @ _copy_lower_to_upper(m)
-    return _mT(np.linalg.solve(r, _mT(b)))
+    return _mT(xlinalg.solve(r, _mT(b)))
 
 
 def _qr_vjp(g, out, inputs, extra, needs):
@@ -1148,7 +1198,7 @@ def _qr_vjp(g, out, inputs, extra, needs):
     y = a[..., rows:]
     u, grad_u, grad_v = r[..., :rows], grad_r[..., :rows], grad_r[..., rows:]
     grad_x = _qr_square_vjp(q, u, grad_q + y @ _mT(grad_v), grad_u)
-    return (np.concatenate([grad_x, q @ grad_v], axis=-1),)
+    return (_join("concat", [grad_x, q @ grad_v], -1),)
 
 
 QR = Op(
@@ -1199,7 +1249,7 @@ def _pinv_vjp(g, out, inputs, extra, needs):
 
 PINV = Op(
     "pinv",
-    lambda x, options: _numpy_linalg("pinv", np.linalg.pinv, x, **options),
+    lambda x, options: _numpy_linalg("pinv", xlinalg.pinv, x, **options),
     _pinv_vjp,
     saves_out=True,
     rule="dA = -X^T dY X^T + (I - A X) dY^T X X^T + X^T X dY^T (I - X A), X = pinv(A)",
@@ -1230,25 +1280,25 @@ class _NormAxes(NamedTuple):
 def _vector_norm_forward(x: np.ndarray, extra: _NormAxes) -> np.ndarray:
     order, axes = extra
     if order == 2:
-        return np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        return xnp.sqrt(xnp.sum(x * x, axis=axes, keepdims=True))
     if order == 1:
-        return np.sum(np.abs(x), axis=axes, keepdims=True)
-    return np.sum(np.abs(x) ** order, axis=axes, keepdims=True) ** (1 / order)
+        return xnp.sum(xnp.abs(x), axis=axes, keepdims=True)
+    return xnp.sum(xnp.abs(x) ** order, axis=axes, keepdims=True) ** (1 / order)
 
 
 def _vector_norm_vjp(g, out, inputs, extra, needs):
     (x,) = inputs
     order = extra.order
-    safe = np.where(out == 0, 1, out)  # a zero norm has gradient 0, as in PyTorch
+    safe = xnp.where(out == 0, 1, out)  # a zero norm has gradient 0, as in PyTorch
     if order == 2:
         return (g * x / safe,)
     if order == 1:
-        return (g * np.sign(x),)
+        return (g * xnp.sign(x),)
     # At x_i = 0, 0 ** (p - 1) is inf for p < 1; sign(x_i) = 0 makes that entry's gradient 0
     # (PyTorch's), so take the ratio as 1 there and never form inf * 0.
-    ratio = np.where(x == 0, 1, np.abs(x) / safe)
-    grad = g * np.sign(x) * ratio ** (order - 1)
-    return (np.where(out == 0, 0, grad),)
+    ratio = xnp.where(x == 0, 1, xnp.abs(x) / safe)
+    grad = g * xnp.sign(x) * ratio ** (order - 1)
+    return (xnp.where(out == 0, 0, grad),)
 
 
 VECTOR_NORM = Op(
@@ -1260,8 +1310,8 @@ VECTOR_NORM = Op(
 )
 COUNT_NONZERO = Op(
     "norm0",
-    lambda x, extra: np.sum(x != 0, axis=extra.axes, keepdims=True).astype(x.dtype),
-    lambda g, out, inputs, extra, needs: (np.zeros_like(inputs[0]),),
+    lambda x, extra: xnp.sum(_backend.astype(x != 0, x.dtype), axis=extra.axes, keepdims=True),
+    lambda g, out, inputs, extra, needs: (xnp.zeros_like(inputs[0]),),
     rule="dx = 0 (the count of nonzeros is piecewise constant)",
 )
 
@@ -1473,7 +1523,11 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
     rows, columns = a.shape
     cutoff = np.finfo(np.result_type(a.dtype, np.float32)).eps * max(rows, columns)
     rcond = cutoff if rcond is None else rcond
-    _, _, rank, _ = _numpy_linalg("lstsq", np.linalg.lstsq, a.data, b.data, rcond=rcond)
+    if is_numpy(a.data):
+        _, _, rank, _ = _numpy_linalg("lstsq", np.linalg.lstsq, a.data, b.data, rcond=rcond)
+    else:  # the standard has no lstsq: LAPACK's rank, the singular values above the cutoff
+        values = xlinalg.svd(a.data, compute_uv=False)
+        rank = int(xnp.sum(_backend.astype(values > float(rcond) * xnp.max(values), np.int64)))
     x = matmul(pinv(a, rcond=rcond), b)
     if rank == columns and rows > columns:
         residual = matmul(a, x) - b
@@ -1481,5 +1535,6 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> LstsqResult:
         if b.ndim == 1:
             residuals = reshape(residuals, (1,))
     else:
-        residuals = _new_tensor(np.empty((0,), dtype=x.dtype))
+        empty = _backend.reshape(_eye_like(x, 0), (0,))  # in x's dtype, on x's device
+        residuals = _new_tensor(empty)
     return LstsqResult(x, residuals, int(rank), svdvals(a))

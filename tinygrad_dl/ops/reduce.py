@@ -362,8 +362,11 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
         from .elementwise import add
 
         # the value sum / 0 (inf, or NaN for a zero sum), the gradient unchanged
-        value = np.where(spread.data != 0, math.inf, math.nan) - spread.data
-        return add(spread, value.astype(spread.data.dtype, copy=False))
+        if type(spread.data) is np.ndarray or not _backend.foreign(spread.data):
+            value = np.where(spread.data != 0, math.inf, math.nan) - spread.data
+            return add(spread, value.astype(spread.data.dtype, copy=False))
+        # the standard's where takes no two numbers: |spread| / 0 is inf, or NaN at 0
+        return add(spread, xnp.abs(spread.data) / 0.0 - spread.data)
 
 
 def _std_root_vjp(g, out, inputs, extra, needs):
@@ -519,7 +522,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 # -- running sums and products, differences ----------------------------------------------------
 def _along(axis: int, index: slice) -> tuple:
     """The index that applies ``index`` along ``axis`` and keeps every other axis whole."""
-    return (slice(None),) * axis + (index,)
+    return (slice(None),) * axis + (index, Ellipsis)  # the standard wants the ... written
 
 
 def _reverse_cumsum(values: Any, axis: int) -> Any:
@@ -559,7 +562,7 @@ def _cumprod_vjp(g, out, inputs, extra, needs):
         # at z, dx_z = sum_{k >= z} dY_k (Y_k with x_z taken as 1); after z every product
         # holds x_z = 0, so 0. (PyTorch's values.)
         is_zero = x == 0
-        zeros_so_far = xnp.cumsum(is_zero, axis=axis)
+        zeros_so_far = xnp.cumsum(_backend.astype(is_zero, np.int64), axis=axis)
         before = zeros_so_far == 0
         first = is_zero & (zeros_so_far == 1)
         part_before = _reverse_cumsum(g * out, axis) / xnp.where(before, x, 1)
@@ -589,6 +592,8 @@ def _running(op: Op, name: str, x: Any, axis: Any) -> Tensor:
     if x.data.ndim == 0 and axis is not None:
         reduction_axes(name, axis, 0)  # 0 or -1: the value itself, as PyTorch
         return _running(op, name, x, None).reshape(())
+    if axis is None and type(x.data) is not np.ndarray and _backend.foreign(x.data):
+        return _running(op, name, x.reshape(-1), 0)  # the standard's cumulative_sum flattens not
     if axis is not None:
         axis = _single_axis(name, axis, x.data.ndim)
     extra = Running(axis, x.data.shape)
@@ -740,7 +745,17 @@ def logcumsumexp(x: Any, axis: int) -> Tensor:
         reduction_axes("logcumsumexp", axis, 0)  # 0 or -1: the value itself, as PyTorch
         return x * 1
     axis = _single_axis("logcumsumexp", axis, x.data.ndim)
+    _needs_accumulate("logcumsumexp", "np.logaddexp.accumulate", x.data)
     return record_unary(LOGCUMSUMEXP, LOGCUMSUMEXP.forward(x.data, axis), x, axis)
+
+
+def _needs_accumulate(op: str, function: str, data: Any) -> None:
+    """Refuse, naming the op, a library without NumPy's ufunc ``accumulate`` (the standard has
+    only cumulative_sum and cumulative_prod); CuPy has it."""
+    if type(data) is np.ndarray or not _backend.foreign(data):
+        return
+    if not hasattr(getattr(_backend.namespace(data), "fmax", None), "accumulate"):
+        raise _backend.not_in_library(f"{op}: {function}", "the array API standard", data)
 
 
 def running_extreme(x: Any, axis: int, largest: bool) -> tuple[Tensor, Tensor]:
@@ -757,11 +772,14 @@ def running_extreme(x: Any, axis: int, largest: bool) -> tuple[Tensor, Tensor]:
         return ValuesIndices(x * 1, Tensor(np.zeros((), dtype=np.int64)))
     axis = _single_axis("cummax" if largest else "cummin", axis, x.data.ndim)
     data = x.data
+    _needs_accumulate("cummax" if largest else "cummin", "np.fmax.accumulate", data)
     running = (np.fmax if largest else np.fmin).accumulate(data, axis=axis)
     running = np.where(np.maximum.accumulate(np.isnan(data), axis=axis), np.nan, running)
     # The running extreme at k sits at the last j <= k where x_j equals the running extreme at j
     # (after that, x stays strictly below it); every NaN takes the index, as in PyTorch.
     positions = np.arange(data.shape[axis]).reshape((-1,) + (1,) * (data.ndim - axis - 1))
+    if type(data) is not np.ndarray and _backend.foreign(data):  # beside data, on its device
+        positions = _backend.to_device(positions, x.device)
     marks = np.where((data == running) | np.isnan(data), positions, 0)
     indices = np.maximum.accumulate(marks, axis=axis).astype(np.int64)
     values = take_along_axis(x, Tensor(indices), axis)

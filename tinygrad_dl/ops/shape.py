@@ -273,9 +273,11 @@ def _scatter_forward(g: np.ndarray, extra: tuple) -> np.ndarray:
 
 
 def _scatter_foreign(g: Any, index: Any, shape: tuple, advanced: bool) -> Any:
-    """The scatter on another library: ``add.at`` where it has one (CuPy), else an error."""
+    """The scatter on another library: ``add.at`` where it has one (CuPy), else the standard's
+    :func:`scatter_add_standard` at the flat positions the index picked."""
     xp = _backend.namespace(g)
-    full = xp.zeros(shape, dtype=g.dtype, device=_backend.native_device(g))
+    device = _backend.native_device(g)
+    full = xp.zeros(shape, dtype=g.dtype, device=device)
     if not advanced:
         full[index] = g
         return full
@@ -283,11 +285,72 @@ def _scatter_foreign(g: Any, index: Any, shape: tuple, advanced: bool) -> Any:
     if hasattr(add, "at"):
         add.at(full, index, g)
         return full
-    raise NotImplementedError(
-        f"index backward: integer-array indexing scatters its gradient with np.add.at, which "
-        f"{type(g).__module__.split('.')[0]} lacks (the array API standard has no scatter-add); "
-        f"use slices, or NumPy/CuPy arrays"
-    )
+    # Where each element of g came from: the same index applied to the flat positions.
+    size = 1
+    for n in shape:
+        size *= n
+    positions = index_foreign(xp.reshape(xp.arange(size, device=device), shape), index)
+    flat = scatter_add_standard(xp, xp.reshape(positions, (-1,)), xp.reshape(g, (-1,)), size)
+    return xp.reshape(flat, shape)
+
+
+# One-hot blocks of at most this many elements (32 MiB in float64) in scatter_add_standard.
+_ONE_HOT_ELEMENTS = 1 << 22
+
+
+def scatter_add_standard(xp: Any, positions: Any, values: Any, size: int) -> Any:
+    """``out = zeros(size); out[positions] += values`` (repeats accumulate) from the standard's
+    functions: the standard has no scatter-add (``np.add.at``).
+
+    ``out = onehot(positions)^T values``: a comparison with ``arange(size)`` gives each block
+    of values its ``(size, block)`` one-hot matrix, and a matmul sums them, so repeated
+    positions add exactly as a matrix product sums (blocks bound the memory).
+
+    Parameters
+    ----------
+    xp : namespace
+        The array API namespace of ``values``.
+    positions : array of int, shape (n,)
+        Flat positions in ``[0, size)``.
+    values : array, shape (n,)
+        Real values, on the same device.
+    size : int
+        The length of the result.
+
+    Returns
+    -------
+    array, shape (size,)
+    """
+    device = _backend.native_device(values)
+    targets = xp.reshape(xp.arange(size, device=device), (size, 1))
+    out = xp.zeros((size,), dtype=values.dtype, device=device)
+    count = positions.shape[0]
+    block = max(1, _ONE_HOT_ELEMENTS // max(size, 1))
+    for start in range(0, count, block):
+        stop = min(start + block, count)
+        picked = xp.reshape(positions[start:stop], (1, stop - start))
+        one_hot = xp.astype(targets == picked, values.dtype)
+        out = out + xp.matmul(one_hot, values[start:stop])
+    return out
+
+
+def _is_take(index: Any) -> bool:
+    """A foreign index that getitem runs as the standard's ``take`` (one array, axis 0)."""
+    return len(index) == 1 and hasattr(index[0], "__array_namespace__")
+
+
+def index_foreign(data: Any, index: tuple) -> Any:
+    """``data[index]`` for a standard array and an index from :func:`_standard_index`: one
+    integer array of any shape is ``take`` along axis 0 (the standard's indexing allows no
+    arrays beside slices), everything else the standard's ``__getitem__``."""
+    if _is_take(index):
+        xp = _backend.namespace(data)
+        rows = index[0]
+        if _backend.kind(rows.dtype) == "b":
+            return data[index]
+        picked = xp.take(data, xp.reshape(rows, (-1,)), axis=0)
+        return xp.reshape(picked, tuple(rows.shape) + tuple(data.shape[1:]))
+    return data[index]
 
 
 SCATTER = Op(
@@ -329,13 +392,8 @@ def getitem(x: Any, index: Any) -> Tensor:
     if type(x.data) is not np.ndarray and _backend.foreign(x.data):
         index = _standard_index(index, x.data)
     try:
-        if (
-            (type(x.data) is not np.ndarray and _backend.foreign(x.data))
-            and advanced
-            and len(index) == 1
-        ):
-            # one integer array: the standard's take (its indexing allows no array + slices)
-            data = _backend.namespace(x.data).take(x.data, index[0], axis=0)
+        if type(x.data) is not np.ndarray and _backend.foreign(x.data):
+            data = index_foreign(x.data, index)
         else:
             data = x.data[index]
     except IndexError as error:
