@@ -1,11 +1,12 @@
 """One benchmark job in its own process (threads pinned before NumPy is imported): time a
-workload's implementations, or measure one implementation's peak memory on W1.
+workload's implementations, measure one implementation's peak memory on W1, or time the rows
+beside the steps; and the header (machine, versions, every BLAS with its kernel and threads).
 
 Timing: every implementation computes its gradients at the initial parameters (compared with
-the course baseline's), takes warm-up steps, then, round by round in an order that rotates each
-round, times a sample of consecutive steps (``k`` steps lasting about ``sample_s``). The reported
-time is the best round (the machine is shared: the fastest sample is the one least disturbed)
-and the median; ratios use the best.
+the first implementation's, the course baseline), takes warm-up steps, then, round by round in an
+order that rotates each round, times a sample of consecutive steps (``k`` steps lasting about
+``sample_s``). The reported time is the best round (the machine may be shared: the fastest sample
+is the least disturbed) with the median; ratios use the best.
 """
 
 from __future__ import annotations
@@ -13,24 +14,27 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import platform
 import re
 import sys
 import time
 import traceback
 from dataclasses import dataclass
+from importlib import metadata
 
 import numpy as np
 
-from benchmarks import baselines, frameworks, machine, workloads
+from benchmarks import frameworks, workloads
 
 BASELINE, LEAN = "numpy", "lean"
-LABELS = {BASELINE: "NumPy (course formulas)", LEAN: "lean NumPy"} | {
-    name: label for name, (label, _, _) in frameworks.FRAMEWORKS.items()
-}
-NAMES = tuple(LABELS)
 FLOAT64_TOLERANCE = 1e-12  # max abs difference of float64 gradients
 FLOAT32_RELATIVE_TOLERANCE = 1e-4  # float32: max abs difference / max abs baseline gradient
 QUICK_LONG_CHAIN = ("numpy", "engine", "torch")  # --quick times the 100,000-op chain for these
+# Variables some machines set that slow a current NumPy's OpenBLAS: the header says when set.
+OPENBLAS_TUNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Budget:
     rounds: int
     sample_s: float
     warmup_s: float
-    long_rounds: int  # rounds for workloads whose step takes seconds (W4-100k)
+    long_rounds: int  # rounds when every step takes seconds (W4-100k)
     memory_steps: int
 
 
@@ -53,29 +57,13 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def build(name: str, workload: workloads.Workload):
-    """A runner (``gradients()``, ``step()``), or ``(status, reason)`` when there is none."""
-    if name in (BASELINE, LEAN):
-        if name == LEAN and workload.kind == "chain":
-            return "skipped", "the chain's hand-written backward is already the fewest operations"
-        return baselines.build(workload, lean=name == LEAN)
-    skip = frameworks.skip_reason(name, workload)
-    if skip:
-        return "skipped", skip
-    framework, reason = frameworks.load(name)
-    if framework is None:
-        return "not installed", reason
-    return frameworks.Runner(framework, workload)
-
-
 def compare_gradients(baseline: dict, other: dict, dtype: str) -> dict:
     """Max abs (and relative) difference per gradient; ``ok`` within the dtype's tolerance."""
     if set(baseline) != set(other):
         return {"ok": False, "problem": f"gradient names {sorted(other)} != {sorted(baseline)}"}
     worst_abs = worst_rel = 0.0
     for name, expected in baseline.items():
-        expected = np.asarray(expected, dtype=np.float64)
-        got = np.asarray(other[name], dtype=np.float64)
+        expected, got = (np.asarray(a, dtype=np.float64) for a in (expected, other[name]))
         if got.size != expected.size:
             return {"ok": False, "problem": f"{name}: shape {got.shape} != {expected.shape}"}
         if not np.all(np.isfinite(got)):
@@ -84,11 +72,8 @@ def compare_gradients(baseline: dict, other: dict, dtype: str) -> dict:
         scale = float(np.max(np.abs(expected), initial=0.0))
         worst_abs = max(worst_abs, difference)
         worst_rel = max(worst_rel, difference / scale if scale > 0 else difference)
-    ok = (
-        worst_abs < FLOAT64_TOLERANCE
-        if dtype == "float64"
-        else worst_rel < FLOAT32_RELATIVE_TOLERANCE
-    )
+    ok = worst_abs < FLOAT64_TOLERANCE if dtype == "float64" else (
+        worst_rel < FLOAT32_RELATIVE_TOLERANCE)  # fmt: skip
     return {"ok": bool(ok), "max_abs_diff": worst_abs, "max_rel_diff": worst_rel}
 
 
@@ -99,66 +84,54 @@ def _time_steps(runner, count: int) -> float:
     return (time.perf_counter() - start) / count
 
 
-def time_workload(
-    workload: workloads.Workload, names: list[str], budget: Budget, mode: str
-) -> dict:
-    """Check and time every implementation in ``names`` on one workload."""
-    results, runners = {}, {}
+def time_workload(workload: workloads.Workload, names: list[str], budget: Budget,
+                  mode: str = "full", device: str = "cpu") -> dict:  # fmt: skip
+    """Check and time every implementation in ``names`` on one workload, interleaved.
+
+    The first name's gradients are the reference; ratios are to ``numpy`` (``ratio``) and to
+    ``lean`` (``ratio_lean``) where they ran. Errors of one implementation are recorded in its
+    entry (``status``, ``reason``); the others go on.
+    """
+    results, runners, reference, long_running = {}, {}, None, set()
     for name in names:
-        entry = results[name] = {"label": LABELS[name], "status": "ok"}
+        entry = results[name] = {"label": frameworks.LABELS[name], "status": "ok"}
         if mode == "quick" and workload.n_ops > 10_000 and name not in QUICK_LONG_CHAIN:
             entry.update(status="skipped", reason="--quick times the long chain for 3 only")
             continue
         try:
-            runner = build(name, workload)
+            runner = frameworks.make(name, workload, device)
             if isinstance(runner, tuple):
                 entry.update(status=runner[0], reason=runner[1])
                 continue
-            entry["gradients"] = runner.gradients()
-            runners[name] = runner
-        except Exception as exc:
-            traceback.print_exc()
-            entry.update(status="error", reason=f"{type(exc).__name__}: {exc}")
-    reference = results.get(BASELINE, {}).get("gradients")
-    for entry in results.values():
-        gradients = entry.pop("gradients", None)
-        if gradients is not None and reference is not None:
+            gradients = runner.gradients()
+            reference = gradients if reference is None else reference
             entry["grad"] = compare_gradients(reference, gradients, workload.dtype)
             if not entry["grad"]["ok"]:
                 log(f"!!! GRADIENT MISMATCH {workload.key} {entry['label']}: {entry['grad']}")
-
-    per_sample, long_running = {}, set()
-    for name, runner in list(runners.items()):
-        try:  # warm-up (a first compiled call traces); then the steps per sample
-            deadline, seconds, steps = time.perf_counter() + budget.warmup_s, [], 0
-            while steps < 3 or (time.perf_counter() < deadline and min(seconds) < 0.25):
+            # warm-up (a compiled step traces on its first call): the last two steps calibrate
+            deadline, seconds = time.perf_counter() + budget.warmup_s, []
+            while len(seconds) < 3 or (time.perf_counter() < deadline and min(seconds) < 0.25):
                 seconds.append(_time_steps(runner, 1))
-                steps += 1
-                if steps >= 2 and min(seconds[-2:]) > 0.25:
+                if len(seconds) >= 2 and min(seconds[-2:]) > 0.25:
                     break
+            runners[name] = runner, max(1, round(budget.sample_s / max(min(seconds[-2:]), 1e-9)))
+            if min(seconds[-2:]) > 0.25:
+                long_running.add(name)
         except Exception as exc:
             traceback.print_exc()
-            results[name].update(status="error", reason=f"step: {type(exc).__name__}: {exc}")
-            del runners[name]
-            continue
-        fastest = min(seconds[-2:])
-        per_sample[name] = max(1, round(budget.sample_s / max(fastest, 1e-9)))
-        if fastest > 0.25:
-            long_running.add(name)
+            entry.update(status="error", reason=f"{type(exc).__name__}: {exc}")
     rounds = budget.long_rounds if long_running == set(runners) else budget.rounds
-
     gc.collect()
-    gc.freeze()  # libraries' objects out of the collector's reach: gc.collect() costs little
-    order, times = list(runners), {name: [] for name in runners}
+    gc.freeze()  # the libraries' objects out of the collector's reach: gc.collect() costs little
+    times, order = {name: [] for name in runners}, list(runners)
     for index in range(rounds):
         shift = index % max(len(order), 1)
         for name in order[shift:] + order[:shift]:
-            if name in long_running and index >= budget.long_rounds:
-                continue
-            gc.collect()
-            times[name].append(_time_steps(runners[name], per_sample[name]))
+            if name not in long_running or index < budget.long_rounds:
+                gc.collect()
+                times[name].append(_time_steps(*runners[name]))
     gc.unfreeze()
-    best = {name: min(samples) for name, samples in times.items() if samples}
+    best = {name: min(samples) for name, samples in times.items()}
     for name, seconds in best.items():
         entry = results[name]
         entry.update(times_s=times[name], best_s=seconds, median_s=float(np.median(times[name])))
@@ -195,9 +168,9 @@ def measure_memory(name: str, key: str, budget: Budget, small: bool) -> dict:
     """Peak memory above set-up of one implementation during W1 steps."""
     import resource
 
-    entry = {"impl": name, "label": LABELS[name], "status": "ok", "key": key}
+    entry = {"impl": name, "label": frameworks.LABELS[name], "status": "ok", "key": key}
     try:
-        runner = build(name, workloads.make(key, small=small))
+        runner = frameworks.make(name, workloads.make(key, small=small))
         if isinstance(runner, tuple):
             return entry | {"status": runner[0], "reason": runner[1]}
         runner.step()  # warm-up: lazy allocations, tracing
@@ -235,49 +208,75 @@ def measure_beside(small: bool) -> list[dict]:
     rng = np.random.default_rng(workloads.SEED)
     x, w, b = rng.standard_normal((64, 32, 4, 4)), rng.standard_normal((64, 32, 3, 3)), np.zeros(64)
 
-    def best(step) -> float:
+    def best(step, *args) -> float:
         times = []
         for _ in range(repeats):
             start = time.process_time()
-            step()
+            step(*args)
             times.append(time.process_time() - start)
         return min(times)
 
-    def ours() -> None:
-        leaves = [tg.Tensor(a, requires_grad=True) for a in (x, w, b)]
-        F.conv2d(*leaves, padding=1).sum().backward()
+    def conv(module, functional) -> float:
+        def step() -> None:
+            leaves = [module.tensor(a, requires_grad=True) for a in (x, w, b)]
+            functional.conv2d(*leaves, padding=1).sum().backward()
 
-    conv = {"row": "conv2d 32->64 channels, 3x3, batch 64 of 4x4, forward + backward",
-            "tinygrad_dl": 1e3 * best(ours), "unit": "ms"}  # fmt: skip
+        return 1e3 * best(step)
+
+    rows = [{"row": "conv2d 32->64 channels, 3x3, batch 64 of 4x4, forward + backward",
+             "tinygrad_dl": conv(tg, F), "PyTorch": None, "unit": "ms"}]  # fmt: skip
     try:
         import torch
 
-        def theirs() -> None:
-            leaves = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-            torch.nn.functional.conv2d(*leaves, padding=1).sum().backward()
-
-        conv["PyTorch"] = 1e3 * best(theirs)
+        rows[0]["PyTorch"] = conv(torch, torch.nn.functional)
     except ImportError:
-        conv["PyTorch"] = None
-    rows = [conv]
-    for live in (4_096, 32_768) if not small else (256, 2_048):
-        per_change = 1e6 * best(_changes_of(live)) / live
-        rows.append({"row": f"t += 1 with {live:,} live tensors, per change",
-                     "tinygrad_dl": per_change, "PyTorch": None, "unit": "us"})  # fmt: skip
-    return rows
+        pass
 
-
-def _changes_of(live: int):
-    """A step changing each of ``live`` tensors in place once (they stay alive with it)."""
-    import tinygrad_dl as tg
-
-    tensors = [tg.Tensor(np.zeros(2)) for _ in range(live)]
-
-    def change_all() -> None:
+    def change_all(tensors: list) -> None:
         for tensor in tensors:
             tensor += 1.0
 
-    return change_all
+    for live in (256, 2_048) if small else (4_096, 32_768):
+        tensors = [tg.Tensor(np.zeros(2)) for _ in range(live)]  # alive while they change
+        rows.append({"row": f"t += 1 with {live:,} live tensors, per change",
+                     "tinygrad_dl": 1e6 * best(change_all, tensors) / live, "PyTorch": None,
+                     "unit": "us"})  # fmt: skip
+    return rows
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def describe() -> dict[str, object]:
+    """Machine, Python, library versions, BLAS runtimes (threadpoolctl) and thread settings;
+    called after the libraries loaded, so that every BLAS and OpenMP runtime they brought shows."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        fields = ("user_api", "internal_api", "version", "architecture", "num_threads", "filepath")
+        blas = [{k: r[k] for k in fields if r.get(k) is not None} for r in threadpool_info()]
+    except ImportError:
+        blas = [{"error": "threadpoolctl not installed: pip install 'tinygrad-dl[bench]'"}]
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                        if line.startswith("model name")), cpu)  # fmt: skip
+    uname = platform.uname()
+    libraries = ("numpy", "tinygrad-dl", "torch", "autograd", "jax", "jaxlib", "threadpoolctl",
+                 "matplotlib")  # fmt: skip
+    return {
+        "machine": {"cpu": cpu, "logical_cpus": os.cpu_count(), "arch": uname.machine,
+                    "system": f"{uname.system} {uname.release}", "python": sys.version.split()[0]},
+        "versions": {"python": platform.python_version()} | {n: _version(n) for n in libraries},
+        "blas": blas,
+        "environment": {name: os.environ.get(name)
+                        for name in OPENBLAS_TUNING + THREAD_VARS + ("XLA_FLAGS",)},
+    }  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{key}: building and checking gradients")
             workload = workloads.make(key, small=args.small)
             payload["workloads"].append(time_workload(workload, names, budget, args.mode))
-    payload["header"] = machine.describe()  # after the libraries loaded: every BLAS is seen
+    payload["header"] = describe()
     with open(args.json, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=1, default=float)
     return 0
