@@ -11,7 +11,6 @@ Frameworks are imported in the measuring process, after its threads are pinned.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,48 +108,39 @@ def _jax(jit: bool) -> Framework:
     )  # fmt: skip
 
 
-# name: (label, the module it needs, how to make its framework; None for the references)
-IMPLEMENTATIONS: dict[str, tuple[str, str, Callable[[], Framework] | None]] = {
-    "numpy": ("NumPy (course formulas)", "numpy", None),
-    "lean": ("lean NumPy", "numpy", None),
-    "engine": ("tinygrad_dl", "tinygrad_dl", lambda: _engine(compiled=False)),
-    "compiled": ("tinygrad_dl compiled", "tinygrad_dl", lambda: _engine(compiled=True)),
-    "torch": ("PyTorch eager", "torch", _torch),
-    "autograd": ("HIPS autograd", "autograd", _hips),
-    "jax": ("JAX grad", "jax", lambda: _jax(jit=False)),
-    "jax_jit": ("JAX jit(grad)", "jax", lambda: _jax(jit=True)),
+# name: (label, how to make its framework; None for the references)
+IMPLEMENTATIONS: dict[str, tuple[str, Callable[[], Framework] | None]] = {
+    "numpy": ("NumPy (course formulas)", None),
+    "lean": ("lean NumPy", None),
+    "engine": ("tinygrad_dl", lambda: _engine(compiled=False)),
+    "compiled": ("tinygrad_dl compiled", lambda: _engine(compiled=True)),
+    "torch": ("PyTorch eager", _torch),
+    "autograd": ("HIPS autograd", _hips),
+    "jax": ("JAX grad", lambda: _jax(jit=False)),
+    "jax_jit": ("JAX jit(grad)", lambda: _jax(jit=True)),
 }
-LABELS = {name: label for name, (label, _, _) in IMPLEMENTATIONS.items()}
-
-
-def skip_reason(name: str, workload: Workload) -> str | None:
-    """Why ``name`` has no runner for ``workload``, or None."""
-    if workload.kind == "chain" and name in ("lean", "compiled"):
-        return "W4 times the per-op cost of eager graphs (the course's chain is already lean)"
-    if name.startswith("jax") and workload.n_ops > JAX_LONG_CHAIN:
-        return f"tracing a {workload.n_ops:,}-op chain takes minutes"
-    return None
+LABELS = {name: label for name, (label, _) in IMPLEMENTATIONS.items()}
 
 
 def make(name: str, workload: Workload, device: str = "cpu") -> Any:
     """The runner of implementation ``name`` on ``workload`` (arrays on ``device``), or
     ``(status, reason)``: ``"skipped"``, or ``"not installed"`` when a peer cannot be imported
     (our engine failing to import raises)."""
-    reason = skip_reason(name, workload)
-    if reason:
-        return "skipped", reason
-    _, module, framework = IMPLEMENTATIONS[name]
+    if workload.kind == "chain" and name in ("lean", "compiled"):
+        return "skipped", "W4 times the per-op cost of eager graphs (the course's chain is lean)"
+    if name.startswith("jax") and workload.n_ops > JAX_LONG_CHAIN:
+        return "skipped", f"tracing a {workload.n_ops:,}-op chain takes minutes"
     if name == "numpy":
         return baselines.Chain(workload) if workload.kind == "chain" else baselines.Course(workload)
     if name == "lean":
         return baselines.Lean(workload, device)
     try:
-        importlib.import_module(module)
+        framework = IMPLEMENTATIONS[name][1]()
     except ImportError as exc:
-        if module == "tinygrad_dl":
+        if name in ("engine", "compiled"):
             raise
-        return "not installed", f"{module} cannot be imported ({exc})"
-    return Runner(framework(), workload, device)
+        return "not installed", f"{name} cannot be imported ({exc})"
+    return Runner(framework, workload, device)
 
 
 def cost(fw: Framework, workload: Workload, params: list, X: Any, Y: Any, labels: Any) -> Any:

@@ -1,23 +1,16 @@
 """The GPU check: the backend tests on CuPy, then one training step timed on the GPU.
 
-Run on a machine with an NVIDIA GPU and CuPy (``pip install 'tinygrad-dl[gpu]'``)::
-
     python benchmarks/gpu_check.py            # 2-4 minutes; the table also goes to $OUT
     python benchmarks/gpu_check.py --dry-run  # the same code on array_api_strict, CPU only
 
-1. ``pytest tests/test_backend.py --backend cuda``: every op, gradient, nn layer, loss and
-   optimiser case compared with NumPy on the CPU (exit status 1 if any fails).
-2. One training step (forward, cost, backward, update) of the course's deep network
-   ``[12288, 20, 7, 5, 1]`` at m = 209 and m = 8,192, the wide network ``[4096, 1024, 1024, 1]``
-   at m = 16,384 and the MLP W5 ``[784, 256, 256, 10]`` at batch 128, in float32 and float64,
-   for the benchmark's own runners on the device: lean hand-written (``baselines.Lean`` in
-   CuPy), tinygrad_dl eager and PyTorch eager (CUDA, where installed). Gradients are checked
-   against the hand-written step's and steps are timed interleaved, each synchronised, by
-   ``measure.time_workload``; a cell that fails shows its error instead of stopping the run.
+1. ``pytest tests/test_backend.py --backend cuda``: every op, gradient, layer, loss and optimiser
+   compared with NumPy (exit status 1 if any fails).
+2. One training step of the course's deep net ``[12288, 20, 7, 5, 1]`` at m = 209 and 8,192, the
+   wide net ``[4096, 1024, 1024, 1]`` at m = 16,384 and W5 ``[784, 256, 256, 10]`` at batch 128,
+   float32 and float64, by the benchmark's own runners on the device (the lean step in CuPy,
+   tinygrad_dl, PyTorch CUDA), gradients checked and steps timed by ``measure.time_workload``.
 
-``--dry-run`` is the same code with ``--backend array_api_strict`` and the arrays on
-array_api_strict's device (PyTorch on the CPU beside it) at small sizes: ``tests/test_gpu_check.py``
-runs it without a GPU.
+``--dry-run`` changes only the device: array_api_strict's (PyTorch on the CPU), small sizes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One benchmark job in its own process (threads pinned before NumPy is imported): time a
-workload's implementations, measure one implementation's peak memory on W1, or time the rows
-beside the steps; and the header (machine, versions, every BLAS with its kernel and threads).
+workload's implementations or measure one implementation's peak memory on W1; and the header
+(machine, versions, every BLAS with its kernel and threads).
 
 Timing: every implementation computes its gradients at the initial parameters (compared with
 the first implementation's, the course baseline), takes warm-up steps, then, round by round in an
@@ -11,7 +11,6 @@ is the least disturbed) with the median; ratios use the best.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -146,29 +145,24 @@ def time_workload(workload: workloads.Workload, names: list[str], budget: Budget
             "results": results}  # fmt: skip
 
 
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            match = re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE)
-    except OSError:
-        return None
-    return int(match.group(1)) if match else None
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return int(re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.MULTILINE).group(1))
 
 
 MEMORY_METHOD = (
-    "peak RSS above set-up: after set-up and one warm-up step, gc.collect(), the kernel's peak "
-    "mark is reset (/proc/self/clear_refs = 5) and VmHWM over the steps minus VmRSS before them "
-    "is reported; one process per implementation, glibc's mmap threshold fixed at 128 KiB so "
-    "freed arrays leave the RSS. Where the mark cannot be reset, ru_maxrss's growth (a lower "
-    "bound)."
+    "peak RSS above set-up (Linux): after set-up and one warm-up step, gc.collect(), the kernel's "
+    "peak mark is reset (/proc/self/clear_refs = 5) and VmHWM over the steps minus VmRSS before "
+    "them is reported; one process per implementation, glibc's mmap threshold fixed at 128 KiB so "
+    "freed arrays leave the RSS."
 )
 
 
 def measure_memory(name: str, key: str, budget: Budget, small: bool) -> dict:
     """Peak memory above set-up of one implementation during W1 steps."""
-    import resource
-
     entry = {"impl": name, "label": frameworks.LABELS[name], "status": "ok", "key": key}
+    if not os.path.exists("/proc/self/clear_refs"):
+        return entry | {"status": "not measured", "reason": "needs Linux's /proc/self/clear_refs"}
     try:
         runner = frameworks.make(name, workloads.make(key, small=small))
         if isinstance(runner, tuple):
@@ -179,76 +173,13 @@ def measure_memory(name: str, key: str, budget: Budget, small: bool) -> dict:
         return entry | {"status": "error", "reason": f"{type(exc).__name__}: {exc}"}
     gc.collect()
     rss_before = _status_kib("VmRSS")
-    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-            clear_refs.write("5")
-        reset = rss_before is not None
-    except OSError:
-        reset = False
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+        clear_refs.write("5")
     for _ in range(budget.memory_steps):
         runner.step()
-    if reset:
-        peak_kib, method = (_status_kib("VmHWM") or 0) - rss_before, "VmHWM"
-    else:
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss_before
-        method = "ru_maxrss"
-    log(f"  memory {key} {name:<9} {max(peak_kib, 0) / 1024:8.1f} MiB above set-up")
-    return entry | {"rss_peak_mib": max(peak_kib, 0) / 1024, "method": method}
-
-
-def measure_beside(small: bool) -> list[dict]:
-    """Rows beside the training steps: one conv2d layer forward + backward here and in PyTorch
-    (issue 13), and the cost of one in-place change as the number of live tensors grows
-    (issue 11: it must stay flat). Best of the repeats, CPU time."""
-    import tinygrad_dl as tg
-    from tinygrad_dl.nn import functional as F
-
-    repeats = 5 if small else 50
-    rng = np.random.default_rng(workloads.SEED)
-    x, w, b = rng.standard_normal((64, 32, 4, 4)), rng.standard_normal((64, 32, 3, 3)), np.zeros(64)
-
-    def best(step, *args) -> float:
-        times = []
-        for _ in range(repeats):
-            start = time.process_time()
-            step(*args)
-            times.append(time.process_time() - start)
-        return min(times)
-
-    def conv(module, functional) -> float:
-        def step() -> None:
-            leaves = [module.tensor(a, requires_grad=True) for a in (x, w, b)]
-            functional.conv2d(*leaves, padding=1).sum().backward()
-
-        return 1e3 * best(step)
-
-    rows = [{"row": "conv2d 32->64 channels, 3x3, batch 64 of 4x4, forward + backward",
-             "tinygrad_dl": conv(tg, F), "PyTorch": None, "unit": "ms"}]  # fmt: skip
-    try:
-        import torch
-
-        rows[0]["PyTorch"] = conv(torch, torch.nn.functional)
-    except ImportError:
-        pass
-
-    def change_all(tensors: list) -> None:
-        for tensor in tensors:
-            tensor += 1.0
-
-    for live in (256, 2_048) if small else (4_096, 32_768):
-        tensors = [tg.Tensor(np.zeros(2)) for _ in range(live)]  # alive while they change
-        rows.append({"row": f"t += 1 with {live:,} live tensors, per change",
-                     "tinygrad_dl": 1e6 * best(change_all, tensors) / live, "PyTorch": None,
-                     "unit": "us"})  # fmt: skip
-    return rows
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    peak_mib = max(_status_kib("VmHWM") - rss_before, 0) / 1024
+    log(f"  memory {key} {name:<9} {peak_mib:8.1f} MiB above set-up")
+    return entry | {"rss_peak_mib": peak_mib, "method": "VmHWM"}
 
 
 def describe() -> dict[str, object]:
@@ -264,43 +195,39 @@ def describe() -> dict[str, object]:
     cpu = platform.processor() or platform.machine()
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                        if line.startswith("model name")), cpu)  # fmt: skip
-    uname = platform.uname()
-    libraries = ("numpy", "tinygrad-dl", "torch", "autograd", "jax", "jaxlib", "threadpoolctl",
-                 "matplotlib")  # fmt: skip
+            models = [line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line]
+        cpu = models[0] if models else cpu
+    uname, versions = platform.uname(), {"python": platform.python_version()}
+    for name in ("numpy", "tinygrad-dl", "torch", "autograd", "jax", "jaxlib", "threadpoolctl"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
     return {
         "machine": {"cpu": cpu, "logical_cpus": os.cpu_count(), "arch": uname.machine,
-                    "system": f"{uname.system} {uname.release}", "python": sys.version.split()[0]},
-        "versions": {"python": platform.python_version()} | {n: _version(n) for n in libraries},
-        "blas": blas,
+                    "system": f"{uname.system} {uname.release}", "python": versions["python"]},
+        "versions": versions, "blas": blas,
         "environment": {name: os.environ.get(name)
                         for name in OPENBLAS_TUNING + THREAD_VARS + ("XLA_FLAGS",)},
     }  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.measure")
-    parser.add_argument("job", choices=("time", "memory", "beside"))
-    parser.add_argument("--keys", required=True)
-    parser.add_argument("--impls", required=True)
-    parser.add_argument("--mode", choices=tuple(BUDGETS), default="full")
-    parser.add_argument("--small", action="store_true")
-    parser.add_argument("--json", required=True)
-    args = parser.parse_args(argv)
-    budget, keys, names = BUDGETS[args.mode], args.keys.split(","), args.impls.split(",")
-    if args.job == "memory":
-        payload = {"memory": [measure_memory(names[0], keys[0], budget, args.small)]}
-    elif args.job == "beside":
-        payload = {"beside": measure_beside(args.small)}
+    """``python -m benchmarks.measure JOB OUTPUT``: run the job ``JOB`` (JSON: ``job`` "time",
+    or "memory", ``keys``, ``impls``, ``mode``, ``small``), write its result to OUTPUT."""
+    spec, output = sys.argv[1:] if argv is None else argv
+    job = json.loads(spec)
+    budget, small = BUDGETS[job["mode"]], job["small"]
+    if job["job"] == "memory":
+        payload = {"memory": [measure_memory(job["impls"][0], job["keys"][0], budget, small)]}
     else:
         payload = {"workloads": []}
-        for key in keys:
+        for key in job["keys"]:
             log(f"{key}: building and checking gradients")
-            workload = workloads.make(key, small=args.small)
-            payload["workloads"].append(time_workload(workload, names, budget, args.mode))
+            workload = workloads.make(key, small=small)
+            payload["workloads"].append(time_workload(workload, job["impls"], budget, job["mode"]))
     payload["header"] = describe()
-    with open(args.json, "w", encoding="utf-8") as handle:
+    with open(output, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=1, default=float)
     return 0
 

@@ -47,8 +47,8 @@ def targets(result: dict) -> list[dict]:
          ratio(ours, _entry(result, "W4-1k", "torch").get("per_op_us")), 0.35, "x PyTorch"),
         ("W4 per-op time, 100,000 / 1,000 ops",
          ratio(_entry(result, "W4-100k", ENGINE).get("per_op_us"), ours), 1.3, "x"),
-        ("W1 peak memory, compiled / eager", ratio(memory.get(COMPILED), memory.get(ENGINE)),
-         1.0, "x"),
+        ("W1 peak memory, compiled - eager", None if None in (memory.get(COMPILED),
+         memory.get(ENGINE)) else memory[COMPILED] - memory[ENGINE], 0.0, "MiB"),
     ]  # fmt: skip
     return [{"target": text, "measured": measured, "limit": limit, "unit": unit,
              "status": "not measured" if measured is None else
@@ -66,15 +66,6 @@ def failures(result: dict) -> list[str]:
             if entry.get("status") == "error" and name in (BASELINE, LEAN, ENGINE, COMPILED):
                 found.append(f"{workload['key']} {name}: {entry.get('reason')}")
     return found
-
-
-def merge_headers(headers: list[dict]) -> dict:
-    """One header from the children's: the first one's, with every BLAS seen by any child."""
-    merged = json.loads(json.dumps(headers[0])) if headers else {}
-    for header in headers[1:]:
-        merged["blas"] += [record for record in header.get("blas", [])
-                           if record not in merged["blas"]]  # fmt: skip
-    return merged
 
 
 # --- markdown --------------------------------------------------------------------------------
@@ -112,113 +103,82 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def _section(title: str, intro: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    return [f"## {title}", "", *([intro, ""] if intro else []), *table(header, rows), ""]
+
+
+# fmt: off
 def _header_lines(result: dict) -> list[str]:
-    header = result.get("header", {})
+    header, threads = result.get("header", {}), result.get("threads", 1)
     cpu, versions = header.get("machine", {}), header.get("versions", {})
     lines = [f"- Created {result['created']} with `{result['command']}` (mode {result['mode']}, "
-             f"{result.get('elapsed_s', 0):.0f} s)."]  # fmt: skip
-    if result.get("note"):
-        lines.append(f"- Note: {result['note']}")
-    if cpu:
-        lines.append(
-            f"- Machine: {cpu.get('cpu')}, {cpu.get('logical_cpus')} logical CPUs, "
-            f"{cpu.get('system')} {cpu.get('arch')}, Python {cpu.get('python')}."
-        )
-    if versions:
-        lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".")
-    for record in header.get("blas", []):
-        if "error" in record:
-            lines.append(f"- BLAS: {record['error']}")
-            continue
-        details = [
-            f"{record.get('internal_api')} {record.get('version') or ''}".strip(),
-            f"kernel {record['architecture']}" if record.get("architecture") else "",
-            f"{record.get('num_threads')} thread(s)",
-            f"`{str(record.get('filepath', '')).split('site-packages/')[-1]}`",
-        ]
-        lines.append(f"- {record.get('user_api')}: " + ", ".join(filter(None, details)) + ".")
-    threads = result.get("threads", 1)
+             f"{result.get('elapsed_s', 0):.0f} s)."]
+    lines += [f"- Note: {result['note']}"] if result.get("note") else []
+    lines += [f"- Machine: {cpu.get('cpu')}, {cpu.get('logical_cpus')} logical CPUs, "
+              f"{cpu.get('system')} {cpu.get('arch')}, Python {cpu.get('python')}."] if cpu else []
+    lines += ["- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "."]
+    for r in header.get("blas", []):
+        path = str(r.get("filepath", "")).split("site-packages/")[-1]
+        lines.append(f"- BLAS: {r['error']}" if "error" in r else
+                     f"- {r.get('user_api')}: {r.get('internal_api')} {r.get('version') or ''}, "
+                     f"kernel {r.get('architecture', '-')}, {r.get('num_threads')} thread(s), "
+                     f"`{path}`.")
     lines.append(
         f"- Threads: BLAS, OpenMP, PyTorch and XLA pinned to {threads} (set before NumPy is "
         "imported; `torch.set_num_threads`; XLA's CPU affinity while its backend starts)."
-        if threads > 0
-        else "- Threads: the libraries' defaults (`--threads 0`)."
-    )
-    tuning = [
-        f"`{k}={v}`"
-        for k, v in header.get("environment", {}).items()
-        if k in OPENBLAS_TUNING and v is not None
-    ]
-    if tuning:
-        lines.append("- OpenBLAS tuning variables set: " + ", ".join(tuning) + ".")
-    if result.get("git"):
-        lines.append(f"- Repository: {result['git']}.")
-    return lines  # fmt: skip
+        if threads > 0 else "- Threads: the libraries' defaults (`--threads 0`).")
+    tuning = [f"`{k}={v}`" for k, v in header.get("environment", {}).items()
+              if k in OPENBLAS_TUNING and v is not None]
+    lines += ["- OpenBLAS tuning variables set: " + ", ".join(tuning) + "."] if tuning else []
+    return lines + ([f"- Repository: {result['git']}."] if result.get("git") else [])
 
 
 def markdown(result: dict) -> str:
-    """The report as markdown: header, time table, W4 per op, gradients, memory, the rows beside
-    the steps, targets, notes, method and failures."""
-    workloads = result["workloads"]
+    """The report as markdown: header, time table, W4 per op, gradients, memory, targets, notes,
+    method and failures."""
+    workloads, memory = result["workloads"], result.get("memory")
     present = {name for workload in workloads for name in workload["results"]}
     names = [name for name in IMPLEMENTATIONS if name in present]
-    keys = [workload["key"] for workload in workloads]
-    lines = ["# tinygrad_dl benchmark", "", *_header_lines(result), "",
-             "## Time per training step (lower is faster)", "",
-             "Each cell: best time per step over the rounds as a ratio to the course's NumPy "
-             "formulas (ratio 1.0) / as a ratio to lean hand-written NumPy (the eager floor), and "
-             "the time.", ""]  # fmt: skip
-    rows = [[LABELS[name]] + [_cell(w["results"].get(name, {})) for w in workloads]
-            for name in names]  # fmt: skip
-    lines += table(["implementation", *keys], rows) + [""]
-    chains = [w for w in workloads if w["kind"] == "chain"]
+    keys, chains = [w["key"] for w in workloads], [w for w in workloads if w["kind"] == "chain"]
+    lines = ["# tinygrad_dl benchmark", "", *_header_lines(result), ""]
+    lines += _section(
+        "Time per training step (lower is faster)", "Each cell: best time per step over the "
+        "rounds as a ratio to the course's NumPy formulas (ratio 1.0) / as a ratio to lean "
+        "hand-written NumPy (the eager floor), and the time.", ["implementation", *keys],
+        [[LABELS[n]] + [_cell(w["results"].get(n, {})) for w in workloads] for n in names])
     if chains:
-        lines += ["## W4: time per elementwise op, forward + backward", ""]
-        rows = [[LABELS[name]] + [f"{w['results'][name]['per_op_us']:.2f} us"
-                                  if "per_op_us" in w["results"].get(name, {}) else "-"
-                                  for w in chains] for name in names]  # fmt: skip
-        lines += table(["implementation"] + [f"{w['n_ops']:,} ops" for w in chains], rows) + [""]
-    lines += ["## Gradients at the initial parameters: max abs difference from the baseline", "",
-              "float64 must agree to < 1e-12; float32 to 1e-4 relative to the largest gradient.",
-              ""]  # fmt: skip
-    rows = [[LABELS[name]] + [_gradient_cell(w["results"].get(name, {}).get("grad"))
-                              for w in workloads] for name in names[1:]]  # fmt: skip
-    lines += table(["implementation", *keys], rows) + [""]
-    if result.get("memory"):
-        lines += ["## Peak memory above set-up during W1 float64 steps", ""]
-        rows = [[entry["label"], f"{entry['rss_peak_mib']:.1f} MiB ({entry['method']})"
-                 if entry.get("status") == "ok" else entry.get("status", "")]
-                for entry in result["memory"]]  # fmt: skip
-        lines += table(["implementation", "peak RSS above set-up"], rows) + [""]
-    if result.get("beside"):
-        lines += ["## Beside the training steps (best CPU time)", ""]
-        rows = [[row["row"]] + ["-" if row.get(lib) is None else f"{row[lib]:.2f} {row['unit']}"
-                                for lib in ("tinygrad_dl", "PyTorch")]
-                for row in result["beside"]]  # fmt: skip
-        lines += table(["measured", "tinygrad_dl", "PyTorch"], rows) + [""]
+        lines += _section(
+            "W4: time per elementwise op, forward + backward", "",
+            ["implementation"] + [f"{w['n_ops']:,} ops" for w in chains],
+            [[LABELS[n]] + [f"{w['results'][n]['per_op_us']:.2f} us" if "per_op_us" in
+                            w["results"].get(n, {}) else "-" for w in chains] for n in names])
+    lines += _section(
+        "Gradients at the initial parameters: max abs difference from the baseline",
+        "float64 must agree to < 1e-12; float32 to 1e-4 relative to the largest gradient.",
+        ["implementation", *keys],
+        [[LABELS[n]] + [_gradient_cell(w["results"].get(n, {}).get("grad")) for w in workloads]
+         for n in names[1:]])
+    if memory:
+        lines += _section(
+            "Peak memory above set-up during W1 float64 steps", "",
+            ["implementation", "peak RSS above set-up"],
+            [[e["label"], f"{e['rss_peak_mib']:.1f} MiB ({e['method']})"
+              if e.get("status") == "ok" else e.get("status", "")] for e in memory])
     if result.get("targets"):
-        lines += ["## Issue 14's targets for tinygrad_dl", ""]
-        rows = [[row["target"], "-" if row["measured"] is None else
-                 f"{row['measured']:.2f} {row['unit']}", f"<= {row['limit']} {row['unit']}",
-                 row["status"]] for row in result["targets"]]  # fmt: skip
-        lines += table(["target", "measured", "limit", "status"], rows) + [""]
-    notes = sorted(
-        {
-            f"- {w['key']}, {e['label']}: {e['status']}: {e['reason']}"
-            for w in workloads
-            for e in w["results"].values()
-            if e.get("reason")
-        }
-    )
+        lines += _section(
+            "Issue 14's targets for tinygrad_dl", "", ["target", "measured", "limit", "status"],
+            [[t["target"], "-" if t["measured"] is None else f"{t['measured']:.2f} {t['unit']}",
+              f"<= {t['limit']} {t['unit']}", t["status"]] for t in result["targets"]])
+    notes = sorted({f"- {w['key']}, {e['label']}: {e['status']}: {e['reason']}"
+                    for w in workloads for e in w["results"].values() if e.get("reason")})
     notes += [f"- memory, {e['label']}: {e['status']}: {e['reason']}"
-              for e in result.get("memory", []) if e.get("reason")]  # fmt: skip
-    if notes:
-        lines += ["## Notes", "", *notes, ""]
+              for e in memory or [] if e.get("reason")]
+    lines += ["## Notes", "", *notes, ""] if notes else []
     lines += ["## Method", "", METHOD, "", f"Memory: {result.get('memory_method', '')}", ""]
     problems = failures(result)
-    if problems:
-        lines += ["## FAILURES", ""] + [f"- **{problem}**" for problem in problems] + [""]
+    lines += ["## FAILURES", "", *[f"- **{p}**" for p in problems], ""] if problems else []
     return "\n".join(lines)
+# fmt: on
 
 
 METHOD = (

@@ -53,12 +53,6 @@ class Workload:
     const: np.ndarray | None = None
 
     @property
-    def layer_dims(self) -> list[int]:
-        """Layer sizes ``[n_0, n_1, ..., n_L]`` of an MLP workload."""
-        weights = [self.params[f"W{l}"] for l in range(1, len(self.params) // 2 + 1)]
-        return [weights[0].shape[1]] + [W.shape[0] for W in weights]
-
-    @property
     def m(self) -> int:
         """Number of examples in the batch (W4: 0)."""
         return 0 if self.X is None else int(self.X.shape[1])
