@@ -182,18 +182,15 @@ def markdown(result: dict) -> str:
 
 
 METHOD = (
-    "Each workload is a full training step (forward, cost, backward, gradient-descent update; "
-    "W4: forward and backward) on the same seeded data and initial parameters for every "
-    "implementation (benchmarks/workloads.py); tinygrad_dl and PyTorch step as their users "
-    "write it (optimizer.zero_grad(); loss = ...; loss.backward(); optimizer.step(), with their "
-    "optim.SGD). One process per workload group with every library pinned to the thread count "
-    "before NumPy is imported. In it: gradients at the initial parameters are compared with the "
-    "baseline's; warm-up steps (a compiled step traces on its first call); then rounds in which "
-    "every implementation times a sample of consecutive steps, in an order that rotates each "
-    "round, so all implementations meet the same background load. The best round is reported "
-    "(the machine may be shared). Baseline (ratio 1.0): the course's formulas as the notebooks "
-    "write them, plain NumPy, computing dA^[0]; lean NumPy: the fewest operations a hand-written "
-    "step needs (no dA^[0], dZ = A - Y fused, in-place updates), see benchmarks/baselines.py."
+    "A workload is a full training step (W4: forward and backward) on the same seeded data and "
+    "parameters for every implementation; tinygrad_dl and PyTorch step as their users write it "
+    "(optimizer.zero_grad(); loss = ...; loss.backward(); optimizer.step()). One process per "
+    "workload group, every library pinned to the thread count before NumPy is imported. In it: "
+    "gradients at the initial parameters compared with the baseline's, warm-up (a compiled step "
+    "traces on its first call), then rounds in which every implementation times a sample of "
+    "consecutive steps in an order that rotates each round; the best round is reported. Ratio "
+    "1.0: the course's formulas as the notebooks write them (down to dA^[0]); lean NumPy: the "
+    "fewest operations (no dA^[0], dZ = A - Y fused, in-place updates). benchmarks/README.md."
 )
 
 

@@ -126,24 +126,19 @@ def mlp(key: str, title: str, dims: list[int], m: int, dtype: str, *, scheme: st
 
 
 def make(key: str, small: bool = False) -> Workload:
-    """Build a workload's seeded data and initial parameters.
+    """Build workload ``key``'s seeded data and initial parameters.
 
     Parameters
     ----------
     key : str
         One of :data:`KEYS`.
     small : bool
-        Shrink the arrays (``n_x``, ``m``, chain length) keeping the shapes' roles, for the
-        harness's own tests. Never used for reported figures.
-
-    Returns
-    -------
-    Workload
+        Shrink ``n_x``, ``m`` and the chain for the harness's own tests (never reported).
 
     Raises
     ------
     ValueError
-        If ``key`` is not a known workload.
+        For an unknown ``key``, naming the known ones.
     """
     if key in ("W1-float64", "W1-float32"):
         dims, m, dtype = [48 if small else 12288, 20, 7, 5, 1], 16 if small else 209, key[3:]
