@@ -37,10 +37,9 @@ class Course:
     def __init__(self, workload: Workload) -> None:
         self.params = {name: a.copy() for name, a in workload.params.items()}
         self.X, self.Y, self.lr = workload.X, workload.Y, workload.learning_rate
-        self.workload = workload
-        self.grads = {"logistic": self.propagate, "softmax_mlp": self.deep}.get(workload.kind)
-        if self.grads is None:
-            self.grads = self.shallow if workload.hidden == "tanh" else self.deep
+        self.workload, tanh = workload, workload.hidden == "tanh"
+        self.grads = self.propagate if workload.kind == "logistic" else (
+            self.shallow if tanh else self.deep)  # fmt: skip
 
     def gradients(self) -> dict[str, np.ndarray]:
         grads = self.grads()

@@ -107,14 +107,13 @@ def time_workload(workload: workloads.Workload, names: list[str], budget: Budget
             entry["grad"] = compare_gradients(reference, gradients, workload.dtype)
             if not entry["grad"]["ok"]:
                 log(f"!!! GRADIENT MISMATCH {workload.key} {entry['label']}: {entry['grad']}")
-            # warm-up (a compiled step traces on its first call): the last two steps calibrate
-            deadline, seconds = time.perf_counter() + budget.warmup_s, []
-            while len(seconds) < 3 or (time.perf_counter() < deadline and min(seconds) < 0.25):
+            # warm-up (a compiled step traces on its first call); the last two steps calibrate
+            seconds, deadline = [], time.perf_counter() + budget.warmup_s
+            while len(seconds) < 3 or (time.perf_counter() < deadline and seconds[-1] < 0.25):
                 seconds.append(_time_steps(runner, 1))
-                if len(seconds) >= 2 and min(seconds[-2:]) > 0.25:
-                    break
-            runners[name] = runner, max(1, round(budget.sample_s / max(min(seconds[-2:]), 1e-9)))
-            if min(seconds[-2:]) > 0.25:
+            step_s = min(seconds[-2:])
+            runners[name] = runner, max(1, round(budget.sample_s / max(step_s, 1e-9)))
+            if step_s > 0.25:
                 long_running.add(name)
         except Exception as exc:
             traceback.print_exc()
