@@ -3,8 +3,8 @@ HIPS autograd and JAX.
 
 Run it with ``python -m tinygrad_dl bench [--quick]`` (or ``make bench``); the driver is
 :mod:`benchmarks.run`. :mod:`benchmarks.workloads` holds the seeded data of W1-W5,
-:mod:`benchmarks.baselines` the course-formula and lean NumPy references,
-:mod:`benchmarks.frameworks` every autodiff framework behind one runner,
-:mod:`benchmarks.measure` the timing and memory jobs (one process each), :mod:`benchmarks.machine`
-the header (versions, BLAS, threads) and :mod:`benchmarks.report` the JSON, table and chart.
+:mod:`benchmarks.baselines` the course-formula and lean references, :mod:`benchmarks.frameworks`
+every implementation behind one runner, :mod:`benchmarks.measure` the timing, memory and header
+jobs (one process each), :mod:`benchmarks.report` the JSON, table and chart, and
+:mod:`benchmarks.gpu_check` the same runners on a GPU.
 """

@@ -1,23 +1,22 @@
-"""Every autodiff framework under test, run by one runner written once.
+"""Every implementation under test, each built as a runner with ``gradients()`` and ``step()``.
 
-The model is written once (:func:`cost`) with ``@``, ``.T`` and the framework's own
-activations and fused losses; a :class:`Framework` says how to make arrays, differentiate and
-update. Tape frameworks (tinygrad_dl, PyTorch) call ``cost.backward()`` and update ``.data`` in
-place, as their users do; functional ones (HIPS autograd, JAX) take ``grad(cost)`` and rebind.
-``tinygrad_dl compiled`` is the tinygrad_dl step under ``tg.compile``; ``JAX jit`` jits the
-whole step. Frameworks are imported lazily, in the child process, after threads are pinned.
+The references are :mod:`benchmarks.baselines`. The autodiff frameworks share one runner: the
+model's cost is written once (:func:`cost`) with ``@``, ``.T`` and the framework's own
+activations and fused losses. Tape frameworks (tinygrad_dl, PyTorch) step as their users write
+it, ``optimizer.zero_grad(); loss = cost(...); loss.backward(); optimizer.step()`` with their own
+``optim.SGD``; functional ones (HIPS autograd, JAX) take ``grad(cost)`` and rebind the
+parameters. ``tinygrad_dl compiled`` wraps the same step in ``tg.compile``, ``JAX jit`` jits it.
+Frameworks are imported in the measuring process, after its threads are pinned.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from benchmarks import baselines
 from benchmarks.workloads import Workload, chain_forward
 
 THREADS = int(os.environ.get("TINYGRAD_DL_BENCH_THREADS", "0"))
@@ -26,18 +25,18 @@ JAX_LONG_CHAIN = 20_000  # tracing a longer chain takes minutes: reported as ski
 
 @dataclass
 class Framework:
-    """How one framework makes arrays, activations, losses and gradients."""
+    """How one framework makes arrays, activations, losses, gradients and updates."""
 
-    array: Callable  # ndarray -> the framework's array (a parameter when requires_grad)
+    tensor: Callable  # (ndarray, requires_grad, device) -> the framework's array
     relu: Callable
     tanh: Callable
-    bce: Callable  # (Z, Y) -> mean binary cross-entropy on logits
+    bce: Callable  # (Z, Y) -> mean binary cross-entropy on the logits Z
     softmax_ce: Callable  # (Z, Y, labels) -> mean softmax cross-entropy, Z is (classes, m)
-    tape: bool  # True: cost.backward() and .grad; False: grad(cost)(params)
-    grad: Callable | None = None  # functional: cost -> (params -> grads)
-    jit: Callable | None = None  # a step function -> its compiled form
-    to_numpy: Callable = np.asarray
-    done: Callable = lambda value: None  # wait for asynchronous work (JAX)
+    to_numpy: Callable
+    sgd: Callable | None = None  # a tape: (params, lr) -> its optim.SGD
+    grad: Callable | None = None  # functional: cost -> (params, X, Y -> grads)
+    jit: Callable | None = None  # a step -> its compiled form
+    done: Callable = lambda params: None  # wait for asynchronous work (JAX)
 
 
 def _engine(compiled: bool) -> Framework:
@@ -45,15 +44,11 @@ def _engine(compiled: bool) -> Framework:
     from tinygrad_dl.nn import functional as F
 
     return Framework(
-        array=lambda a, requires_grad=False: tg.Tensor(a, requires_grad=requires_grad),
-        relu=lambda Z: Z.relu(),
-        tanh=lambda Z: Z.tanh(),
-        bce=F.binary_cross_entropy_with_logits,
+        tensor=lambda a, requires_grad, device: tg.Tensor(a, requires_grad, device=device),
+        relu=tg.Tensor.relu, tanh=tg.Tensor.tanh, bce=F.binary_cross_entropy_with_logits,
         softmax_ce=lambda Z, Y, labels: F.cross_entropy(Z.T, labels),
-        tape=True,
-        jit=tg.compile if compiled else None,
-        to_numpy=lambda t: t.data,
-    )
+        to_numpy=tg.Tensor.numpy, sgd=tg.optim.SGD, jit=tg.compile if compiled else None,
+    )  # fmt: skip
 
 
 def _torch() -> Framework:
@@ -62,15 +57,16 @@ def _torch() -> Framework:
 
     if THREADS > 0:
         torch.set_num_threads(THREADS)
+
+    def tensor(a, requires_grad, device):  # beside array_api_strict (a dry run) on the CPU
+        device = "cpu" if device == "array_api_strict" else device
+        return torch.tensor(a, device=device).requires_grad_(requires_grad)
+
     return Framework(
-        array=lambda a, requires_grad=False: torch.tensor(a).requires_grad_(requires_grad),
-        relu=torch.relu,
-        tanh=torch.tanh,
-        bce=F.binary_cross_entropy_with_logits,
+        tensor=tensor, relu=torch.relu, tanh=torch.tanh, bce=F.binary_cross_entropy_with_logits,
         softmax_ce=lambda Z, Y, labels: F.cross_entropy(Z.T, labels),
-        tape=True,
-        to_numpy=lambda t: t.detach().numpy(),
-    )
+        to_numpy=lambda t: t.detach().cpu().numpy(), sgd=torch.optim.SGD,
+    )  # fmt: skip
 
 
 def _hips() -> Framework:
@@ -79,16 +75,12 @@ def _hips() -> Framework:
     from autograd.scipy.special import logsumexp
 
     return Framework(
-        array=lambda a, requires_grad=False: a,
-        relu=lambda Z: anp.maximum(Z, 0.0),
-        tanh=anp.tanh,
-        bce=lambda Z, Y: anp.mean(anp.logaddexp(0.0, Z) - Y * Z),
+        tensor=lambda a, requires_grad, device: a, relu=lambda Z: anp.maximum(Z, 0.0),
+        tanh=anp.tanh, bce=lambda Z, Y: anp.mean(anp.logaddexp(0.0, Z) - Y * Z),
         softmax_ce=lambda Z, Y, labels: (
-            -anp.sum(Y * (Z - logsumexp(Z, axis=0, keepdims=True))) / Z.shape[1]
-        ),
-        tape=False,
-        grad=autograd.grad,
-    )
+            -anp.sum(Y * (Z - logsumexp(Z, axis=0, keepdims=True))) / Z.shape[1]),
+        to_numpy=lambda a: a, grad=autograd.grad,
+    )  # fmt: skip
 
 
 def _jax(jit: bool) -> Framework:
@@ -108,47 +100,47 @@ def _jax(jit: bool) -> Framework:
         finally:
             os.sched_setaffinity(0, mask)
     return Framework(
-        array=lambda a, requires_grad=False: jnp.asarray(a),
-        relu=jax.nn.relu,
-        tanh=jnp.tanh,
+        tensor=lambda a, requires_grad, device: jnp.asarray(a), relu=jax.nn.relu, tanh=jnp.tanh,
         bce=lambda Z, Y: jnp.mean(jax.nn.softplus(Z) - Y * Z),
         softmax_ce=lambda Z, Y, labels: -jnp.sum(Y * jax.nn.log_softmax(Z, axis=0)) / Z.shape[1],
-        tape=False,
-        grad=jax.grad,
-        jit=jax.jit if jit else None,
+        to_numpy=lambda a: a, grad=jax.grad, jit=jax.jit if jit else None,
         done=jax.block_until_ready,
-    )
+    )  # fmt: skip
 
 
-# name: (label, the module it needs, how to make it)
-FRAMEWORKS: dict[str, tuple[str, str, Callable[[], Framework]]] = {
-    "engine": ("tinygrad_dl", "tinygrad_dl", lambda: _engine(compiled=False)),
-    "compiled": ("tinygrad_dl compiled", "tinygrad_dl", lambda: _engine(compiled=True)),
-    "torch": ("PyTorch eager", "torch", _torch),
-    "autograd": ("HIPS autograd", "autograd", _hips),
-    "jax": ("JAX grad", "jax", lambda: _jax(jit=False)),
-    "jax_jit": ("JAX jit(grad)", "jax", lambda: _jax(jit=True)),
+# name: (label, how to make its framework; None for the references)
+IMPLEMENTATIONS: dict[str, tuple[str, Callable[[], Framework] | None]] = {
+    "numpy": ("NumPy (course formulas)", None),
+    "lean": ("lean NumPy", None),
+    "engine": ("tinygrad_dl", lambda: _engine(compiled=False)),
+    "compiled": ("tinygrad_dl compiled", lambda: _engine(compiled=True)),
+    "torch": ("PyTorch eager", _torch),
+    "autograd": ("HIPS autograd", _hips),
+    "jax": ("JAX grad", lambda: _jax(jit=False)),
+    "jax_jit": ("JAX jit(grad)", lambda: _jax(jit=True)),
 }
+LABELS = {name: label for name, (label, _) in IMPLEMENTATIONS.items()}
 
 
-def load(name: str) -> tuple[Framework | None, str]:
-    """The framework, or None and why (its library cannot be imported)."""
-    label, module, make = FRAMEWORKS[name]
-    try:
-        importlib.import_module(module)
-    except ImportError as exc:
-        if module == "tinygrad_dl":
-            raise  # ours failing to import is an error, not a missing peer
-        return None, f"{module} cannot be imported ({exc})"
-    return make(), ""
-
-
-def skip_reason(name: str, workload: Workload) -> str | None:
-    if name == "compiled" and workload.kind == "chain":
-        return "W4 measures per-op overhead of eager graphs"
+def make(name: str, workload: Workload, device: str = "cpu") -> Any:
+    """The runner of implementation ``name`` on ``workload`` (arrays on ``device``), or
+    ``(status, reason)``: ``"skipped"``, or ``"not installed"`` when a peer cannot be imported
+    (our engine failing to import raises)."""
+    if workload.kind == "chain" and name in ("lean", "compiled"):
+        return "skipped", "W4 times the per-op cost of eager graphs (the course's chain is lean)"
     if name.startswith("jax") and workload.n_ops > JAX_LONG_CHAIN:
-        return f"tracing a {workload.n_ops:,}-op chain takes minutes"
-    return None
+        return "skipped", f"tracing a {workload.n_ops:,}-op chain takes minutes"
+    if name == "numpy":
+        return baselines.Chain(workload) if workload.kind == "chain" else baselines.Course(workload)
+    if name == "lean":
+        return baselines.Lean(workload, device)
+    try:
+        framework = IMPLEMENTATIONS[name][1]()
+    except ImportError as exc:
+        if name in ("engine", "compiled"):
+            raise
+        return "not installed", f"{name} cannot be imported ({exc})"
+    return Runner(framework, workload, device)
 
 
 def cost(fw: Framework, workload: Workload, params: list, X: Any, Y: Any, labels: Any) -> Any:
@@ -160,61 +152,66 @@ def cost(fw: Framework, workload: Workload, params: list, X: Any, Y: Any, labels
         return fw.bce(w.T @ X + b, Y)
     A = X
     for l in range(len(params) // 2 - 1):
-        Z = params[2 * l] @ A + params[2 * l + 1]
-        A = fw.relu(Z) if workload.hidden == "relu" else fw.tanh(Z)
+        A = (fw.relu if workload.hidden == "relu" else fw.tanh)(
+            params[2 * l] @ A + params[2 * l + 1]
+        )
     Z = params[-2] @ A + params[-1]
-    if workload.kind == "softmax_mlp":
-        return fw.softmax_ce(Z, Y, labels)
-    return fw.bce(Z, Y)
+    return fw.softmax_ce(Z, Y, labels) if workload.kind == "softmax_mlp" else fw.bce(Z, Y)
 
 
 class Runner:
-    """One training step (W4: forward and backward) of one framework on one workload."""
+    """One framework's training step on one workload (W4: forward and backward), on ``device``
+    (``"cpu"``; ``"cuda"`` or ``"array_api_strict"`` for the engine and PyTorch)."""
 
-    def __init__(self, fw: Framework, workload: Workload) -> None:
-        self.fw, self.workload, self.names = fw, workload, list(workload.params)
-        self.params = [fw.array(a.copy(), requires_grad=True) for a in workload.params.values()]
+    def __init__(self, fw: Framework, workload: Workload, device: str = "cpu") -> None:
+        self.fw, self.names = fw, [f"d{name}" for name in workload.params]
+        self.params = [fw.tensor(a.copy(), True, device) for a in workload.params.values()]
         chain = workload.kind == "chain"
-        self.X = fw.array(workload.const if chain else workload.X)
-        self.Y = None if chain else fw.array(workload.Y)
-        self.labels = None if workload.labels is None else fw.array(workload.labels)
-        lr = 0.0 if chain else workload.learning_rate
-        if fw.tape:
-            self._step = fw.jit(self._tape_step) if fw.jit else self._tape_step
+        inputs = (workload.const, None) if chain else (workload.X, workload.Y)
+        self.inputs = [None if a is None else fw.tensor(a, False, device) for a in inputs]
+        labels = None if workload.labels is None else fw.tensor(workload.labels, False, device)
+        self.sync = baselines.synchronizer(device)
+
+        def loss_of(params, X, Y):
+            return cost(fw, workload, params, X, Y, labels)
+
+        lr = workload.learning_rate
+        if fw.sgd is not None:  # a tape: the step as its users write it
+            optimizer = fw.sgd(self.params, lr=lr)
+
+            def step(X, Y):
+                optimizer.zero_grad()
+                loss = loss_of(self.params, X, Y)
+                loss.backward()
+                if not chain:  # W4 times forward and backward only
+                    optimizer.step()
+                return loss
+
+            self._step = fw.jit(step) if fw.jit else step
+        else:  # functional: the gradient of the cost, then new parameters
+            self.gradient = fw.grad(loss_of)
+
+            def update(params, X, Y):
+                return [p - lr * g for p, g in zip(params, self.gradient(params, X, Y))]
+
+            self._update = fw.jit(update) if fw.jit else update
+        self.loss_of = loss_of
+
+    def gradients(self) -> dict[str, Any]:
+        """The gradients at the current parameters (no update), as NumPy arrays."""
+        if self.fw.sgd is None:
+            grads = self.gradient(self.params, *self.inputs)
         else:
-            grad = fw.grad(lambda params: cost(fw, workload, params, self.X, self.Y, self.labels))
-            self._gradients = fw.jit(grad) if fw.jit else grad
-
-            def step(params):
-                grads = grad(params)
-                return [p - lr * g for p, g in zip(params, grads)], grads
-
-            self._functional_step = fw.jit(step) if fw.jit else step
-
-    def _tape_step(self, X, Y):
-        loss = cost(self.fw, self.workload, self.params, X, Y, self.labels)
-        loss.backward()
-        lr = self.workload.learning_rate
-        for p in self.params:
-            if self.workload.kind != "chain":
-                p.data -= lr * p.grad.data  # the update as the project's optimisers do it
-            p.grad = None
-        return loss
-
-    def gradients(self) -> dict[str, np.ndarray]:
-        """The gradients at the current parameters (no update)."""
-        if self.fw.tape:
-            cost(self.fw, self.workload, self.params, self.X, self.Y, self.labels).backward()
-            grads = [self.fw.to_numpy(p.grad).copy() for p in self.params]
             for p in self.params:
                 p.grad = None
-        else:
-            grads = [np.asarray(g) for g in self._gradients(self.params)]
-        return {f"d{n}": g for n, g in zip(self.names, grads)}
+            self.loss_of(self.params, *self.inputs).backward()
+            grads = [p.grad for p in self.params]
+        return {name: self.fw.to_numpy(g).copy() for name, g in zip(self.names, grads)}
 
     def step(self) -> None:
-        if self.fw.tape:
-            self._step(self.X, self.Y)
+        if self.fw.sgd is None:
+            self.params = self._update(self.params, *self.inputs)
         else:
-            self.params, grads = self._functional_step(self.params)
-            self.fw.done(grads)
+            self._step(*self.inputs)
+        self.fw.done(self.params)
+        self.sync()

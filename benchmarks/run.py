@@ -1,8 +1,8 @@
 """The benchmark driver: ``python -m tinygrad_dl bench`` (or ``python -m benchmarks.run``).
 
-It starts one :mod:`benchmarks.measure` process per workload group, with BLAS, OpenMP,
-PyTorch and XLA pinned to one thread in its environment (so before NumPy is imported there),
-and one per implementation for the W1 memory measurement; then writes
+It starts one :mod:`benchmarks.measure` process per workload group, with BLAS, OpenMP, PyTorch
+and XLA pinned to ``--threads`` in its environment (so before NumPy is imported there), one per
+implementation for the W1 memory measurement; then writes
 ``benchmarks/results/<name>.{json,md,png}`` and prints the markdown. It times nothing itself.
 
 Exit status: 0; 1 when a gradient disagrees with the baseline or our engine fails; 2 for bad
@@ -22,51 +22,41 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import machine, report, workloads
-from benchmarks.measure import BASELINE, LABELS, MEMORY_METHOD, NAMES
+from benchmarks import report, workloads
+from benchmarks.frameworks import IMPLEMENTATIONS, LABELS
+from benchmarks.measure import BASELINE, MEMORY_METHOD, THREAD_VARS
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+NAMES = tuple(IMPLEMENTATIONS)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tinygrad_dl bench",
-        description=(
-            "Time a full training step (forward, backward, update) of the course's networks "
-            "with tinygrad_dl (eager and tg.compile), the course's NumPy formulas (ratio 1.0), "
-            "lean hand-written NumPy, PyTorch, HIPS autograd and JAX; check every gradient "
-            "against the baseline, measure W1 peak memory, write a table, JSON and a chart."
-        ),
+        description="Time a full training step (forward, backward, update) of the course's "
+        "networks with tinygrad_dl (eager and tg.compile), the course's NumPy formulas (ratio "
+        "1.0), lean hand-written NumPy, PyTorch, HIPS autograd and JAX; check every gradient "
+        "against the baseline, measure W1 peak memory, write a table, JSON and a chart.",
     )
-    parser.add_argument("--quick", action="store_true", help="fewer rounds: under 2 minutes")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="threads for BLAS and every peer (default 1; 0: the libraries' own)",
-    )
-    parser.add_argument(
-        "--workloads",
-        default=",".join(workloads.GROUPS),
-        help=f"groups or keys, comma-separated (keys: {','.join(workloads.KEYS)})",
-    )
-    parser.add_argument(
-        "--impls",
-        default=",".join(NAMES),
-        help=f"implementations (the baseline is always in): {','.join(NAMES)}",
-    )
-    parser.add_argument(
-        "--no-memory",
-        action="store_true",
-        help="skip the memory measurement and the rows beside the steps",
-    )
-    parser.add_argument("--no-plot", action="store_true", help="skip the PNG bar chart")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="output folder")
-    parser.add_argument("--name", default="latest", help="file stem of the outputs")
-    parser.add_argument("--note", default="", help="a line for the report's header")
-    parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)  # smoke test
-    return parser.parse_args(argv)  # fmt: skip
+    # fmt: off
+    option = parser.add_argument
+    option("--quick", action="store_true", help="fewer rounds: under 2 minutes")
+    option("--threads", type=int, default=1,
+           help="threads for BLAS and every peer (default 1; 0: the libraries' own)")
+    option("--workloads", default=",".join(workloads.GROUPS),
+           help=f"groups or keys, comma-separated (keys: {','.join(workloads.KEYS)})")
+    option("--impls", default=",".join(NAMES),
+           help=f"implementations (the baseline is always in): {','.join(NAMES)}")
+    option("--no-memory", action="store_true",
+           help="skip the W1 memory measurement")
+    option("--no-plot", action="store_true", help="skip the PNG bar chart")
+    option("--out", type=Path, default=RESULTS, help="output folder")
+    option("--name", default="latest", help="file stem of the outputs")
+    option("--note", default="", help="a line for the report's header")
+    option("--small", action="store_true", help=argparse.SUPPRESS)  # the harness's tests
+    # fmt: on
+    return parser.parse_args(argv)
 
 
 def select_keys(text: str) -> list[str]:
@@ -96,17 +86,29 @@ def select_impls(text: str) -> list[str]:
     return names
 
 
-def run_child(job: list[str], threads: int, memory: bool = False) -> dict | None:
-    """Run ``python -m benchmarks.measure JOB...`` pinned to ``threads``; its JSON or None."""
-    env = machine.thread_env(threads)
+def thread_env(threads: int) -> dict[str, str]:
+    """This process's environment with BLAS, OpenMP and XLA pinned to ``threads`` (0: as is);
+    ``TINYGRAD_DL_BENCH_THREADS`` tells PyTorch's and JAX's set-up the count."""
+    env = dict(os.environ, TINYGRAD_DL_BENCH_THREADS=str(threads))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    if memory:  # glibc keeps freed arrays resident after its threshold grows: fix it
+    if threads > 0:
+        env.update({name: str(threads) for name in THREAD_VARS})
+        extra = "--xla_cpu_multi_thread_eigen=false " if threads == 1 else ""
+        xla = f"{env.get('XLA_FLAGS', '')} {extra}intra_op_parallelism_threads={threads}"
+        env["XLA_FLAGS"] = xla.strip()
+    return env
+
+
+def run_child(job: dict, threads: int) -> dict | None:
+    """Run a :mod:`benchmarks.measure` job in a process pinned to ``threads``; its JSON or None."""
+    env = thread_env(threads)
+    if job["job"] == "memory":  # glibc keeps freed arrays resident after its threshold grows
         env["MALLOC_MMAP_THRESHOLD_"] = "131072"
     with tempfile.TemporaryDirectory(prefix="tinygrad_dl_bench_") as folder:
         output = Path(folder) / "result.json"
-        command = [sys.executable, "-m", "benchmarks.measure", *job, "--json", str(output)]
-        completed = subprocess.run(command, env=env, cwd=ROOT, check=False)
-        if completed.returncode != 0 or not output.exists():
+        command = [sys.executable, "-m", "benchmarks.measure", json.dumps(job), str(output)]
+        if subprocess.run(command, env=env, cwd=ROOT, check=False).returncode or not (
+                output.exists()):  # fmt: skip
             return None
         return json.loads(output.read_text(encoding="utf-8"))
 
@@ -121,57 +123,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     mode = "smoke" if args.small else ("quick" if args.quick else "full")
-    common = ["--mode", mode] + (["--small"] if args.small else [])
-    started = time.perf_counter()
-    headers, results, memory = [], [], []
+    started, headers, results, memory = time.perf_counter(), [], [], []
+    failed = {"status": "error", "reason": "the measuring process failed (see above)"}
+
+    def child(what: str, job: str, keys: list[str], impls: list[str]) -> dict | None:
+        print(f"bench: {what} ...", file=sys.stderr, flush=True)
+        spec = {"job": job, "keys": keys, "impls": impls, "mode": mode, "small": args.small}
+        payload = run_child(spec, args.threads)
+        if payload:
+            headers.append(payload["header"])
+        return payload
+
     for group in workloads.GROUPS:
         group_keys = [key for key in keys if key.startswith(group)]
-        if not group_keys:
-            continue
-        print(f"bench: {group} ({', '.join(group_keys)}) ...", file=sys.stderr, flush=True)
-        job = ["time", "--keys", ",".join(group_keys), "--impls", ",".join(names), *common]
-        payload = run_child(job, args.threads)
-        if payload is None:
-            failed = {"status": "error", "reason": "the measuring process failed (see above)"}
-            results += [{"key": key, "title": key, "kind": "", "n_ops": 0,
-                         "results": {n: {"label": LABELS[n], **failed} for n in names}}
-                        for key in group_keys]  # fmt: skip
-            continue
-        headers.append(payload["header"])
-        results += payload["workloads"]
+        if group_keys:
+            payload = child(f"{group} ({', '.join(group_keys)})", "time", group_keys, names)
+            results += payload["workloads"] if payload else [
+                {"key": key, "title": key, "kind": "", "n_ops": 0,
+                 "results": {n: {"label": LABELS[n], **failed} for n in names}}
+                for key in group_keys]  # fmt: skip
     if not args.no_memory and "W1-float64" in keys:
-        print("bench: memory (W1 float64), one process each ...", file=sys.stderr, flush=True)
         for name in names:
-            job = ["memory", "--keys", "W1-float64", "--impls", name, *common]
-            payload = run_child(job, args.threads, memory=True)
-            if payload is None:
-                memory.append({"impl": name, "label": LABELS[name], "status": "error",
-                               "reason": "the measuring process failed"})  # fmt: skip
-                continue
-            headers.append(payload["header"])
-            memory += payload["memory"]
-    beside: list[dict] = []
-    if not args.no_memory:
-        print("bench: beside the steps (conv2d, in-place changes) ...", file=sys.stderr, flush=True)
-        payload = run_child(["beside", "--keys", "-", "--impls", "-", *common], args.threads)
-        if payload is not None:
-            headers.append(payload["header"])
-            beside = payload["beside"]
+            payload = child(f"memory (W1 float64), {name}", "memory", ["W1-float64"], [name])
+            memory += payload["memory"] if payload else [
+                {"impl": name, "label": LABELS[name], **failed}]  # fmt: skip
     result = {
-        "schema": 2,
+        "schema": 3,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": shlex.join(["python", "-m", "tinygrad_dl", "bench", *argv]),
-        "mode": mode,
-        "threads": args.threads,
-        "note": args.note,
-        "header": report.merge_headers(headers),
-        "workloads": results,
-        "memory": memory,
-        "beside": beside,
-        "memory_method": MEMORY_METHOD,
-        "elapsed_s": time.perf_counter() - started,
-        "git": _git_state(),
-    }
+        "mode": mode, "threads": args.threads, "note": args.note,
+        "header": headers[0] if headers else {},
+        "workloads": results, "memory": memory, "memory_method": MEMORY_METHOD,
+        "elapsed_s": time.perf_counter() - started, "git": _git_state(),
+    }  # fmt: skip
     result["targets"] = report.targets(result)
     paths = report.write_all(result, args.out, args.name, plot=not args.no_plot)
     print(report.markdown(result))
@@ -183,14 +167,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _git_state() -> str:
     """The checkout's commit, and whether tracked files differ from it (empty outside git)."""
-
-    def git(*command: str) -> str:
-        done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip()
-
     try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no")
+        commit, changed = (
+            subprocess.run(
+                ["git", *command], cwd=ROOT, capture_output=True, text=True
+            ).stdout.strip()
+            for command in (
+                ["rev-parse", "--short", "HEAD"],
+                ["status", "--porcelain", "--untracked-files=no"],
+            )
+        )
     except OSError:
         return ""
     return f"commit {commit}" + (" with uncommitted changes" if changed else "") if commit else ""
