@@ -39,6 +39,12 @@ Limits, stated rather than hidden: Python side effects in the function (printing
 a list, ``scheduler.step()``) happen on tracing calls only; indexing a plain array with a traced
 index array, or NumPy functions that neither dispatch nor appear in this module, are not seen.
 Gradients of arguments are handed out fresh each call, not accumulated.
+
+Threads. The tracer belongs to the thread that traces: while it traces, the NumPy functions and
+methods it wraps pass other threads' calls straight through, so eager code (and other traces)
+may run in other threads meanwhile. A trace swaps the arrays of the tensors it reaches for
+traced views, so tracing a tensor another thread is tracing at that moment is refused; calls of
+one compiled function from several threads take turns, since its replays share buffers.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -120,7 +127,19 @@ def _refuse(what: str) -> CompileError:
 # ---------------------------------------------------------------------------------------------
 # The traced array: an ndarray view whose every operation reports to the active tracer.
 
-_active: _Tracer | None = None
+
+class _ThreadState(threading.local):
+    """The tracer of this thread's traced call, if any.
+
+    Per thread: while one thread traces, the NumPy functions and methods below stay patched for
+    the whole process, and another thread running eager code meanwhile must pass straight
+    through them (nothing of its work recorded, nothing refused).
+    """
+
+    tracer: _Tracer | None = None
+
+
+_state = _ThreadState()
 
 
 _view = np.ndarray.view  # the base class's: _Traced records its own ``view``
@@ -148,20 +167,23 @@ class _Traced(np.ndarray):
     """An ndarray view that records the operations done on it while a trace is active."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return _untraced(getattr(ufunc, method), inputs, kwargs)
-        return _active.ufunc(ufunc, method, inputs, kwargs)
+        return tracer.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return _untraced(func, args, kwargs)
-        return _active.call(func, args, kwargs)
+        return tracer.call(func, args, kwargs)
 
     @property
     def base(self):
         # What the handle stands for answers: a buffer is not a view, though its handle is one
         # (the engine refuses in-place changes of views, and must not refuse them in a trace).
-        entry = None if _active is None else _active.handles.get(id(self))
+        tracer = _state.tracer
+        entry = None if tracer is None else tracer.handles.get(id(self))
         return _BASE(self) if entry is None else entry[0].base
 
     @property
@@ -173,9 +195,10 @@ class _Traced(np.ndarray):
         return self.swapaxes(-1, -2)
 
     def _read(self, what: str, convert: Callable) -> Any:
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return convert(_plain(self))
-        return _active.read(self, what, convert)
+        return tracer.read(self, what, convert)
 
     def __bool__(self) -> bool:
         return self._read("bool()", bool)
@@ -206,9 +229,10 @@ def _method_call(name: str) -> Callable:
 
 def _traced_method(name: str, call: Callable) -> Callable:
     def method(self, *args, **kwargs):
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return getattr(_plain(self), name)(*_unwrap_any(args), **kwargs)
-        return _active.call(call, (self, *args), kwargs)
+        return tracer.call(call, (self, *args), kwargs)
 
     method.__name__ = name
     return method
@@ -257,12 +281,11 @@ def _flatten(value: Any):
 def _outside(function: Callable, *args: Any, **kwargs: Any) -> Any:
     """Run a recorded call on plain arrays with the tracer off: NumPy's own Python code (np.pad,
     a generator's draw) makes its arrays with ``np.empty``, which must not be traced as ours."""
-    global _active
-    tracer, _active = _active, None
+    tracer, _state.tracer = _state.tracer, None
     try:
         return function(*args, **kwargs)
     finally:
-        _active = tracer
+        _state.tracer = tracer
 
 
 class _Defer(Exception):
@@ -579,7 +602,6 @@ class _Tracer:
 
     def host_call(self, function: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
         """``optimizer.step()``/``zero_grad()``: replay calls it, reading its numbers afresh."""
-        global _active
         self.sync_grads()
         self.lines.append(
             f"{self.constant(function)}({self.constant(owner)}, *{self.constant(args)}, "
@@ -590,11 +612,11 @@ class _Tracer:
             # Every gradient is set to None before anything reads one: whether a parameter had
             # a .grad when the call began cannot change what the call computes.
             self.cleared_first = {id(p) for group in owner.param_groups for p in group["params"]}
-        _active = None  # its own NumPy calls are not recorded: replay runs the call itself
+        _state.tracer = None  # its own NumPy calls are not recorded: replay runs the call itself
         try:
             return function(owner, *args, **kwargs)
         finally:
-            _active = self
+            _state.tracer = self
 
     def forward_copies(self, visible: set[int]) -> None:
         """Let a copy's source be computed straight into the copy when nothing else uses it.
@@ -691,7 +713,7 @@ class _Tracer:
 def _through_tracer(original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(a, *args, **kwargs):
-        tracer = _active
+        tracer = _state.tracer
         if tracer is not None and any(isinstance(v, _Traced) for v in _flatten(a)):
             return tracer.call(original, (a, *args), kwargs)
         return original(a, *args, **kwargs)
@@ -702,7 +724,7 @@ def _through_tracer(original: Callable) -> Callable:
 def _creating(original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
-        tracer = _active
+        tracer = _state.tracer
         if tracer is None or any(isinstance(v, _Traced) for v in _flatten(args)):
             return original(*args, **kwargs)  # a traced argument: it dispatches to the tracer
         return tracer.created(_outside(original, *args, **kwargs), original, args, kwargs)
@@ -718,15 +740,16 @@ class _RecordedRandom:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._generator, name)
-        if not callable(attribute) or _active is None:
+        tracer = _state.tracer
+        if not callable(attribute) or tracer is None:
             return attribute
-        return lambda *args, **kwargs: _active.random(self._generator, name, args, kwargs)
+        return lambda *args, **kwargs: tracer.random(self._generator, name, args, kwargs)
 
 
 def _host(original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(self, *args, **kwargs):
-        tracer = _active
+        tracer = _state.tracer
         if tracer is None:
             return original(self, *args, **kwargs)
         return tracer.host_call(original, self, args, kwargs)
@@ -738,7 +761,7 @@ def _refusing(name: str, original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(self, *args, **kwargs):
         if (
-            _active is not None
+            _state.tracer is not None
             and isinstance(self.data, _Traced)
             and not os.path.abspath(sys._getframe(1).f_code.co_filename).startswith(_PACKAGE_DIR)
         ):
@@ -748,12 +771,27 @@ def _refusing(name: str, original: Callable) -> Callable:
     return wrapper
 
 
-def _scheduler_step(self, *args, **kwargs):
-    raise CompileError(
-        f"tg.compile: {type(self).__name__}.step() at {_user_site()} inside a compiled function "
-        f"would run only when the function is traced; call it outside (once per epoch), the "
-        f"compiled step reads the optimiser's lr on every call"
-    )
+def _refusing_scheduler_step(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        if _state.tracer is None:  # another thread's eager loop, or no trace in this thread
+            return original(self, *args, **kwargs)
+        raise CompileError(
+            f"tg.compile: {type(self).__name__}.step() at {_user_site()} inside a compiled "
+            f"function would run only when the function is traced; call it outside (once per "
+            f"epoch), the compiled step reads the optimiser's lr on every call"
+        )
+
+    return wrapper
+
+
+def _recording_rng(resolve: Callable) -> Callable:
+    @functools.wraps(resolve)
+    def wrapper(rng=None):
+        generator = resolve(rng)
+        return generator if _state.tracer is None else _RecordedRandom(generator)
+
+    return wrapper
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -766,42 +804,60 @@ def _subclasses(cls: type) -> list[type]:
 
 
 class _Patches:
-    """Install the wrappers above for the duration of one traced call."""
+    """Install the wrappers above while at least one thread traces.
+
+    The wrappers are process-wide but act only in a thread whose ``_state.tracer`` is set;
+    elsewhere they call what they wrap. Traces in several threads at once share one
+    installation: the first to begin installs, the last to end restores the originals.
+    """
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved: list[tuple[Any, str, Any]] = []
 
     def __enter__(self) -> None:
+        with _Patches._lock:
+            if _Patches._users == 0:
+                _Patches._saved = []
+                self._install()
+            _Patches._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with _Patches._lock:
+            _Patches._users -= 1
+            if _Patches._users == 0:
+                for owner, name, value in reversed(_Patches._saved):
+                    if value is _MISSING:
+                        delattr(owner, name)
+                    else:
+                        setattr(owner, name, value)
+
+    @staticmethod
+    def _install() -> None:
         from . import optim
         from .nn import functional
 
-        self.saved: list[tuple[Any, str, Any]] = []
+        def patch(owner: Any, name: str, value: Any) -> None:
+            _Patches._saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+            setattr(owner, name, value)
+
         for name in ("asarray", "asanyarray", "array", "ascontiguousarray"):
-            self._set(np, name, _through_tracer(getattr(np, name)))
+            patch(np, name, _through_tracer(getattr(np, name)))
         for function in _CREATIONS:
-            self._set(np, function.__name__, _creating(function))
-        resolve = functional.resolve_rng
-        self._set(functional, "resolve_rng", lambda rng=None: _RecordedRandom(resolve(rng)))
+            patch(np, function.__name__, _creating(function))
+        patch(functional, "resolve_rng", _recording_rng(functional.resolve_rng))
         for cls in _subclasses(optim.Optimizer):
             for name in ("step", "zero_grad"):
                 if name in cls.__dict__:
-                    self._set(cls, name, _host(cls.__dict__[name]))
+                    patch(cls, name, _host(cls.__dict__[name]))
         for cls in _subclasses(optim.LRScheduler):
             if "step" in cls.__dict__:
-                self._set(cls, "step", _scheduler_step)
+                patch(cls, "step", _refusing_scheduler_step(cls.__dict__["step"]))
         for name, what in (("numpy", ".numpy()"), ("item", ".item()"), ("tolist", ".tolist()"),
                            ("__float__", "float()"), ("__int__", "int()"),
                            ("__bool__", "bool() (an if or while on a Tensor)"),
                            ("__index__", "a Tensor used as an index")):  # fmt: skip
-            self._set(Tensor, name, _refusing(what, getattr(Tensor, name)))
-
-    def _set(self, owner: Any, name: str, value: Any) -> None:
-        self.saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
-        setattr(owner, name, value)
-
-    def __exit__(self, *exc: object) -> None:
-        for owner, name, value in reversed(self.saved):
-            if value is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, value)
+            patch(Tensor, name, _refusing(what, getattr(Tensor, name)))
 
 
 _MISSING = object()
@@ -960,6 +1016,7 @@ class CompiledFunction:
         # True once a trace showed the function clears every .grad first (optimizer.zero_grad()):
         # then whether a parameter has a .grad on entry is not part of the guards.
         self.grads_cleared = False
+        self._lock = threading.RLock()
 
     def _key(self, args: tuple) -> tuple:
         return (
@@ -974,20 +1031,23 @@ class CompiledFunction:
         )
 
     def __call__(self, *args: Any) -> Any:
-        # The latest trace checks its own guards first (inlined in its code, cheap); only when
-        # one fails is the full key computed and the cache searched.
-        if self._last is not None:
-            result = self._last(args)
-            if result is not _MISS:
-                return result
-        key = self._key(args)
-        program = self.programs.get(key)
-        if program is not None:
-            self._last = program
-            result = program(args)
-            if result is not _MISS:
-                return result
-        return self._trace(args, key)
+        # One call at a time: replays of one function share its buffers, so calls from two
+        # threads take turns (re-entrant, so a call inside the trace meets its clear error).
+        with self._lock:
+            # The latest trace checks its own guards first (inlined in its code, cheap); only
+            # when one fails is the full key computed and the cache searched.
+            if self._last is not None:
+                result = self._last(args)
+                if result is not _MISS:
+                    return result
+            key = self._key(args)
+            program = self.programs.get(key)
+            if program is not None:
+                self._last = program
+                result = program(args)
+                if result is not _MISS:
+                    return result
+            return self._trace(args, key)
 
     def _guards(
         self, tracer: _Tracer, args: tuple, entry_grads: list, grad_mode: bool, training: list
@@ -1037,13 +1097,21 @@ class CompiledFunction:
             _LOG.info(message)
             if self.explain:
                 print(message, file=sys.stderr)
-        global _active
-        if _active is not None:
+        if _state.tracer is not None:
             raise CompileError("tg.compile: a compiled function called inside another's trace")
         if any(_backend.foreign(t.data) for t in (*args, *self.params) if isinstance(t, Tensor)):
             # The tracer records NumPy calls; on CuPy and other libraries the step runs eagerly
             # (benchmarks/gpu_check.py replays a GPU step as a CUDA graph instead).
             return self.function(*args)
+        held = [t for t in (*args, *self.params, *self.constants) if isinstance(t, Tensor)]
+        held += [p.grad for p in self.params if p.grad is not None]
+        for tensor in held:
+            if isinstance(tensor.data, _Traced):  # swapped by a trace running in another thread
+                raise CompileError(
+                    f"tg.compile: {self.__name__} reaches a tensor (shape {tensor.data.shape}) "
+                    f"that another thread's compiled call is tracing right now; trace functions "
+                    f"that share tensors one thread at a time, or give each thread its own"
+                )
         tracer = _Tracer(self.params)
         swapped: list[tuple[Tensor, np.ndarray]] = []
         entry_grads = [p.grad is not None for p in self.params]
@@ -1074,7 +1142,7 @@ class CompiledFunction:
             tracer.state.add(id(_root(swapped[-1][1])))
         try:
             with _Patches():
-                _active = tracer
+                _state.tracer = tracer
                 try:
                     before = _python_state(self.modules)
                     result = self.function(*traced_args)
@@ -1082,7 +1150,7 @@ class CompiledFunction:
                     tracer.sync_grads()
                     returned = self._outputs(tracer, result)
                 finally:
-                    _active = None
+                    _state.tracer = None
         finally:
             for tensor, data in reversed(swapped):
                 tensor.data = data
