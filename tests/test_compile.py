@@ -987,3 +987,63 @@ def test_tracing_a_tensor_another_thread_is_tracing_is_refused_clearly():
         release.set()
         worker.join(30)
     assert type(model.weight.data) is np.ndarray  # the other trace handed the array back
+
+
+# -- layouts: a matmul result written column-major when that is faster -------------------------
+
+
+def _replay_arrays(compiled) -> list[np.ndarray]:
+    return [v for v in compiled._last.__globals__.values() if isinstance(v, np.ndarray)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_matmul_result_written_column_major_replays_the_eager_bits(monkeypatch, dtype):
+    """Forced to prefer the transposed layout, replay writes ``dW = dZ A^T`` column-major
+    (its users are the elementwise update) and still gives eager's bits over 100 steps; the
+    forward's ``Z = W X``, which a reduction reads, stays row-major."""
+    monkeypatch.setattr(sys.modules["tinygrad_dl.compile"], "_LAYOUT_GAIN", float("inf"))
+    X = np.random.default_rng(12).standard_normal((40, 50)).astype(dtype)
+    start = np.random.default_rng(13).standard_normal((3, 40)).astype(dtype) * 0.1
+
+    def make():
+        w = tg.Tensor(start.copy(), requires_grad=True)
+
+        def step(x):
+            loss = ((w @ x).tanh() ** 2).sum()
+            loss.backward()
+            w.data -= 0.05 * w.grad.data
+            w.grad = None
+            return loss
+
+        return w, step
+
+    (w_eager, eager), (w_compiled, step) = make(), make()
+    compiled = tg.compile(step)
+    batches = [tg.Tensor(X * (1 + 0.01 * i)) for i in range(STEPS)]
+    _assert_same([eager(x) for x in batches], [compiled(x) for x in batches], f"{dtype} losses")
+    _assert_same([w_eager], [w_compiled], f"{dtype} weights")
+    arrays = _replay_arrays(compiled)
+    gradients = [a for a in arrays if a.shape == (3, 40) and a is not w_compiled.data]
+    assert gradients and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in gradients)
+    assert all(a.flags.c_contiguous for a in arrays if a.shape == (3, 50))
+
+
+def test_a_matmul_result_a_reduction_reads_keeps_its_layout(monkeypatch):
+    """A reduction's (and a matmul's) bits depend on their operand's layout: a buffer such an
+    op reads is never transposed, however fast that would be."""
+    monkeypatch.setattr(sys.modules["tinygrad_dl.compile"], "_LAYOUT_GAIN", float("inf"))
+    w = tg.Tensor(np.linspace(-1, 1, 120).reshape(3, 40), requires_grad=True)
+
+    def step(x):
+        loss = (w @ x).sum()  # Z is read by the sum only
+        loss.backward()
+        gradient_norm = (w.grad * w.grad).sum()  # dW read by a reduction too
+        w.grad = None
+        return loss + gradient_norm
+
+    compiled = tg.compile(step)
+    x = tg.Tensor(np.linspace(0, 1, 2000).reshape(40, 50))
+    compiled(x)
+    compiled(x)
+    arrays = [a for a in _replay_arrays(compiled) if a.ndim == 2 and min(a.shape) > 1]
+    assert arrays and all(a.flags.c_contiguous for a in arrays), [a.strides for a in arrays]

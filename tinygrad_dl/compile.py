@@ -56,6 +56,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -304,6 +305,8 @@ def _guard_failed(site: str) -> None:
 # Keyword arguments NumPy's methods pass on with their default values: replay leaves them out.
 _DEFAULTS = (("where", True), ("dtype", None), ("keepdims", False), ("initial", np._NoValue))
 _MISS = object()  # what a replay returns when the call does not match its trace's guards
+_LAYOUT_GAIN = 0.85  # a transposed matmul result is kept when it takes under 0.85x the time
+_LAYOUT_RUNS = 3  # timed runs of each layout (the best counts: the machine may be busy)
 
 
 def _fresh(array: np.ndarray) -> Tensor:
@@ -337,6 +340,10 @@ class _Tracer:
         self.copies: list[tuple[int, np.ndarray, np.ndarray]] = []  # (line, copy, source)
         # Elementwise calls that made a buffer: (line, buffer, its name, input arrays).
         self.elementwise: list[tuple[int, np.ndarray, str, list[np.ndarray]]] = []
+        # For choose_layouts: lines of elementwise ufunc calls (their bits do not depend on the
+        # layout of their operands), and matmuls that made a 2-D buffer (line, buffer, inputs).
+        self.layout_blind: set[int] = set()
+        self.matmuls: list[tuple[int, np.ndarray, list[np.ndarray]]] = []
         # Arrays made during the trace by np.zeros & co.: replay refills one (at the line where
         # it was made) only when something writes into it, else it is a constant.
         self.fresh: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, refill statement)
@@ -429,6 +436,8 @@ class _Tracer:
             _outside(function, *plains, **plain_kwargs)
             self.lines.append(f"{name}({text})")
             return None
+        if method == "__call__" and ufunc.signature is None:  # layout-blind: see choose_layouts
+            self.layout_blind.add(len(self.lines))
         if out is not None:  # in place: replay writes into the same (or the same view of) memory
             outs = out if isinstance(out, tuple) else (out,)
             out_text, out_plains = self.expression(tuple(outs))
@@ -446,6 +455,8 @@ class _Tracer:
             if method == "__call__":
                 sources = [p for p in plains if isinstance(p, np.ndarray)]
                 self.elementwise.append((len(self.lines), buffers[0], names[0], sources))
+                if ufunc is np.matmul and buffers[0].ndim == 2 and buffers[0].dtype.kind == "f":
+                    self.matmuls.append((len(self.lines), buffers[0], sources))
         self.lines.append(f"{name}({text}, out=({''.join(n + ', ' for n in names)}))")
         handles = tuple(self.handle(b, None) for b in buffers)
         return handles if isinstance(result, tuple) else handles[0]
@@ -682,6 +693,82 @@ class _Tracer:
         # The replaced buffers (and the trace's views of them) are no longer needed: let go.
         self.keep = [k for k in self.keep if not (isinstance(k, np.ndarray)
                                                   and id(_root(_plain(k))) in memory)]  # fmt: skip
+
+    def choose_layouts(self, visible: set[int], returned: str) -> None:
+        """Let a matmul write its result transposed in memory when that is measured faster.
+
+        ``dW^[1] = dZ^[1] A^[0]^T`` with a wide ``A^[0] = X`` runs through BLAS faster in
+        float32 when written column-major (OpenBLAS then packs ``X`` in its cheap direction),
+        and gives the same bits. A buffer qualifies when no one outside replay sees it and
+        every line that uses it is an elementwise ufunc (whose bits do not depend on layout, as
+        a reduction's or another matmul's can); then both layouts of the matmul and its users
+        are timed on scratch copies, and the transposed one is kept only if its bits equal the
+        row-major result's and it is at least :data:`_LAYOUT_GAIN` faster.
+        """
+        named: dict[int, list[str]] = {}
+        for name, value in self.names.items():
+            if isinstance(value, np.ndarray):
+                named.setdefault(id(_root(value)), []).append(name)
+        local_values = {local: plain for plain, local in self.handles.values() if local}
+        copied = {id(_root(a)) for _, b, c in self.copies for a in (b, c)}
+        for line, buffer, sources in self.matmuls:
+            key = id(buffer)
+            names = named.get(key, [])
+            if (
+                len(sources) != 2 or not buffer.flags.c_contiguous or min(buffer.shape) < 2
+                or key in visible or key in copied or key in self.fresh or key in self.state
+                or not names or any(self.names[n] is not buffer for n in names)
+                or re.search(rf"\b({'|'.join(names)})\b", returned)
+            ):  # fmt: skip
+                continue
+            pattern = re.compile(rf"\b({'|'.join(names)})\b")
+            users = [i for i, text in enumerate(self.lines) if i != line and pattern.search(text)]
+            if (
+                not users or min(users) < line or any(i not in self.layout_blind for i in users)
+                or f"out=({names[0]}, ))" not in self.lines[line]
+            ):  # fmt: skip
+                continue
+            column_major = np.empty(buffer.shape[::-1], buffer.dtype).T
+            with np.errstate(all="ignore"):
+                row_major = np.matmul(*sources)
+                transposed = np.ascontiguousarray(np.matmul(*sources, out=column_major))
+                if row_major.tobytes() != transposed.tobytes():  # bits, -0.0 and NaNs included
+                    continue
+                segment = "\n".join(self.lines[i] for i in [line, *users])
+                runs = [self._scratch_run(segment, local_values, names, layout)
+                        for layout in (buffer, column_major)]  # fmt: skip
+                timings = [float("inf")] * 2
+                for _ in range(_LAYOUT_RUNS):  # interleaved: both see the same machine
+                    for index, run in enumerate(runs):
+                        start = time.perf_counter()
+                        run()
+                        timings[index] = min(timings[index], time.perf_counter() - start)
+            if timings[1] < _LAYOUT_GAIN * timings[0]:
+                for name in names:
+                    self.names[name] = column_major
+                self.keep = [
+                    k for k in self.keep
+                    if not (isinstance(k, np.ndarray) and _root(_plain(k)) is buffer)
+                ]  # fmt: skip
+                self.keep.append(column_major)
+
+    def _scratch_run(
+        self, segment: str, local_values: dict, names: list[str], layout: np.ndarray
+    ) -> Callable[[], None]:
+        """``segment`` writing into scratch copies of the arrays it writes, the buffer laid out
+        as ``layout``: timing it leaves replay's arrays untouched."""
+        scratch: dict[str, Any] = {"np": np}
+        written = set(re.findall(r"\w+", " ".join(re.findall(r"out=\(([^)]*)\)", segment))))
+        for word in set(re.findall(r"\b[a-z]\w*\b", segment)):
+            value = self.names.get(word, local_values.get(word, _MISSING))
+            if word in names:
+                value = np.empty_like(layout, order="K")
+            elif word in written and isinstance(value, np.ndarray):
+                value = np.array(value, order="K", copy=True)
+            if value is not _MISSING:  # a keyword (out=) or a Python name: not ours
+                scratch[word] = value
+        code = builtins.compile(segment, "<tg.compile layout>", "exec")
+        return functools.partial(exec, code, scratch)
 
     def sync_grads(self) -> None:
         """Set each parameter's ``.grad`` in replay as the traced call has it at this point."""
@@ -1162,6 +1249,7 @@ class CompiledFunction:
         tracer.forward_copies(visible)
         tracer.refill_written()
         tracer.reuse_dead_inputs(visible)
+        tracer.choose_layouts(visible, returned)
         tracer.lines = [line for line in tracer.lines if line != "pass"]
         body = "\n".join(tracer.lines)
         if (
