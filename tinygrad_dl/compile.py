@@ -709,7 +709,6 @@ class _Tracer:
         for name, value in self.names.items():
             if isinstance(value, np.ndarray):
                 named.setdefault(id(_root(value)), []).append(name)
-        local_values = {local: plain for plain, local in self.handles.values() if local}
         copied = {id(_root(a)) for _, b, c in self.copies for a in (b, c)}
         for line, buffer, sources in self.matmuls:
             key = id(buffer)
@@ -729,20 +728,10 @@ class _Tracer:
             ):  # fmt: skip
                 continue
             column_major = np.empty(buffer.shape[::-1], buffer.dtype).T
-            with np.errstate(all="ignore"):
-                row_major = np.matmul(*sources)
-                transposed = np.ascontiguousarray(np.matmul(*sources, out=column_major))
-                if row_major.tobytes() != transposed.tobytes():  # bits, -0.0 and NaNs included
-                    continue
-                segment = "\n".join(self.lines[i] for i in [line, *users])
-                runs = [self._scratch_run(segment, local_values, names, layout)
-                        for layout in (buffer, column_major)]  # fmt: skip
-                timings = [float("inf")] * 2
-                for _ in range(_LAYOUT_RUNS):  # interleaved: both see the same machine
-                    for index, run in enumerate(runs):
-                        start = time.perf_counter()
-                        run()
-                        timings[index] = min(timings[index], time.perf_counter() - start)
+            try:
+                timings = self._time_layouts(line, users, sources, names, buffer, column_major)
+            except Exception:  # noqa: BLE001 - a segment that cannot run alone: keep row-major
+                continue
             if timings[1] < _LAYOUT_GAIN * timings[0]:
                 for name in names:
                     self.names[name] = column_major
@@ -751,6 +740,34 @@ class _Tracer:
                     if not (isinstance(k, np.ndarray) and _root(_plain(k)) is buffer)
                 ]  # fmt: skip
                 self.keep.append(column_major)
+
+    def _time_layouts(
+        self,
+        line: int,
+        users: list[int],
+        sources: list[np.ndarray],
+        names: list[str],
+        buffer: np.ndarray,
+        column_major: np.ndarray,
+    ) -> list[float]:
+        """Seconds of the matmul at ``line`` and its users, row-major then column-major (best
+        of :data:`_LAYOUT_RUNS`, interleaved); infinite for column-major when its bits differ."""
+        local_values = {local: plain for plain, local in self.handles.values() if local}
+        with np.errstate(all="ignore"):
+            row_major = np.matmul(*sources)
+            transposed = np.ascontiguousarray(np.matmul(*sources, out=column_major))
+            if row_major.tobytes() != transposed.tobytes():  # bits, -0.0 and NaNs included
+                return [0.0, float("inf")]
+            segment = "\n".join(self.lines[i] for i in [line, *users])
+            runs = [self._scratch_run(segment, local_values, names, layout)
+                    for layout in (buffer, column_major)]  # fmt: skip
+            timings = [float("inf")] * 2
+            for _ in range(_LAYOUT_RUNS):  # interleaved: both see the same machine
+                for index, run in enumerate(runs):
+                    start = time.perf_counter()
+                    run()
+                    timings[index] = min(timings[index], time.perf_counter() - start)
+        return timings
 
     def _scratch_run(
         self, segment: str, local_values: dict, names: list[str], layout: np.ndarray
