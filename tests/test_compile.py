@@ -822,3 +822,228 @@ def test_replay_writes_elementwise_results_into_inputs_it_no_longer_needs(monkey
         runs[reuse] = (losses, w.data.copy(), _arrays_held(step))
     _assert_same(runs[False][0] + [runs[False][1]], runs[True][0] + [runs[True][1]], "reuse")
     assert runs[True][2] < runs[False][2], (runs[True][2], runs[False][2])
+
+
+# -- tracing while other threads run eager code ---------------------------------------------
+
+
+def test_tracing_in_one_thread_leaves_eager_training_in_another_thread_exact():
+    """Thread A traces a compiled step while thread B trains another model eagerly (Dropout,
+    momentum buffers made on B's first step, a scheduler): B's calls are not recorded into A's
+    trace, nor refused, and both end bitwise where each ends when run alone."""
+    import threading
+
+    X, y = _digits_like(seed=6)
+    rng = np.random.default_rng(7)
+    batches = [(tg.Tensor(X[i]), y[i]) for i in (rng.choice(200, 32) for _ in range(12))]
+
+    def setup(seed: int):
+        model = _digits_model(seed)
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return model, optimizer, optim.StepLR(optimizer, step_size=1, gamma=0.9)
+
+    def train_b(model, optimizer, scheduler, losses, started=None, stepped=None):
+        if started is not None:
+            assert started.wait(30), "thread A never began its trace"
+        for x, target in batches:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), target)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            losses.append(loss.data.copy())
+            if stepped is not None:
+                stepped.set()  # a whole eager step ran while A was inside its trace
+
+    def run_a(model, optimizer, compiled: bool, started=None, stepped=None):
+        def step(x, target):
+            if started is not None and not started.is_set():  # only the tracing call runs this
+                started.set()
+                assert stepped.wait(30), "thread B never finished a step during the trace"
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), target)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = tg.compile(step) if compiled else step
+        return [run(x, target).data.copy() for x, target in batches], run
+
+    model_a_alone = setup(3)
+    alone_a, _ = run_a(*model_a_alone[:2], compiled=False)
+    alone_b: list = []
+    model_b_alone = setup(11)
+    train_b(*model_b_alone, alone_b)
+
+    model_a, optimizer_a, _ = setup(3)
+    model_b, optimizer_b, scheduler_b = setup(11)
+    started, stepped = threading.Event(), threading.Event()
+    losses_b: list = []
+    errors: list = []
+
+    def thread_b():
+        try:
+            train_b(model_b, optimizer_b, scheduler_b, losses_b, started, stepped)
+        except BaseException as exc:  # reported below, with the main thread's assertion
+            errors.append(exc)
+            stepped.set()
+
+    worker = threading.Thread(target=thread_b)
+    worker.start()
+    try:
+        losses_a, run = run_a(model_a, optimizer_a, True, started, stepped)
+    finally:
+        started.set()
+        worker.join(60)
+    assert not errors, f"thread B failed while A traced: {errors[0]!r}"
+    assert run.traces == 1
+    _assert_same(alone_a, losses_a, "thread A's compiled losses")
+    _assert_same(list(model_a_alone[0].parameters()), list(model_a.parameters()), "thread A")
+    _assert_same(alone_b, losses_b, "thread B's eager losses")
+    _assert_same(list(model_b_alone[0].parameters()), list(model_b.parameters()), "thread B")
+
+
+def test_two_threads_tracing_at_once_each_replay_their_own_step_exactly():
+    """Two compiled steps traced at the same time in two threads (one trace ends while the
+    other is halfway): each records only its own calls, and matches its eager run bitwise."""
+    import threading
+
+    X, y = _digits_like(seed=8)
+    rng = np.random.default_rng(9)
+    picks = [rng.choice(200, 32) for _ in range(8)]
+    first_tracing, second_tracing, first_done = (threading.Event() for _ in range(3))
+
+    def run(seed: int, compiled: bool, role: str | None = None):
+        model = _digits_model(seed)
+        optimizer = optim.Adam(model.parameters(), lr=1e-3)  # its state is made on a first step
+        tracing = [role is not None]
+
+        def step(x, target):
+            if tracing[0]:  # the tracing call of a threaded run
+                tracing[0] = False
+                if role == "first":  # the first trace ends while the second is halfway
+                    first_tracing.set()
+                    assert second_tracing.wait(30), "the second thread never began its trace"
+                else:
+                    second_tracing.set()
+                    assert first_done.wait(30), "the first thread never finished its trace"
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), target)  # Dropout draws: recorded in the trace
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        call = tg.compile(step) if compiled else step
+        if role == "second":
+            assert first_tracing.wait(30), "the first thread never began its trace"
+        losses = []  # each thread its own input tensors: a traced call swaps their arrays
+        for index, (x, target) in enumerate((tg.Tensor(X[i]), y[i]) for i in picks):
+            losses.append(call(x, target).data.copy())
+            if index == 0 and role == "first":
+                first_done.set()
+        return losses, list(model.parameters())
+
+    expected = {seed: run(seed, compiled=False) for seed in (21, 22)}
+    results, errors = {}, []
+
+    def worker(seed: int, role: str) -> None:
+        try:
+            results[seed] = run(seed, True, role)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+            for event in (first_tracing, second_tracing, first_done):
+                event.set()
+
+    threads = [threading.Thread(target=worker, args=a) for a in ((21, "first"), (22, "second"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, f"a tracing thread failed: {errors[0]!r}"
+    for seed in (21, 22):
+        _assert_same(expected[seed][0], results[seed][0], f"thread {seed}'s losses")
+        _assert_same(expected[seed][1], results[seed][1], f"thread {seed}'s parameters")
+
+
+def test_tracing_a_tensor_another_thread_is_tracing_is_refused_clearly():
+    import threading
+
+    model, step = _linear_setup()
+    inside, release = threading.Event(), threading.Event()
+
+    def holding(x, y):
+        inside.set()
+        assert release.wait(30), "the main thread never released the trace"
+        return step(x, y)
+
+    x, y = tg.Tensor(np.ones((4, 3))), tg.Tensor(np.zeros((4, 1)))
+    worker = threading.Thread(target=tg.compile(holding), args=(x, y))
+    worker.start()
+    try:
+        assert inside.wait(30)
+        with pytest.raises(tg.CompileError, match=r"another thread's compiled call is tracing"):
+            tg.compile(step)(tg.Tensor(np.ones((4, 3))), tg.Tensor(np.zeros((4, 1))))
+    finally:
+        release.set()
+        worker.join(30)
+    assert type(model.weight.data) is np.ndarray  # the other trace handed the array back
+
+
+# -- layouts: a matmul result written column-major when that is faster -------------------------
+
+
+def _replay_arrays(compiled) -> list[np.ndarray]:
+    return [v for v in compiled._last.__globals__.values() if isinstance(v, np.ndarray)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_matmul_result_written_column_major_replays_the_eager_bits(monkeypatch, dtype):
+    """Forced to prefer the transposed layout, replay writes ``dW = dZ A^T`` column-major
+    (its users are the elementwise update) and still gives eager's bits over 100 steps; the
+    forward's ``Z = W X``, which a reduction reads, stays row-major."""
+    monkeypatch.setattr(sys.modules["tinygrad_dl.compile"], "_LAYOUT_GAIN", float("inf"))
+    X = np.random.default_rng(12).standard_normal((40, 50)).astype(dtype)
+    start = np.random.default_rng(13).standard_normal((3, 40)).astype(dtype) * 0.1
+
+    def make():
+        w = tg.Tensor(start.copy(), requires_grad=True)
+
+        def step(x):
+            loss = ((w @ x).tanh() ** 2).sum()
+            loss.backward()
+            w.data -= 0.05 * w.grad.data
+            w.grad = None
+            return loss
+
+        return w, step
+
+    (w_eager, eager), (w_compiled, step) = make(), make()
+    compiled = tg.compile(step)
+    batches = [tg.Tensor(X * (1 + 0.01 * i)) for i in range(STEPS)]
+    _assert_same([eager(x) for x in batches], [compiled(x) for x in batches], f"{dtype} losses")
+    _assert_same([w_eager], [w_compiled], f"{dtype} weights")
+    arrays = _replay_arrays(compiled)
+    gradients = [a for a in arrays if a.shape == (3, 40) and a is not w_compiled.data]
+    assert gradients and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in gradients)
+    assert all(a.flags.c_contiguous for a in arrays if a.shape == (3, 50))
+
+
+def test_a_matmul_result_a_reduction_reads_keeps_its_layout(monkeypatch):
+    """A reduction's (and a matmul's) bits depend on their operand's layout: a buffer such an
+    op reads is never transposed, however fast that would be."""
+    monkeypatch.setattr(sys.modules["tinygrad_dl.compile"], "_LAYOUT_GAIN", float("inf"))
+    w = tg.Tensor(np.linspace(-1, 1, 120).reshape(3, 40), requires_grad=True)
+
+    def step(x):
+        loss = (w @ x).sum()  # Z is read by the sum only
+        loss.backward()
+        gradient_norm = (w.grad * w.grad).sum()  # dW read by a reduction too
+        w.grad = None
+        return loss + gradient_norm
+
+    compiled = tg.compile(step)
+    x = tg.Tensor(np.linspace(0, 1, 2000).reshape(40, 50))
+    compiled(x)
+    compiled(x)
+    arrays = [a for a in _replay_arrays(compiled) if a.ndim == 2 and min(a.shape) > 1]
+    assert arrays and all(a.flags.c_contiguous for a in arrays), [a.strides for a in arrays]

@@ -39,6 +39,12 @@ Limits, stated rather than hidden: Python side effects in the function (printing
 a list, ``scheduler.step()``) happen on tracing calls only; indexing a plain array with a traced
 index array, or NumPy functions that neither dispatch nor appear in this module, are not seen.
 Gradients of arguments are handed out fresh each call, not accumulated.
+
+Threads. The tracer belongs to the thread that traces: while it traces, the NumPy functions and
+methods it wraps pass other threads' calls straight through, so eager code (and other traces)
+may run in other threads meanwhile. A trace swaps the arrays of the tensors it reaches for
+traced views, so tracing a tensor another thread is tracing at that moment is refused; calls of
+one compiled function from several threads take turns, since its replays share buffers.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ import logging
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -120,7 +128,19 @@ def _refuse(what: str) -> CompileError:
 # ---------------------------------------------------------------------------------------------
 # The traced array: an ndarray view whose every operation reports to the active tracer.
 
-_active: _Tracer | None = None
+
+class _ThreadState(threading.local):
+    """The tracer of this thread's traced call, if any.
+
+    Per thread: while one thread traces, the NumPy functions and methods below stay patched for
+    the whole process, and another thread running eager code meanwhile must pass straight
+    through them (nothing of its work recorded, nothing refused).
+    """
+
+    tracer: _Tracer | None = None
+
+
+_state = _ThreadState()
 
 
 _view = np.ndarray.view  # the base class's: _Traced records its own ``view``
@@ -148,20 +168,23 @@ class _Traced(np.ndarray):
     """An ndarray view that records the operations done on it while a trace is active."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return _untraced(getattr(ufunc, method), inputs, kwargs)
-        return _active.ufunc(ufunc, method, inputs, kwargs)
+        return tracer.ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return _untraced(func, args, kwargs)
-        return _active.call(func, args, kwargs)
+        return tracer.call(func, args, kwargs)
 
     @property
     def base(self):
         # What the handle stands for answers: a buffer is not a view, though its handle is one
         # (the engine refuses in-place changes of views, and must not refuse them in a trace).
-        entry = None if _active is None else _active.handles.get(id(self))
+        tracer = _state.tracer
+        entry = None if tracer is None else tracer.handles.get(id(self))
         return _BASE(self) if entry is None else entry[0].base
 
     @property
@@ -173,9 +196,10 @@ class _Traced(np.ndarray):
         return self.swapaxes(-1, -2)
 
     def _read(self, what: str, convert: Callable) -> Any:
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return convert(_plain(self))
-        return _active.read(self, what, convert)
+        return tracer.read(self, what, convert)
 
     def __bool__(self) -> bool:
         return self._read("bool()", bool)
@@ -206,9 +230,10 @@ def _method_call(name: str) -> Callable:
 
 def _traced_method(name: str, call: Callable) -> Callable:
     def method(self, *args, **kwargs):
-        if _active is None:
+        tracer = _state.tracer
+        if tracer is None:
             return getattr(_plain(self), name)(*_unwrap_any(args), **kwargs)
-        return _active.call(call, (self, *args), kwargs)
+        return tracer.call(call, (self, *args), kwargs)
 
     method.__name__ = name
     return method
@@ -257,12 +282,11 @@ def _flatten(value: Any):
 def _outside(function: Callable, *args: Any, **kwargs: Any) -> Any:
     """Run a recorded call on plain arrays with the tracer off: NumPy's own Python code (np.pad,
     a generator's draw) makes its arrays with ``np.empty``, which must not be traced as ours."""
-    global _active
-    tracer, _active = _active, None
+    tracer, _state.tracer = _state.tracer, None
     try:
         return function(*args, **kwargs)
     finally:
-        _active = tracer
+        _state.tracer = tracer
 
 
 class _Defer(Exception):
@@ -281,6 +305,8 @@ def _guard_failed(site: str) -> None:
 # Keyword arguments NumPy's methods pass on with their default values: replay leaves them out.
 _DEFAULTS = (("where", True), ("dtype", None), ("keepdims", False), ("initial", np._NoValue))
 _MISS = object()  # what a replay returns when the call does not match its trace's guards
+_LAYOUT_GAIN = 0.85  # a transposed matmul result is kept when it takes under 0.85x the time
+_LAYOUT_RUNS = 3  # timed runs of each layout (the best counts: the machine may be busy)
 
 
 def _fresh(array: np.ndarray) -> Tensor:
@@ -314,6 +340,10 @@ class _Tracer:
         self.copies: list[tuple[int, np.ndarray, np.ndarray]] = []  # (line, copy, source)
         # Elementwise calls that made a buffer: (line, buffer, its name, input arrays).
         self.elementwise: list[tuple[int, np.ndarray, str, list[np.ndarray]]] = []
+        # For choose_layouts: lines of elementwise ufunc calls (their bits do not depend on the
+        # layout of their operands), and matmuls that made a 2-D buffer (line, buffer, inputs).
+        self.layout_blind: set[int] = set()
+        self.matmuls: list[tuple[int, np.ndarray, list[np.ndarray]]] = []
         # Arrays made during the trace by np.zeros & co.: replay refills one (at the line where
         # it was made) only when something writes into it, else it is a constant.
         self.fresh: dict[int, tuple[int, str]] = {}  # id(buffer) -> (line, refill statement)
@@ -406,6 +436,8 @@ class _Tracer:
             _outside(function, *plains, **plain_kwargs)
             self.lines.append(f"{name}({text})")
             return None
+        if method == "__call__" and ufunc.signature is None:  # layout-blind: see choose_layouts
+            self.layout_blind.add(len(self.lines))
         if out is not None:  # in place: replay writes into the same (or the same view of) memory
             outs = out if isinstance(out, tuple) else (out,)
             out_text, out_plains = self.expression(tuple(outs))
@@ -423,6 +455,8 @@ class _Tracer:
             if method == "__call__":
                 sources = [p for p in plains if isinstance(p, np.ndarray)]
                 self.elementwise.append((len(self.lines), buffers[0], names[0], sources))
+                if ufunc is np.matmul and buffers[0].ndim == 2 and buffers[0].dtype.kind == "f":
+                    self.matmuls.append((len(self.lines), buffers[0], sources))
         self.lines.append(f"{name}({text}, out=({''.join(n + ', ' for n in names)}))")
         handles = tuple(self.handle(b, None) for b in buffers)
         return handles if isinstance(result, tuple) else handles[0]
@@ -579,7 +613,6 @@ class _Tracer:
 
     def host_call(self, function: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
         """``optimizer.step()``/``zero_grad()``: replay calls it, reading its numbers afresh."""
-        global _active
         self.sync_grads()
         self.lines.append(
             f"{self.constant(function)}({self.constant(owner)}, *{self.constant(args)}, "
@@ -590,11 +623,11 @@ class _Tracer:
             # Every gradient is set to None before anything reads one: whether a parameter had
             # a .grad when the call began cannot change what the call computes.
             self.cleared_first = {id(p) for group in owner.param_groups for p in group["params"]}
-        _active = None  # its own NumPy calls are not recorded: replay runs the call itself
+        _state.tracer = None  # its own NumPy calls are not recorded: replay runs the call itself
         try:
             return function(owner, *args, **kwargs)
         finally:
-            _active = self
+            _state.tracer = self
 
     def forward_copies(self, visible: set[int]) -> None:
         """Let a copy's source be computed straight into the copy when nothing else uses it.
@@ -661,6 +694,99 @@ class _Tracer:
         self.keep = [k for k in self.keep if not (isinstance(k, np.ndarray)
                                                   and id(_root(_plain(k))) in memory)]  # fmt: skip
 
+    def choose_layouts(self, visible: set[int], returned: str) -> None:
+        """Let a matmul write its result transposed in memory when that is measured faster.
+
+        ``dW^[1] = dZ^[1] A^[0]^T`` with a wide ``A^[0] = X`` runs through BLAS faster in
+        float32 when written column-major (OpenBLAS then packs ``X`` in its cheap direction),
+        and gives the same bits. A buffer qualifies when no one outside replay sees it and
+        every line that uses it is an elementwise ufunc (whose bits do not depend on layout, as
+        a reduction's or another matmul's can); then both layouts of the matmul and its users
+        are timed on scratch copies, and the transposed one is kept only if its bits equal the
+        row-major result's and it is at least :data:`_LAYOUT_GAIN` faster.
+        """
+        named: dict[int, list[str]] = {}
+        for name, value in self.names.items():
+            if isinstance(value, np.ndarray):
+                named.setdefault(id(_root(value)), []).append(name)
+        copied = {id(_root(a)) for _, b, c in self.copies for a in (b, c)}
+        for line, buffer, sources in self.matmuls:
+            key = id(buffer)
+            names = named.get(key, [])
+            if (
+                len(sources) != 2 or not buffer.flags.c_contiguous or min(buffer.shape) < 2
+                or key in visible or key in copied or key in self.fresh or key in self.state
+                or not names or any(self.names[n] is not buffer for n in names)
+                or re.search(rf"\b({'|'.join(names)})\b", returned)
+            ):  # fmt: skip
+                continue
+            pattern = re.compile(rf"\b({'|'.join(names)})\b")
+            users = [i for i, text in enumerate(self.lines) if i != line and pattern.search(text)]
+            if (
+                not users or min(users) < line or any(i not in self.layout_blind for i in users)
+                or f"out=({names[0]}, ))" not in self.lines[line]
+            ):  # fmt: skip
+                continue
+            column_major = np.empty(buffer.shape[::-1], buffer.dtype).T
+            try:
+                timings = self._time_layouts(line, users, sources, names, buffer, column_major)
+            except Exception:  # noqa: BLE001 - a segment that cannot run alone: keep row-major
+                continue
+            if timings[1] < _LAYOUT_GAIN * timings[0]:
+                for name in names:
+                    self.names[name] = column_major
+                self.keep = [
+                    k for k in self.keep
+                    if not (isinstance(k, np.ndarray) and _root(_plain(k)) is buffer)
+                ]  # fmt: skip
+                self.keep.append(column_major)
+
+    def _time_layouts(
+        self,
+        line: int,
+        users: list[int],
+        sources: list[np.ndarray],
+        names: list[str],
+        buffer: np.ndarray,
+        column_major: np.ndarray,
+    ) -> list[float]:
+        """Seconds of the matmul at ``line`` and its users, row-major then column-major (best
+        of :data:`_LAYOUT_RUNS`, interleaved); infinite for column-major when its bits differ."""
+        local_values = {local: plain for plain, local in self.handles.values() if local}
+        with np.errstate(all="ignore"):
+            row_major = np.matmul(*sources)
+            transposed = np.ascontiguousarray(np.matmul(*sources, out=column_major))
+            if row_major.tobytes() != transposed.tobytes():  # bits, -0.0 and NaNs included
+                return [0.0, float("inf")]
+            segment = "\n".join(self.lines[i] for i in [line, *users])
+            runs = [self._scratch_run(segment, local_values, names, layout)
+                    for layout in (buffer, column_major)]  # fmt: skip
+            timings = [float("inf")] * 2
+            for _ in range(_LAYOUT_RUNS):  # interleaved: both see the same machine
+                for index, run in enumerate(runs):
+                    start = time.perf_counter()
+                    run()
+                    timings[index] = min(timings[index], time.perf_counter() - start)
+        return timings
+
+    def _scratch_run(
+        self, segment: str, local_values: dict, names: list[str], layout: np.ndarray
+    ) -> Callable[[], None]:
+        """``segment`` writing into scratch copies of the arrays it writes, the buffer laid out
+        as ``layout``: timing it leaves replay's arrays untouched."""
+        scratch: dict[str, Any] = {"np": np}
+        written = set(re.findall(r"\w+", " ".join(re.findall(r"out=\(([^)]*)\)", segment))))
+        for word in set(re.findall(r"\b[a-z]\w*\b", segment)):
+            value = self.names.get(word, local_values.get(word, _MISSING))
+            if word in names:
+                value = np.empty_like(layout, order="K")
+            elif word in written and isinstance(value, np.ndarray):
+                value = np.array(value, order="K", copy=True)
+            if value is not _MISSING:  # a keyword (out=) or a Python name: not ours
+                scratch[word] = value
+        code = builtins.compile(segment, "<tg.compile layout>", "exec")
+        return functools.partial(exec, code, scratch)
+
     def sync_grads(self) -> None:
         """Set each parameter's ``.grad`` in replay as the traced call has it at this point."""
         for index, (param, previous) in enumerate(zip(self.params, self.grad_state)):
@@ -691,7 +817,7 @@ class _Tracer:
 def _through_tracer(original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(a, *args, **kwargs):
-        tracer = _active
+        tracer = _state.tracer
         if tracer is not None and any(isinstance(v, _Traced) for v in _flatten(a)):
             return tracer.call(original, (a, *args), kwargs)
         return original(a, *args, **kwargs)
@@ -702,7 +828,7 @@ def _through_tracer(original: Callable) -> Callable:
 def _creating(original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
-        tracer = _active
+        tracer = _state.tracer
         if tracer is None or any(isinstance(v, _Traced) for v in _flatten(args)):
             return original(*args, **kwargs)  # a traced argument: it dispatches to the tracer
         return tracer.created(_outside(original, *args, **kwargs), original, args, kwargs)
@@ -718,15 +844,16 @@ class _RecordedRandom:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._generator, name)
-        if not callable(attribute) or _active is None:
+        tracer = _state.tracer
+        if not callable(attribute) or tracer is None:
             return attribute
-        return lambda *args, **kwargs: _active.random(self._generator, name, args, kwargs)
+        return lambda *args, **kwargs: tracer.random(self._generator, name, args, kwargs)
 
 
 def _host(original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(self, *args, **kwargs):
-        tracer = _active
+        tracer = _state.tracer
         if tracer is None:
             return original(self, *args, **kwargs)
         return tracer.host_call(original, self, args, kwargs)
@@ -738,7 +865,7 @@ def _refusing(name: str, original: Callable) -> Callable:
     @functools.wraps(original)
     def wrapper(self, *args, **kwargs):
         if (
-            _active is not None
+            _state.tracer is not None
             and isinstance(self.data, _Traced)
             and not os.path.abspath(sys._getframe(1).f_code.co_filename).startswith(_PACKAGE_DIR)
         ):
@@ -748,12 +875,27 @@ def _refusing(name: str, original: Callable) -> Callable:
     return wrapper
 
 
-def _scheduler_step(self, *args, **kwargs):
-    raise CompileError(
-        f"tg.compile: {type(self).__name__}.step() at {_user_site()} inside a compiled function "
-        f"would run only when the function is traced; call it outside (once per epoch), the "
-        f"compiled step reads the optimiser's lr on every call"
-    )
+def _refusing_scheduler_step(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        if _state.tracer is None:  # another thread's eager loop, or no trace in this thread
+            return original(self, *args, **kwargs)
+        raise CompileError(
+            f"tg.compile: {type(self).__name__}.step() at {_user_site()} inside a compiled "
+            f"function would run only when the function is traced; call it outside (once per "
+            f"epoch), the compiled step reads the optimiser's lr on every call"
+        )
+
+    return wrapper
+
+
+def _recording_rng(resolve: Callable) -> Callable:
+    @functools.wraps(resolve)
+    def wrapper(rng=None):
+        generator = resolve(rng)
+        return generator if _state.tracer is None else _RecordedRandom(generator)
+
+    return wrapper
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -766,42 +908,60 @@ def _subclasses(cls: type) -> list[type]:
 
 
 class _Patches:
-    """Install the wrappers above for the duration of one traced call."""
+    """Install the wrappers above while at least one thread traces.
+
+    The wrappers are process-wide but act only in a thread whose ``_state.tracer`` is set;
+    elsewhere they call what they wrap. Traces in several threads at once share one
+    installation: the first to begin installs, the last to end restores the originals.
+    """
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved: list[tuple[Any, str, Any]] = []
 
     def __enter__(self) -> None:
+        with _Patches._lock:
+            if _Patches._users == 0:
+                _Patches._saved = []
+                self._install()
+            _Patches._users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with _Patches._lock:
+            _Patches._users -= 1
+            if _Patches._users == 0:
+                for owner, name, value in reversed(_Patches._saved):
+                    if value is _MISSING:
+                        delattr(owner, name)
+                    else:
+                        setattr(owner, name, value)
+
+    @staticmethod
+    def _install() -> None:
         from . import optim
         from .nn import functional
 
-        self.saved: list[tuple[Any, str, Any]] = []
+        def patch(owner: Any, name: str, value: Any) -> None:
+            _Patches._saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+            setattr(owner, name, value)
+
         for name in ("asarray", "asanyarray", "array", "ascontiguousarray"):
-            self._set(np, name, _through_tracer(getattr(np, name)))
+            patch(np, name, _through_tracer(getattr(np, name)))
         for function in _CREATIONS:
-            self._set(np, function.__name__, _creating(function))
-        resolve = functional.resolve_rng
-        self._set(functional, "resolve_rng", lambda rng=None: _RecordedRandom(resolve(rng)))
+            patch(np, function.__name__, _creating(function))
+        patch(functional, "resolve_rng", _recording_rng(functional.resolve_rng))
         for cls in _subclasses(optim.Optimizer):
             for name in ("step", "zero_grad"):
                 if name in cls.__dict__:
-                    self._set(cls, name, _host(cls.__dict__[name]))
+                    patch(cls, name, _host(cls.__dict__[name]))
         for cls in _subclasses(optim.LRScheduler):
             if "step" in cls.__dict__:
-                self._set(cls, "step", _scheduler_step)
+                patch(cls, "step", _refusing_scheduler_step(cls.__dict__["step"]))
         for name, what in (("numpy", ".numpy()"), ("item", ".item()"), ("tolist", ".tolist()"),
                            ("__float__", "float()"), ("__int__", "int()"),
                            ("__bool__", "bool() (an if or while on a Tensor)"),
                            ("__index__", "a Tensor used as an index")):  # fmt: skip
-            self._set(Tensor, name, _refusing(what, getattr(Tensor, name)))
-
-    def _set(self, owner: Any, name: str, value: Any) -> None:
-        self.saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
-        setattr(owner, name, value)
-
-    def __exit__(self, *exc: object) -> None:
-        for owner, name, value in reversed(self.saved):
-            if value is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, value)
+            patch(Tensor, name, _refusing(what, getattr(Tensor, name)))
 
 
 _MISSING = object()
@@ -960,6 +1120,7 @@ class CompiledFunction:
         # True once a trace showed the function clears every .grad first (optimizer.zero_grad()):
         # then whether a parameter has a .grad on entry is not part of the guards.
         self.grads_cleared = False
+        self._lock = threading.RLock()
 
     def _key(self, args: tuple) -> tuple:
         return (
@@ -974,20 +1135,23 @@ class CompiledFunction:
         )
 
     def __call__(self, *args: Any) -> Any:
-        # The latest trace checks its own guards first (inlined in its code, cheap); only when
-        # one fails is the full key computed and the cache searched.
-        if self._last is not None:
-            result = self._last(args)
-            if result is not _MISS:
-                return result
-        key = self._key(args)
-        program = self.programs.get(key)
-        if program is not None:
-            self._last = program
-            result = program(args)
-            if result is not _MISS:
-                return result
-        return self._trace(args, key)
+        # One call at a time: replays of one function share its buffers, so calls from two
+        # threads take turns (re-entrant, so a call inside the trace meets its clear error).
+        with self._lock:
+            # The latest trace checks its own guards first (inlined in its code, cheap); only
+            # when one fails is the full key computed and the cache searched.
+            if self._last is not None:
+                result = self._last(args)
+                if result is not _MISS:
+                    return result
+            key = self._key(args)
+            program = self.programs.get(key)
+            if program is not None:
+                self._last = program
+                result = program(args)
+                if result is not _MISS:
+                    return result
+            return self._trace(args, key)
 
     def _guards(
         self, tracer: _Tracer, args: tuple, entry_grads: list, grad_mode: bool, training: list
@@ -1037,13 +1201,21 @@ class CompiledFunction:
             _LOG.info(message)
             if self.explain:
                 print(message, file=sys.stderr)
-        global _active
-        if _active is not None:
+        if _state.tracer is not None:
             raise CompileError("tg.compile: a compiled function called inside another's trace")
         if any(_backend.foreign(t.data) for t in (*args, *self.params) if isinstance(t, Tensor)):
             # The tracer records NumPy calls; on CuPy and other libraries the step runs eagerly
             # (benchmarks/gpu_check.py replays a GPU step as a CUDA graph instead).
             return self.function(*args)
+        held = [t for t in (*args, *self.params, *self.constants) if isinstance(t, Tensor)]
+        held += [p.grad for p in self.params if p.grad is not None]
+        for tensor in held:
+            if isinstance(tensor.data, _Traced):  # swapped by a trace running in another thread
+                raise CompileError(
+                    f"tg.compile: {self.__name__} reaches a tensor (shape {tensor.data.shape}) "
+                    f"that another thread's compiled call is tracing right now; trace functions "
+                    f"that share tensors one thread at a time, or give each thread its own"
+                )
         tracer = _Tracer(self.params)
         swapped: list[tuple[Tensor, np.ndarray]] = []
         entry_grads = [p.grad is not None for p in self.params]
@@ -1074,7 +1246,7 @@ class CompiledFunction:
             tracer.state.add(id(_root(swapped[-1][1])))
         try:
             with _Patches():
-                _active = tracer
+                _state.tracer = tracer
                 try:
                     before = _python_state(self.modules)
                     result = self.function(*traced_args)
@@ -1082,7 +1254,7 @@ class CompiledFunction:
                     tracer.sync_grads()
                     returned = self._outputs(tracer, result)
                 finally:
-                    _active = None
+                    _state.tracer = None
         finally:
             for tensor, data in reversed(swapped):
                 tensor.data = data
@@ -1094,6 +1266,7 @@ class CompiledFunction:
         tracer.forward_copies(visible)
         tracer.refill_written()
         tracer.reuse_dead_inputs(visible)
+        tracer.choose_layouts(visible, returned)
         tracer.lines = [line for line in tracer.lines if line != "pass"]
         body = "\n".join(tracer.lines)
         if (
